@@ -1,0 +1,307 @@
+// AzKv on Azure: one full cluster per region (docs/deploy.md).
+//
+// Order of deployment, kept explicit so cross-region role assignments are plain:
+//   1. a resource group per region
+//   2. storage of every region (data account + Functions host account)
+//   3. a user-assigned identity per region, then its roles:
+//        Storage Blob Data Contributor on its own data account,
+//        Storage Blob Data Reader on every other region's data account,
+//        Storage Blob Data Owner on its own Functions host account,
+//        AcrPull on the container registry
+//   4. the container registry (primary region)
+//   5. per region: network, monitoring, Container Apps environment, private DNS, and, when
+//      deployApps is true, the owner container apps and the Flex Consumption front end.
+// infra/deploy.sh runs this twice: deployApps=false, then builds the image, then deployApps=true.
+targetScope = 'subscription'
+
+// Built-in role definition ids (the same in every tenant of the public cloud).
+var roleStorageBlobDataContributor = 'ba92f5b4-2d11-453d-a403-e96b0029c9fe' // Storage Blob Data Contributor
+var roleStorageBlobDataReader = '2a2b9908-6ea1-4ae2-8e65-a410df84e7d1' // Storage Blob Data Reader
+var roleStorageBlobDataOwner = 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b' // Storage Blob Data Owner
+var roleAcrPull = '7f951dda-4ed3-4680-a7ca-43fe172d538d' // AcrPull
+
+type regionConfig = {
+  @description('AzKv region id (AzKv__Region): lowercase letters, digits and hyphens. It is part of every version vector: never change it for a region that holds data. At most 12 characters here, to keep resource names short.')
+  @minLength(1)
+  @maxLength(12)
+  id: string
+
+  @description('Azure location of the region, e.g. swedencentral. It must offer Container Apps and Flex Consumption.')
+  location: string
+}
+
+@description('Regions, each a full AzKv cluster. The first is the primary: it also holds the container registry. Append to add a region; never reorder or remove (the order numbers the peers and the address spaces).')
+@minLength(1)
+@maxLength(8)
+param regions regionConfig[]
+
+@description('Prefix of every resource name: 2-12 lowercase letters, digits or hyphens, starting with a letter.')
+@minLength(2)
+@maxLength(12)
+param namePrefix string
+
+@description('false: foundation only (resource groups, storage, identities, roles, registry, network, monitoring, Container Apps environments). true: also the owner container apps and the front-end function apps.')
+param deployApps bool = true
+
+@description('Tag of the azkv-server image in the registry that the owners run (deploy.sh passes the tag it built).')
+param ownerImageTag string
+
+@description('Blob container of each region\'s data (AzKv__Storage__Container).')
+param dataContainerName string = 'azkv'
+
+@description('Replication of the data accounts.')
+@allowed([
+  'Standard_LRS'
+  'Standard_ZRS'
+])
+param dataStorageSku string = 'Standard_ZRS'
+
+@description('AzKv__Cluster__PartitionCount: partitions of a new cluster (read from cluster.json afterwards).')
+@minValue(1)
+@maxValue(4096)
+param partitionCount int = 32
+
+@description('AzKv__Partition__LeaseDurationSeconds: lease on active WAL segments.')
+@minValue(15)
+@maxValue(60)
+param leaseDurationSeconds int = 30
+
+@description('AzKv__Limits__MaxValueBytes: largest value accepted.')
+@minValue(1)
+param maxValueBytes int = 1048576
+
+@description('AzKv__Auth__Mode: EntraId (JWT bearer tokens) in any shared deployment; None only for a throwaway test.')
+@allowed([
+  'None'
+  'EntraId'
+])
+param authMode string = 'EntraId'
+
+@description('AzKv__Auth__TenantId: Entra tenant that issues the tokens.')
+param authTenantId string = tenant().tenantId
+
+@description('AzKv__Auth__Audience: expected token audience, e.g. api://azkv (the application id URI of the AzKv app registration). Required with EntraId.')
+param authAudience string = ''
+
+@description('Owner nodes per region (one single-replica container app each).')
+@minValue(1)
+@maxValue(20)
+param ownerCount int = 2
+
+@description('CPU cores of each owner, as a string (Consumption profile: memory = 2 x CPU in Gi).')
+param ownerCpu string = '0.5'
+
+@description('Memory of each owner.')
+param ownerMemory string = '1Gi'
+
+@description('Seconds an owner gets between SIGTERM and SIGKILL to hand its partitions over; keep it above the lease duration.')
+@minValue(30)
+@maxValue(600)
+param ownerTerminationGracePeriodSeconds int = 60
+
+@description('Most instances of each region\'s front end.')
+@minValue(1)
+@maxValue(1000)
+param functionMaximumInstanceCount int = 40
+
+@description('Always-ready instances of each region\'s front end (billed while idle).')
+@minValue(0)
+@maxValue(20)
+param functionAlwaysReadyInstances int = 1
+
+@description('Memory of each front-end instance in MB.')
+@allowed([
+  512
+  2048
+  4096
+])
+param functionInstanceMemoryMB int = 2048
+
+@description('Days Log Analytics keeps data.')
+@minValue(30)
+@maxValue(730)
+param logRetentionDays int = 30
+
+@description('Daily ingestion cap of each Log Analytics workspace in GB; -1 means no cap.')
+param logDailyQuotaGb int = -1
+
+@description('Tags applied to every resource.')
+param tags object = {
+  app: 'azkv'
+}
+
+var deploymentContainerName = 'app-package'
+var registryName = 'acr${uniqueString(subscription().id, namePrefix)}'
+
+// Storage account names: 3-24 lowercase letters and digits, globally unique.
+var dataAccountNames = [for r in regions: 'st${take(replace(r.id, '-', ''), 8)}${uniqueString(subscription().id, namePrefix, r.id)}']
+var hostAccountNames = [for r in regions: 'fn${take(replace(r.id, '-', ''), 8)}${uniqueString(subscription().id, namePrefix, r.id)}']
+
+// Everything about a region that is known before deployment. `accountUrl` and `container` are what
+// other regions need to replicate from it (AzKv__Peers__{i}__*).
+var regionInfos = [for (r, i) in regions: {
+  id: r.id
+  location: r.location
+  resourceGroupName: '${namePrefix}-${r.id}-rg'
+  identityName: '${namePrefix}-${r.id}-id'
+  dataAccountName: dataAccountNames[i]
+  hostAccountName: hostAccountNames[i]
+  accountUrl: 'https://${dataAccountNames[i]}.blob.${environment().suffixes.storage}'
+  container: dataContainerName
+  vnetOctet: 40 + i
+}]
+
+// Every (data account, identity) pair: Contributor when they belong to the same region, Reader otherwise.
+var regionCount = length(regions)
+var dataRoleAssignments = [for k in range(0, regionCount * regionCount): {
+  account: k / regionCount
+  identity: k % regionCount
+}]
+
+module resourceGroups 'modules/resourceGroup.bicep' = [for r in regionInfos: {
+  name: '${namePrefix}-rg-${r.id}'
+  params: {
+    name: r.resourceGroupName
+    location: r.location
+    tags: tags
+  }
+}]
+
+module storage 'modules/storage.bicep' = [for (r, i) in regionInfos: {
+  name: '${namePrefix}-storage-${r.id}'
+  scope: resourceGroup(r.resourceGroupName)
+  dependsOn: [
+    resourceGroups[i]
+  ]
+  params: {
+    location: r.location
+    dataAccountName: r.dataAccountName
+    dataContainerName: dataContainerName
+    dataSkuName: dataStorageSku
+    hostAccountName: r.hostAccountName
+    deploymentContainerName: deploymentContainerName
+    tags: tags
+  }
+}]
+
+module identities 'modules/identity.bicep' = [for (r, i) in regionInfos: {
+  name: '${namePrefix}-identity-${r.id}'
+  scope: resourceGroup(r.resourceGroupName)
+  dependsOn: [
+    resourceGroups[i]
+  ]
+  params: {
+    name: r.identityName
+    location: r.location
+    tags: tags
+  }
+}]
+
+module dataRoles 'modules/storageRoleAssignment.bicep' = [for a in dataRoleAssignments: {
+  name: '${namePrefix}-data-role-${regionInfos[a.account].id}-${regionInfos[a.identity].id}'
+  scope: resourceGroup(regionInfos[a.account].resourceGroupName)
+  dependsOn: [
+    storage
+  ]
+  params: {
+    storageAccountName: regionInfos[a.account].dataAccountName
+    principalId: identities[a.identity].outputs.principalId
+    roleDefinitionGuid: a.account == a.identity ? roleStorageBlobDataContributor : roleStorageBlobDataReader
+  }
+}]
+
+module hostRoles 'modules/storageRoleAssignment.bicep' = [for (r, i) in regionInfos: {
+  name: '${namePrefix}-host-role-${r.id}'
+  scope: resourceGroup(r.resourceGroupName)
+  dependsOn: [
+    storage[i]
+  ]
+  params: {
+    storageAccountName: r.hostAccountName
+    principalId: identities[i].outputs.principalId
+    roleDefinitionGuid: roleStorageBlobDataOwner
+  }
+}]
+
+module registry 'modules/registry.bicep' = {
+  name: '${namePrefix}-registry'
+  scope: resourceGroup(regionInfos[0].resourceGroupName)
+  dependsOn: [
+    resourceGroups[0]
+  ]
+  params: {
+    name: registryName
+    location: regionInfos[0].location
+    tags: tags
+  }
+}
+
+module registryRoles 'modules/registryRoleAssignment.bicep' = [for (r, i) in regionInfos: {
+  name: '${namePrefix}-acrpull-role-${r.id}'
+  scope: resourceGroup(regionInfos[0].resourceGroupName)
+  dependsOn: [
+    registry
+  ]
+  params: {
+    registryName: registryName
+    principalId: identities[i].outputs.principalId
+    roleDefinitionGuid: roleAcrPull
+  }
+}]
+
+module regionStacks 'modules/region.bicep' = [for (r, i) in regionInfos: {
+  name: '${namePrefix}-region-${r.id}'
+  scope: resourceGroup(r.resourceGroupName)
+  // Roles first: the apps use their identity from their first second.
+  dependsOn: [
+    dataRoles
+    hostRoles
+    registryRoles
+  ]
+  params: {
+    namePrefix: namePrefix
+    regionId: r.id
+    location: r.location
+    allRegions: regionInfos
+    vnetOctet: r.vnetOctet
+    identityName: identities[i].outputs.name
+    dataAccountName: r.dataAccountName
+    dataContainerName: dataContainerName
+    hostAccountName: r.hostAccountName
+    deploymentContainerName: deploymentContainerName
+    deployApps: deployApps
+    ownerImage: '${registry.outputs.loginServer}/azkv-server:${ownerImageTag}'
+    registryLoginServer: registry.outputs.loginServer
+    ownerCount: ownerCount
+    ownerCpu: ownerCpu
+    ownerMemory: ownerMemory
+    ownerTerminationGracePeriodSeconds: ownerTerminationGracePeriodSeconds
+    partitionCount: partitionCount
+    leaseDurationSeconds: leaseDurationSeconds
+    maxValueBytes: maxValueBytes
+    authMode: authMode
+    authTenantId: authTenantId
+    authAudience: authAudience
+    functionMaximumInstanceCount: functionMaximumInstanceCount
+    functionAlwaysReadyInstances: functionAlwaysReadyInstances
+    functionInstanceMemoryMB: functionInstanceMemoryMB
+    logRetentionDays: logRetentionDays
+    logDailyQuotaGb: logDailyQuotaGb
+    tags: tags
+  }
+}]
+
+@description('Name of the container registry that holds the azkv-server image.')
+output registryName string = registry.outputs.name
+
+@description('Login server of the container registry.')
+output registryLoginServer string = registry.outputs.loginServer
+
+@description('Per region: AzKv region id, resource group, front-end function app and owner app names (the apps exist only after a deployApps=true run).')
+output regionDeployments array = [for (r, i) in regionInfos: {
+  id: r.id
+  resourceGroup: r.resourceGroupName
+  functionAppName: regionStacks[i].outputs.functionAppName
+  ownerAppNames: regionStacks[i].outputs.ownerAppNames
+  dataAccountUrl: r.accountUrl
+}]

@@ -1,0 +1,180 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Text;
+using AzKv.Keys;
+using AzKv.Versioning;
+using AzKv.Wal;
+
+namespace AzKv.Checkpoints;
+
+/// <summary>
+/// Writes a checkpoint (docs/record-format.md) to an <see cref="IBufferWriter{T}"/> as it goes: the header at
+/// construction, one entry per <see cref="Add"/> (keys in ascending ordinal order), the CRC trailer at
+/// <see cref="Complete"/>. For a <see cref="Stream"/> use <see cref="WriteAsync"/>.
+/// </summary>
+public sealed class CheckpointWriter
+{
+    private const int ChunkLength = 64 * 1024;
+    private const int StreamFlushThreshold = 1024 * 1024;
+
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    private readonly IBufferWriter<byte> _output;
+    private readonly long _keyCount;
+    private uint _crcState = uint.MaxValue;
+    private long _written;
+    private long _added;
+    private string? _lastKey;
+    private bool _completed;
+
+    /// <summary>Starts a checkpoint of <paramref name="keyCount"/> keys and writes its header.</summary>
+    public CheckpointWriter(IBufferWriter<byte> output, int partitionId, ulong lsn, long keyCount)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentOutOfRangeException.ThrowIfNegative(partitionId);
+        ArgumentOutOfRangeException.ThrowIfNegative(keyCount);
+        _output = output;
+        _keyCount = keyCount;
+
+        Span<byte> header = stackalloc byte[CheckpointFormat.HeaderLength];
+        header.Clear();
+        CheckpointFormat.Magic.CopyTo(header);
+        header[8] = CheckpointFormat.Version1;
+        BinaryPrimitives.WriteUInt32LittleEndian(header[12..], (uint)partitionId);
+        BinaryPrimitives.WriteUInt64LittleEndian(header[16..], lsn);
+        BinaryPrimitives.WriteUInt64LittleEndian(header[24..], (ulong)keyCount);
+        WriteBytes(header);
+    }
+
+    /// <summary>Bytes written so far.</summary>
+    public long BytesWritten => _written;
+
+    /// <summary>Writes the entry of one key. Keys must come in strictly ascending ordinal order.</summary>
+    /// <exception cref="ArgumentException">The key is invalid or out of order, or the set has more than 255 siblings.</exception>
+    /// <exception cref="InvalidOperationException">All announced keys were written already, or the writer is complete.</exception>
+    public void Add(string key, SiblingSet state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        var validation = KeyValidation.Validate(key);
+        if (!validation.IsValid)
+        {
+            throw new ArgumentException(validation.Message, nameof(key));
+        }
+
+        if (_lastKey is not null && string.CompareOrdinal(_lastKey, key) >= 0)
+        {
+            throw new ArgumentException($"Keys must be added in ascending ordinal order: '{key}' after '{_lastKey}'.", nameof(key));
+        }
+
+        if (state.Siblings.Length > CheckpointFormat.MaxSiblings)
+        {
+            throw new ArgumentException($"A checkpoint entry holds at most {CheckpointFormat.MaxSiblings} siblings.", nameof(state));
+        }
+
+        if (_completed || _added == _keyCount)
+        {
+            throw new InvalidOperationException($"The checkpoint announced {_keyCount} keys; no more can be added.");
+        }
+
+        Span<byte> scratch = stackalloc byte[2 + KeyValidation.MaxKeyBytes];
+        var keyLength = StrictUtf8.GetBytes(key, scratch[2..]);
+        BinaryPrimitives.WriteUInt16LittleEndian(scratch, (ushort)keyLength);
+        WriteBytes(scratch[..(2 + keyLength)]);
+
+        Span<byte> context = stackalloc byte[VersionVector.MaxEncodedLength + 1];
+        var contextLength = state.Context.WriteTo(context);
+        context[contextLength] = (byte)state.Siblings.Length;
+        WriteBytes(context[..(contextLength + 1)]);
+
+        Span<byte> sibling = stackalloc byte[1 + RegionId.MaxLength + 8 + 8 + 1 + 1 + VersionedValue.MaxContentTypeLength + 4];
+        foreach (var version in state.Siblings)
+        {
+            var offset = 0;
+            sibling[offset++] = (byte)version.Dot.Region.Length;
+            offset += Encoding.ASCII.GetBytes(version.Dot.Region, sibling[offset..]);
+            BinaryPrimitives.WriteUInt64LittleEndian(sibling[offset..], version.Dot.Counter);
+            offset += 8;
+            BinaryPrimitives.WriteInt64LittleEndian(sibling[offset..], version.Hlc);
+            offset += 8;
+            sibling[offset++] = version.IsTombstone ? CheckpointFormat.TombstoneFlag : (byte)0;
+            sibling[offset++] = (byte)version.ContentType.Length;
+            offset += Encoding.ASCII.GetBytes(version.ContentType, sibling[offset..]);
+            BinaryPrimitives.WriteUInt32LittleEndian(sibling[offset..], (uint)version.Value.Length);
+            offset += 4;
+            WriteBytes(sibling[..offset]);
+            WriteBytes(version.Value.Span);
+        }
+
+        _lastKey = key;
+        _added++;
+    }
+
+    /// <summary>Writes the trailer (CRC-32C of every byte before it). Call once, after the last <see cref="Add"/>.</summary>
+    /// <exception cref="InvalidOperationException">Fewer keys were added than announced, or already complete.</exception>
+    public void Complete()
+    {
+        if (_completed)
+        {
+            throw new InvalidOperationException("The checkpoint is already complete.");
+        }
+
+        if (_added != _keyCount)
+        {
+            throw new InvalidOperationException($"The checkpoint announced {_keyCount} keys but {_added} were added.");
+        }
+
+        Span<byte> trailer = stackalloc byte[CheckpointFormat.TrailerLength];
+        BinaryPrimitives.WriteUInt32LittleEndian(trailer, ~_crcState);
+        var span = _output.GetSpan(trailer.Length);
+        trailer.CopyTo(span);
+        _output.Advance(trailer.Length);
+        _written += trailer.Length;
+        _completed = true;
+    }
+
+    /// <summary>
+    /// Writes a whole checkpoint of <paramref name="entries"/> (ascending ordinal key order) to
+    /// <paramref name="destination"/>, buffering about 1 MiB at a time.
+    /// </summary>
+    /// <returns>The checkpoint's length in bytes.</returns>
+    public static async Task<long> WriteAsync(
+        Stream destination,
+        int partitionId,
+        ulong lsn,
+        IReadOnlyCollection<KeyValuePair<string, SiblingSet>> entries,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        ArgumentNullException.ThrowIfNull(entries);
+        var buffer = new ArrayBufferWriter<byte>(StreamFlushThreshold + ChunkLength);
+        var writer = new CheckpointWriter(buffer, partitionId, lsn, entries.Count);
+        foreach (var (key, state) in entries)
+        {
+            writer.Add(key, state);
+            if (buffer.WrittenCount >= StreamFlushThreshold)
+            {
+                await destination.WriteAsync(buffer.WrittenMemory, cancellationToken).ConfigureAwait(false);
+                buffer.ResetWrittenCount();
+            }
+        }
+
+        writer.Complete();
+        await destination.WriteAsync(buffer.WrittenMemory, cancellationToken).ConfigureAwait(false);
+        await destination.FlushAsync(cancellationToken).ConfigureAwait(false);
+        return writer.BytesWritten;
+    }
+
+    private void WriteBytes(ReadOnlySpan<byte> data)
+    {
+        _crcState = Crc32C.Update(_crcState, data);
+        _written += data.Length;
+        while (!data.IsEmpty)
+        {
+            var span = _output.GetSpan(Math.Min(data.Length, ChunkLength));
+            var count = Math.Min(span.Length, data.Length);
+            data[..count].CopyTo(span);
+            _output.Advance(count);
+            data = data[count..];
+        }
+    }
+}

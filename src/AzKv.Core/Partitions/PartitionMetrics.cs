@@ -1,0 +1,41 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace AzKv.Partitions;
+
+/// <summary>Instruments of the partition engine (meter <c>AzKv.Engine</c>), tagged by outcome.</summary>
+internal static class PartitionMetrics
+{
+    public const string MeterName = "AzKv.Engine";
+
+    private static readonly Meter Meter = new(MeterName);
+
+    public static readonly Histogram<double> CommitLatency = Meter.CreateHistogram<double>(
+        "azkv.commit.duration", "ms", "Time from a write entering the queue to its batch being durable.");
+
+    public static readonly Histogram<double> AppendLatency = Meter.CreateHistogram<double>(
+        "azkv.wal.append.duration", "ms", "Duration of one Append Block.");
+
+    public static readonly Histogram<int> RecordsPerAppend = Meter.CreateHistogram<int>(
+        "azkv.wal.records_per_append", "{record}", "Records committed by one Append Block (group-commit batch size).");
+
+    public static readonly Counter<long> WalBytes = Meter.CreateCounter<long>(
+        "azkv.wal.bytes", "By", "Bytes appended to WAL segments.");
+
+    public static readonly Counter<long> Appends = Meter.CreateCounter<long>(
+        "azkv.wal.appends", "{append}", "Append Block calls by outcome.");
+
+    public static readonly Counter<long> LeaseRenewals = Meter.CreateCounter<long>(
+        "azkv.lease.renewals", "{renewal}", "Lease renewals by outcome.");
+
+    public static readonly Counter<long> TornTails = Meter.CreateCounter<long>(
+        "azkv.wal.torn_tails", "{tail}", "Torn or corrupt segment tails truncated on recovery.");
+
+    public static readonly Counter<long> Checkpoints = Meter.CreateCounter<long>(
+        "azkv.checkpoints", "{checkpoint}", "Checkpoints written by outcome.");
+
+    public static readonly Counter<long> Writes = Meter.CreateCounter<long>(
+        "azkv.writes", "{write}", "Writes by outcome (committed, precondition_failed, not_found, not_owner, unavailable).");
+
+    public static TagList Outcome(string outcome) => new() { { "outcome", outcome } };
+}

@@ -1,0 +1,277 @@
+using System.Buffers;
+using System.Diagnostics;
+using AzKv.Storage;
+using AzKv.Versioning;
+
+namespace AzKv.Partitions;
+
+public sealed partial class PartitionOwner
+{
+    /// <summary>
+    /// The one writer of this partition: drains the queue into a batch, checks each write's
+    /// precondition against the state as earlier writes of the batch leave it, encodes the
+    /// accepted ones as WAL records, does one Append Block, then publishes the new state and
+    /// completes the callers. While an append is in flight the next batch fills the queue.
+    /// </summary>
+    private async Task WriterLoopAsync()
+    {
+        var batch = new List<PendingWrite>(Math.Min(_options.MaxBatchRecords, 1024));
+        var buffer = new ArrayBufferWriter<byte>(64 * 1024);
+        var changes = new Dictionary<string, SiblingSet>(StringComparer.Ordinal);
+        PendingWrite? carried = null;
+        var reader = _queue.Reader;
+        try
+        {
+            while (!_stopping.IsCancellationRequested)
+            {
+                if (carried is null && !await reader.WaitToReadAsync(_stopping.Token).ConfigureAwait(false))
+                {
+                    return;
+                }
+
+                batch.Clear();
+                buffer.ResetWrittenCount();
+                changes.Clear();
+                var state = _state;
+                var lsn = state.Lsn;
+
+                // Build the batch: bounded by record count and bytes; a write that does not fit
+                // is carried to the next batch.
+                while (batch.Count < _options.MaxBatchRecords)
+                {
+                    PendingWrite? next = carried;
+                    carried = null;
+                    if (next is null && !reader.TryRead(out next))
+                    {
+                        break;
+                    }
+
+                    // A conservative size bound, checked before deciding, so a decided write is never undone.
+                    if (batch.Count > 0 && buffer.WrittenCount + WalCodec.MaxEncodedLength(next.Command) > _options.MaxBatchBytes)
+                    {
+                        carried = next;
+                        break;
+                    }
+
+                    Decide(next, state, changes, lsn + 1, buffer);
+                    if (next.Outcome.Status == WriteStatus.Committed)
+                    {
+                        lsn++;
+                    }
+
+                    batch.Add(next);
+                }
+
+                if (batch.Count == 0)
+                {
+                    continue;
+                }
+
+                if (lsn == state.Lsn)
+                {
+                    // Nothing to write: every write failed its precondition.
+                    CompleteBatch(batch, committed: true);
+                    continue;
+                }
+
+                if (!await CommitAsync(buffer.WrittenMemory, lsn - state.Lsn).ConfigureAwait(false))
+                {
+                    CompleteBatch(batch, committed: false);
+                    return;
+                }
+
+                Volatile.Write(ref _state, state.With(changes, lsn));
+                _bytesSinceCheckpoint += buffer.WrittenCount;
+                CompleteBatch(batch, committed: true);
+                MaybeStartCheckpoint();
+            }
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+            // Stopping.
+        }
+        finally
+        {
+            if (carried is not null)
+            {
+                carried.Completion.TrySetResult(WriteOutcome.NotOwner);
+            }
+
+            foreach (var pending in batch)
+            {
+                pending.Completion.TrySetResult(WriteOutcome.NotOwner);
+            }
+
+            FailQueued();
+        }
+    }
+
+    /// <summary>Checks one write against the batch's view of the state and, if accepted, encodes its record.</summary>
+    private void Decide(PendingWrite pending, PartitionState state, Dictionary<string, SiblingSet> changes, long lsn, ArrayBufferWriter<byte> buffer)
+    {
+        var command = pending.Command;
+        var current = changes.TryGetValue(command.Key, out var inBatch) ? inBatch : state.Get(command.Key);
+        var exists = current is not null && !current.IsDeleted(ConflictPolicy.Lww);
+
+        switch (command.Precondition)
+        {
+            case PreconditionKind.IfMatch when !exists || command.IfMatch is null || !current!.Context.Equals(command.IfMatch):
+                pending.Outcome = WriteOutcome.PreconditionFailed;
+                return;
+            case PreconditionKind.IfNoneMatchAny when exists:
+                pending.Outcome = WriteOutcome.PreconditionFailed;
+                return;
+        }
+
+        if (command.Kind == WriteKind.Delete && !exists)
+        {
+            pending.Outcome = WriteOutcome.NotFound;
+            return;
+        }
+
+        // A blind write supersedes everything stored (its context is the stored context).
+        var set = current ?? SiblingSet.Empty;
+        var context = set.Context;
+        var hlc = _clock.Now();
+        var result = command.Kind == WriteKind.Put
+            ? set.Put(_identity.Region, context, command.Value, command.ContentType, hlc)
+            : set.Delete(_identity.Region, context, hlc);
+
+        WalCodec.Encode(buffer, lsn, command.Key, result.Write);
+        changes[command.Key] = result.State;
+        pending.Outcome = new WriteOutcome(WriteStatus.Committed, result.State.Context.ToETag(), Created: !exists, Lsn: lsn);
+    }
+
+    private void CompleteBatch(List<PendingWrite> batch, bool committed)
+    {
+        var now = _time.GetTimestamp();
+        foreach (var pending in batch)
+        {
+            var outcome = committed ? pending.Outcome : (_stopReason is null ? WriteOutcome.Unavailable : WriteOutcome.NotOwner);
+            PartitionMetrics.Writes.Add(1, PartitionMetrics.Outcome(OutcomeTag(outcome.Status)));
+            if (outcome.Status == WriteStatus.Committed)
+            {
+                PartitionMetrics.CommitLatency.Record(_time.GetElapsedTime(pending.EnqueuedTimestamp, now).TotalMilliseconds);
+            }
+
+            pending.Completion.TrySetResult(outcome);
+        }
+
+        batch.Clear();
+    }
+
+    private static string OutcomeTag(WriteStatus status) => status switch
+    {
+        WriteStatus.Committed => "committed",
+        WriteStatus.PreconditionFailed => "precondition_failed",
+        WriteStatus.NotFound => "not_found",
+        WriteStatus.NotOwner => "not_owner",
+        _ => "unavailable",
+    };
+
+    /// <summary>
+    /// Appends one batch (one block) at the known position under the lease. Returns false when
+    /// the owner had to step down; the batch then did not commit.
+    /// </summary>
+    private async Task<bool> CommitAsync(ReadOnlyMemory<byte> block, long records)
+    {
+        if (_segmentBlocks >= _options.SegmentRolloverBlocks || _segmentLength + block.Length > _options.SegmentRolloverBytes)
+        {
+            if (!await RollOverAsync().ConfigureAwait(false))
+            {
+                return false;
+            }
+        }
+
+        var started = _time.GetTimestamp();
+        var backoff = TimeSpan.FromMilliseconds(50);
+        while (true)
+        {
+            if (!_lease.IsValid)
+            {
+                StepDown("the lease could not be renewed in time");
+                return false;
+            }
+
+            var appendStarted = _time.GetTimestamp();
+            try
+            {
+                var result = await _store.AppendBlockAsync(
+                    _lease.BlobName,
+                    block,
+                    new AppendConditions { LeaseId = _lease.LeaseId, AppendPosition = _segmentLength },
+                    _stopping.Token).ConfigureAwait(false);
+                Committed(block.Length, result.CommittedBlockCount, records, appendStarted);
+                return true;
+            }
+            catch (BlobStorageException ex) when (ex.IsAppendPositionMismatch)
+            {
+                // Either an earlier attempt whose answer was lost did land, or someone else wrote.
+                if (await LandedAsync(block).ConfigureAwait(false))
+                {
+                    PartitionLog.AmbiguousAppendLanded(_logger, Partition);
+                    var properties = await _store.GetPropertiesAsync(_lease.BlobName, default, _stopping.Token).ConfigureAwait(false);
+                    Committed(block.Length, properties.CommittedBlockCount ?? _segmentBlocks + 1, records, appendStarted);
+                    return true;
+                }
+
+                StepDown("the segment's length changed under us (another writer)");
+                return false;
+            }
+            catch (BlobStorageException ex) when (ex.IsLeaseLost || ex.IsBlobSealed || ex.IsNotFound)
+            {
+                PartitionMetrics.Appends.Add(1, PartitionMetrics.Outcome("fenced"));
+                _lease.MarkLost("append refused: " + ex.ErrorCode);
+                StepDown("an append was fenced: " + ex.ErrorCode);
+                return false;
+            }
+            catch (BlobStorageException ex) when (ex.IsTransient)
+            {
+                PartitionMetrics.Appends.Add(1, PartitionMetrics.Outcome("retry"));
+                PartitionLog.AppendRetry(_logger, Partition, ex.Message);
+                if (_time.GetElapsedTime(started) > _options.TransientRetryBudget)
+                {
+                    StepDown("storage stayed unavailable past the retry budget");
+                    return false;
+                }
+
+                await Task.Delay(backoff, _time, _stopping.Token).ConfigureAwait(false);
+                backoff = TimeSpan.FromMilliseconds(Math.Min(backoff.TotalMilliseconds * 2, 1000));
+            }
+        }
+    }
+
+    private void Committed(int bytes, int committedBlocks, long records, long appendStarted)
+    {
+        PartitionMetrics.AppendLatency.Record(_time.GetElapsedTime(appendStarted).TotalMilliseconds);
+        PartitionMetrics.Appends.Add(1, PartitionMetrics.Outcome("ok"));
+        PartitionMetrics.RecordsPerAppend.Record((int)records);
+        PartitionMetrics.WalBytes.Add(bytes);
+        _segmentLength += bytes;
+        Volatile.Write(ref _segmentBlocks, committedBlocks);
+    }
+
+    /// <summary>True when the bytes at our expected position are exactly this block.</summary>
+    private async Task<bool> LandedAsync(ReadOnlyMemory<byte> block)
+    {
+        try
+        {
+            var download = await _store.DownloadAsync(
+                _lease.BlobName, new BlobRange(_segmentLength, block.Length), default, _stopping.Token).ConfigureAwait(false);
+            return download.Content.Span.SequenceEqual(block.Span);
+        }
+        catch (BlobStorageException ex) when (ex.IsInvalidRange)
+        {
+            return false;
+        }
+    }
+
+    private void FailQueued()
+    {
+        _queue.Writer.TryComplete();
+        while (_queue.Reader.TryRead(out var pending))
+        {
+            pending.Completion.TrySetResult(WriteOutcome.NotOwner);
+        }
+    }
+}

@@ -1,0 +1,158 @@
+using System.Threading.Channels;
+using AzKv.Storage;
+using AzKv.Versioning;
+using Microsoft.Extensions.Logging;
+
+namespace AzKv.Partitions;
+
+/// <summary>
+/// The owner of one partition: holds the lease on the active WAL segment, commits writes in
+/// group-commit batches (one Append Block per batch), serves reads from memory while the lease
+/// is certainly valid, writes checkpoints, and hands over or steps down.
+/// </summary>
+/// <remarks>
+/// Split by concern: takeover and recovery (<c>PartitionOwner.Takeover.cs</c>), the writer loop
+/// (<c>.Writer.cs</c>), segment rollover (<c>.Rollover.cs</c>), checkpoints and retention
+/// (<c>.Checkpoint.cs</c>), handoff and step-down (<c>.Lifecycle.cs</c>). Only the writer loop
+/// mutates the WAL position and publishes state; manifest changes are serialised by
+/// <see cref="_manifestLock"/>.
+/// </remarks>
+public sealed partial class PartitionOwner : IAsyncDisposable
+{
+    private readonly IBlobStore _store;
+    private readonly ManifestStore _manifests;
+    private readonly PartitionOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly OwnerIdentity _identity;
+    private readonly HybridLogicalClock _clock;
+    private readonly string _leaseId;
+    private readonly Channel<PendingWrite> _queue;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly SemaphoreSlim _manifestLock = new(1, 1);
+
+    private PartitionState _state;
+    private VersionedManifest _manifest;
+    private SegmentLease _lease;
+    private long _segmentLength;
+    private int _segmentBlocks;
+    private long _bytesSinceCheckpoint;
+    private Task _writerLoop = Task.CompletedTask;
+    private Task _checkpointTask = Task.CompletedTask;
+    private string? _stopReason;
+
+    private PartitionOwner(
+        int partition,
+        IBlobStore store,
+        PartitionOptions options,
+        TimeProvider time,
+        ILogger logger,
+        OwnerIdentity identity,
+        HybridLogicalClock clock,
+        string leaseId,
+        VersionedManifest manifest,
+        SegmentLease lease,
+        PartitionState state)
+    {
+        Partition = partition;
+        _store = store;
+        _manifests = new ManifestStore(store);
+        _options = options;
+        _time = time;
+        _logger = logger;
+        _identity = identity;
+        _clock = clock;
+        _leaseId = leaseId;
+        _manifest = manifest;
+        _lease = lease;
+        _state = state;
+        _queue = Channel.CreateBounded<PendingWrite>(new BoundedChannelOptions(options.MaxQueuedWrites)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+    }
+
+    /// <summary>The partition number.</summary>
+    public int Partition { get; }
+
+    /// <summary>The ownership epoch this owner holds.</summary>
+    public long Epoch => Volatile.Read(ref _manifest).Manifest.Epoch;
+
+    /// <summary>LSN of the last committed record.</summary>
+    public long Lsn => Volatile.Read(ref _state).Lsn;
+
+    /// <summary>The current state snapshot (whatever the lease says; use <see cref="TryGetState"/> to serve).</summary>
+    public PartitionState State => Volatile.Read(ref _state);
+
+    /// <summary>The manifest as this owner last wrote it.</summary>
+    public PartitionManifest Manifest => Volatile.Read(ref _manifest).Manifest;
+
+    /// <summary>True while this node may serve: not stopped and the lease certainly held.</summary>
+    public bool IsServing => Volatile.Read(ref _stopReason) is null && Volatile.Read(ref _lease).IsValid;
+
+    /// <summary>Why the owner stopped, or null while it runs.</summary>
+    public string? StopReason => Volatile.Read(ref _stopReason);
+
+    /// <summary>Completes when the owner has stopped (handed over, stepped down or disposed).</summary>
+    public Task Stopped => _stopped.Task;
+
+    /// <summary>Blocks appended to the active segment so far.</summary>
+    public int ActiveSegmentBlocks => Volatile.Read(ref _segmentBlocks);
+
+    /// <summary>
+    /// The state to serve a read from, or false when this node must not serve (not the owner,
+    /// or the lease is not certainly held right now).
+    /// </summary>
+    public bool TryGetState(out PartitionState state)
+    {
+        state = Volatile.Read(ref _state);
+        return IsServing;
+    }
+
+    /// <summary>
+    /// Submits a write; completes after its batch is durable (or with the reason it is not).
+    /// Preconditions are checked in queue order, seeing earlier writes of the same batch.
+    /// </summary>
+    public async ValueTask<WriteOutcome> WriteAsync(WriteCommand command, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        if (_stopReason is not null)
+        {
+            return WriteOutcome.NotOwner;
+        }
+
+        var pending = new PendingWrite(command, _time.GetTimestamp());
+        try
+        {
+            await _queue.Writer.WriteAsync(pending, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ChannelClosedException)
+        {
+            return WriteOutcome.NotOwner;
+        }
+
+        // The caller may stop waiting; the write itself goes on (it may already be in a batch).
+        return await pending.Completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>A write waiting for its batch.</summary>
+    private sealed class PendingWrite
+    {
+        public PendingWrite(WriteCommand command, long enqueuedTimestamp)
+        {
+            Command = command;
+            EnqueuedTimestamp = enqueuedTimestamp;
+        }
+
+        public WriteCommand Command { get; }
+
+        public long EnqueuedTimestamp { get; }
+
+        public TaskCompletionSource<WriteOutcome> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>Set while the batch is built: the outcome to report once the batch is durable.</summary>
+        public WriteOutcome Outcome { get; set; }
+    }
+}

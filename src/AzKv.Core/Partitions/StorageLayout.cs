@@ -1,0 +1,40 @@
+using System.Globalization;
+
+namespace AzKv.Partitions;
+
+/// <summary>
+/// Blob names of the storage layout (docs/storage-layout.md). The only place that builds them.
+/// </summary>
+public static class StorageLayout
+{
+    /// <summary>Cluster identity: region and partition count.</summary>
+    public const string ClusterBlob = "cluster.json";
+
+    /// <summary>The folder of one partition, e.g. <c>partitions/0007</c>.</summary>
+    public static string PartitionFolder(int partition) =>
+        string.Create(CultureInfo.InvariantCulture, $"partitions/{partition:D4}");
+
+    /// <summary>The manifest of a partition.</summary>
+    public static string Manifest(int partition) => PartitionFolder(partition) + "/manifest.json";
+
+    /// <summary>A WAL segment: <c>partitions/{p:D4}/wal/{epoch:D10}-{startLsn:D20}.log</c>.</summary>
+    public static string Segment(int partition, long epoch, long startLsn) =>
+        string.Create(CultureInfo.InvariantCulture, $"{PartitionFolder(partition)}/wal/{epoch:D10}-{startLsn:D20}.log");
+
+    /// <summary>A checkpoint: <c>partitions/{p:D4}/checkpoints/{lsn:D20}.ckpt</c>.</summary>
+    public static string Checkpoint(int partition, long lsn) =>
+        string.Create(CultureInfo.InvariantCulture, $"{PartitionFolder(partition)}/checkpoints/{lsn:D20}.ckpt");
+
+    /// <summary>The prefix of every checkpoint of a partition.</summary>
+    public static string CheckpointPrefix(int partition) => PartitionFolder(partition) + "/checkpoints/";
+
+    /// <summary>The prefix of every WAL segment of a partition.</summary>
+    public static string SegmentPrefix(int partition) => PartitionFolder(partition) + "/wal/";
+
+    /// <summary>Membership heartbeat of a node.</summary>
+    public static string Member(string nodeId) => "members/" + nodeId + ".json";
+
+    /// <summary>How far this region consumed a source region's log for one partition.</summary>
+    public static string ReplicationPosition(string sourceRegion, int partition) =>
+        string.Create(CultureInfo.InvariantCulture, $"replication/{sourceRegion}/{partition:D4}.json");
+}

@@ -1,0 +1,102 @@
+using AzKv.Versioning;
+
+namespace AzKv.Partitions;
+
+/// <summary>What a write does to its key.</summary>
+public enum WriteKind
+{
+    /// <summary>Store a value.</summary>
+    Put,
+
+    /// <summary>Delete the key (a tombstone version, so the delete replicates and merges like a write).</summary>
+    Delete,
+}
+
+/// <summary>The condition a write depends on (HTTP If-Match / If-None-Match).</summary>
+public enum PreconditionKind
+{
+    /// <summary>Unconditional: supersedes whatever is stored.</summary>
+    None,
+
+    /// <summary>Only if the key's current ETag (its causal context) equals <see cref="WriteCommand.IfMatch"/>.</summary>
+    IfMatch,
+
+    /// <summary>Only if the key does not exist (or is deleted): create only.</summary>
+    IfNoneMatchAny,
+}
+
+/// <summary>One write submitted to a partition owner.</summary>
+public sealed record WriteCommand
+{
+    /// <summary>A validated key.</summary>
+    public required string Key { get; init; }
+
+    /// <summary>Put or delete.</summary>
+    public WriteKind Kind { get; init; }
+
+    /// <summary>The value (puts only).</summary>
+    public ReadOnlyMemory<byte> Value { get; init; }
+
+    /// <summary>The Content-Type stored with the value.</summary>
+    public string ContentType { get; init; } = "application/octet-stream";
+
+    /// <summary>The precondition.</summary>
+    public PreconditionKind Precondition { get; init; }
+
+    /// <summary>The context the client read (If-Match), when <see cref="Precondition"/> is IfMatch.</summary>
+    public VersionVector? IfMatch { get; init; }
+}
+
+/// <summary>How a write ended.</summary>
+public enum WriteStatus
+{
+    /// <summary>Durable in the WAL and visible to reads.</summary>
+    Committed,
+
+    /// <summary>The precondition did not hold; nothing was written.</summary>
+    PreconditionFailed,
+
+    /// <summary>A delete of a key that does not exist; nothing was written.</summary>
+    NotFound,
+
+    /// <summary>This node does not (or no longer) own the partition; nothing was written. Retry at the owner.</summary>
+    NotOwner,
+
+    /// <summary>Storage could not be reached; the write did not commit. Retry later.</summary>
+    Unavailable,
+}
+
+/// <summary>The outcome of a write.</summary>
+/// <param name="Status">How it ended.</param>
+/// <param name="ETag">The key's new ETag, when committed.</param>
+/// <param name="Created">True when a put created the key (it was absent or deleted).</param>
+/// <param name="Lsn">The record's LSN, when committed.</param>
+public readonly record struct WriteOutcome(WriteStatus Status, string? ETag = null, bool Created = false, long Lsn = 0)
+{
+    internal static WriteOutcome NotOwner => new(WriteStatus.NotOwner);
+
+    internal static WriteOutcome Unavailable => new(WriteStatus.Unavailable);
+
+    internal static WriteOutcome PreconditionFailed => new(WriteStatus.PreconditionFailed);
+
+    internal static WriteOutcome NotFound => new(WriteStatus.NotFound);
+}
+
+/// <summary>What to do when another node holds the active segment's lease.</summary>
+public enum TakeoverMode
+{
+    /// <summary>Give up for now ("busy"); the caller retries later (the lease may expire or be released).</summary>
+    WaitForExpiry,
+
+    /// <summary>
+    /// Break the lease with the rest of its duration as the break period and wait that long, so the
+    /// old owner's read window has closed before this node serves. For a dead owner.
+    /// </summary>
+    Break,
+}
+
+/// <summary>Who is taking a partition over.</summary>
+/// <param name="NodeId">This node's id.</param>
+/// <param name="Region">This node's region (writes here get dots of this region).</param>
+/// <param name="Endpoint">URL other nodes forward to, recorded in the manifest.</param>
+public sealed record OwnerIdentity(string NodeId, string Region, string? Endpoint);

@@ -1,0 +1,65 @@
+using AzKv.Keys;
+using AzKv.Versioning;
+
+namespace AzKv.Wal;
+
+/// <summary>
+/// One WAL record in owned form: the log sequence number, the key, and the DVV write clock
+/// (<see cref="CausalWrite"/>: context, dot, version). It maps 1:1 to the bytes of docs/record-format.md; every
+/// other field (type, HLC, origin, dot counter, content type, value) is read from <see cref="Write"/>.
+/// </summary>
+/// <remarks>Replay and remote apply are both <c>state[Key] = state[Key].Apply(Write)</c>.</remarks>
+public readonly struct WalRecord
+{
+    /// <summary>Creates a record.</summary>
+    /// <exception cref="ArgumentException">The key is not valid (see <see cref="KeyValidation"/>).</exception>
+    public WalRecord(ulong lsn, string key, CausalWrite write)
+    {
+        var validation = KeyValidation.Validate(key);
+        if (!validation.IsValid)
+        {
+            throw new ArgumentException(validation.Message, nameof(key));
+        }
+
+        ArgumentNullException.ThrowIfNull(write);
+        Lsn = lsn;
+        Key = key;
+        Write = write;
+    }
+
+    /// <summary>Log sequence number: position of the record in its partition's log (assigned by the owner).</summary>
+    public ulong Lsn { get; }
+
+    /// <summary>The key written.</summary>
+    public string Key { get; }
+
+    /// <summary>The write clock and version: what <see cref="SiblingSet.Apply(CausalWrite)"/> takes.</summary>
+    public CausalWrite Write { get; }
+
+    /// <summary><see cref="WalRecordType.Delete"/> for a tombstone, else <see cref="WalRecordType.Put"/>.</summary>
+    public WalRecordType Type => Write.Version.IsTombstone ? WalRecordType.Delete : WalRecordType.Put;
+
+    /// <summary>HLC timestamp of the write.</summary>
+    public long Hlc => Write.Version.Hlc;
+
+    /// <summary>The region that accepted the write (the dot's region).</summary>
+    public string OriginRegion => Write.Dot.Region;
+
+    /// <summary>The dot's counter.</summary>
+    public ulong DotCounter => Write.Dot.Counter;
+
+    /// <summary>The causal context of the write.</summary>
+    public VersionVector Context => Write.Context;
+
+    /// <summary>The content type ("" for a delete).</summary>
+    public string ContentType => Write.Version.ContentType;
+
+    /// <summary>The value (empty for a delete).</summary>
+    public ReadOnlyMemory<byte> Value => Write.Version.Value;
+
+    /// <summary>Encoded size in bytes, header included.</summary>
+    public int EncodedLength => WalEncoder.GetEncodedLength(this);
+
+    /// <inheritdoc/>
+    public override string ToString() => $"#{Lsn} {Type} '{Key}' {Write}";
+}

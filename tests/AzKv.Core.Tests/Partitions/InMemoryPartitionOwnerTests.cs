@@ -1,0 +1,287 @@
+using System.Text;
+using AzKv.Partitions;
+using AzKv.Storage;
+using AzKv.Testing;
+using AzKv.Versioning;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace AzKv.Core.Tests.Partitions;
+
+/// <summary>
+/// The engine on the in-memory store with a manual clock: the contract suite plus the cases that
+/// need fault injection or control of time (zombies, lost responses, crashes at every step).
+/// </summary>
+public sealed class InMemoryPartitionOwnerTests : PartitionOwnerContractTests
+{
+    private readonly ManualTimeProvider _clock = new();
+    private InMemoryBlobStore _store;
+
+    public InMemoryPartitionOwnerTests()
+    {
+        _store = new InMemoryBlobStore("azkv", _clock);
+    }
+
+    protected override IBlobStore Store => _store;
+
+    protected override TimeProvider Time => _clock;
+
+    protected override async Task<T> PumpAsync<T>(Task<T> task)
+    {
+        // The code under test may wait on the manual clock (a lease break period): move it along.
+        for (var i = 0; i < 10_000 && !task.IsCompleted; i++)
+        {
+            await Task.WhenAny(task, Task.Delay(1));
+            if (!task.IsCompleted)
+            {
+                _clock.Advance(TimeSpan.FromMilliseconds(500));
+            }
+        }
+
+        return await task;
+    }
+
+    [Fact]
+    public async Task OpenAsync_WhenLeaseHeldAndWaitForExpiry_ReturnsBusy()
+    {
+        await OpenAsync("node-a");
+
+        var result = await PartitionOwner.OpenAsync(
+            PartitionId, Store, new OwnerIdentity("node-b", "r1", null), Options, TakeoverMode.WaitForExpiry, Time,
+            new HybridLogicalClock(Time), NullLogger.Instance, CancellationToken.None);
+
+        Assert.Equal(OpenStatus.Busy, result.Status);
+        Assert.Null(result.Owner);
+    }
+
+    [Fact]
+    public async Task OpenAsync_WhenOldOwnerIsAliveZombie_ItStopsServingAndCannotCommit()
+    {
+        var zombie = await OpenAsync("node-a");
+        var acknowledged = await WriteManyAsync(zombie, 10);
+
+        var successor = await OpenAsync("node-b", TakeoverMode.Break);
+
+        // The break waited out the rest of the zombie's lease, so its read window has closed.
+        Assert.False(zombie.IsServing);
+        Assert.False(zombie.TryGetState(out _));
+        var late = await PutAsync(zombie, "late", "zombie");
+        Assert.NotEqual(WriteStatus.Committed, late.Status);
+        Assert.Null(Read(successor, "late"));
+        AssertContains(successor, acknowledged);
+    }
+
+    [Fact]
+    public async Task IsServing_WhenRenewalsFailUntilTheSafeWindowCloses_StopsServingReads()
+    {
+        var owner = await OpenAsync();
+        _store.Faults.FailNext(BlobOperation.RenewLease, 1000);
+
+        Assert.True(owner.IsServing);
+        _clock.Advance(Options.LeaseDuration - Options.LeaseSafetyMargin + TimeSpan.FromSeconds(1));
+
+        Assert.False(owner.IsServing);
+        Assert.False(owner.TryGetState(out _));
+    }
+
+    [Fact]
+    public async Task RenewLoop_WhenLeaseIsBrokenByAnother_StepsDownAtTheNextRenewal()
+    {
+        var owner = await OpenAsync();
+        await Store.BreakLeaseAsync(owner.Manifest.Active!.Name, TimeSpan.Zero, CancellationToken.None);
+
+        // The renew loop's timer may be armed after any given Advance: keep time moving until it fires.
+        await AdvanceUntilAsync(() => owner.StopReason is not null);
+
+        Assert.False(owner.IsServing);
+        Assert.Equal(WriteStatus.NotOwner, (await PutAsync(owner, "k", "v")).Status);
+    }
+
+    [Fact]
+    public async Task WriteAsync_WhenAppendResponseIsLost_CommitsExactlyOnce()
+    {
+        var owner = await OpenAsync();
+        await PutAsync(owner, "a", "1");
+        _store.Faults.LoseNextResponses(BlobOperation.AppendBlock, 1);
+
+        var outcome = await PumpAsync(PutAsync(owner, "b", "2"));
+        await PumpAsync(PutAsync(owner, "c", "3"));
+
+        Assert.Equal(WriteStatus.Committed, outcome.Status);
+        Assert.Equal(3, owner.Lsn);
+        var hash = owner.State.ComputeStateHash();
+        await owner.HandOverAsync(CancellationToken.None);
+        var reopened = await OpenAsync("node-b");
+        Assert.Equal(hash, reopened.State.ComputeStateHash());
+        Assert.Equal(3, reopened.Lsn);
+    }
+
+    [Fact]
+    public async Task WriteAsync_WhenAppendFailsTransiently_RetriesAndCommits()
+    {
+        var owner = await OpenAsync();
+        _store.Faults.FailNext(BlobOperation.AppendBlock, 2);
+
+        var outcome = await PumpAsync(PutAsync(owner, "k", "v"));
+
+        Assert.Equal(WriteStatus.Committed, outcome.Status);
+        Assert.Equal("v", Read(owner, "k"));
+    }
+
+    [Fact]
+    public async Task WriteAsync_WhenStorageStaysDownPastTheBudget_FailsAndStepsDownWithoutLosingEarlierWrites()
+    {
+        var owner = await OpenAsync();
+        var acknowledged = await WriteManyAsync(owner, 5);
+        _store.Faults.FailNext(BlobOperation.AppendBlock, 10_000);
+
+        var outcome = await PumpAsync(PutAsync(owner, "lost", "x"));
+
+        Assert.NotEqual(WriteStatus.Committed, outcome.Status);
+        Assert.False(owner.IsServing);
+        _store.Faults.Clear();
+        var successor = await OpenAsync("node-b");
+        AssertContains(successor, acknowledged);
+        Assert.Null(Read(successor, "lost"));
+    }
+
+    [Fact]
+    public async Task OpenAsync_WhenATakeoverCrashesAtAnyStep_TheNextTakeoverRecoversEverything()
+    {
+        for (var crashAt = 1; crashAt <= 40; crashAt++)
+        {
+            _store = new InMemoryBlobStore("azkv", _clock);
+            await _store.CreateContainerIfNotExistsAsync(CancellationToken.None);
+            var first = await OpenAsync("node-a");
+            var acknowledged = await WriteManyAsync(first, 8);
+            await first.AbandonAsync();
+
+            var calls = 0;
+            var crashed = false;
+            _store.Faults.Callback = _ =>
+            {
+                if (++calls == crashAt)
+                {
+                    crashed = true;
+                    return BlobFaultAction.LoseResponse;
+                }
+
+                return BlobFaultAction.None;
+            };
+
+            PartitionOwner? interrupted = null;
+            try
+            {
+                var result = await PumpAsync(PartitionOwner.OpenAsync(
+                    PartitionId, Store, new OwnerIdentity("node-b", "r1", null), Options, TakeoverMode.Break, Time,
+                    new HybridLogicalClock(Time), NullLogger.Instance, CancellationToken.None));
+                interrupted = result.Owner;
+            }
+            catch (BlobStorageException)
+            {
+                // The takeover "crashed" at this step.
+            }
+
+            if (interrupted is not null)
+            {
+                await interrupted.AbandonAsync();
+            }
+
+            _store.Faults.Callback = null;
+            var last = await OpenAsync("node-c", TakeoverMode.Break);
+            AssertContains(last, acknowledged);
+            Assert.Equal(8, last.Lsn);
+            Assert.Equal(WriteStatus.Committed, (await PutAsync(last, "after", "x")).Status);
+            await last.HandOverAsync(CancellationToken.None);
+
+            if (!crashed)
+            {
+                return; // crashAt is past the last storage call of a takeover: every step was covered.
+            }
+        }
+
+        Assert.Fail("A takeover made more storage calls than the test expected.");
+    }
+
+    [Fact]
+    public async Task WriteAsync_WhenTheOwnerCrashesAtAnyStepOfABatch_NoAcknowledgedWriteIsLostAndNothingIsHalfVisible()
+    {
+        var options = new PartitionOptions
+        {
+            LeaseDuration = Options.LeaseDuration,
+            LeaseRenewInterval = Options.LeaseRenewInterval,
+            LeaseSafetyMargin = Options.LeaseSafetyMargin,
+            TransientRetryBudget = TimeSpan.FromSeconds(1),
+            SegmentRolloverBlocks = 2,
+        };
+        for (var crashAt = 1; crashAt <= 24; crashAt++)
+        {
+            foreach (var landed in new[] { false, true })
+            {
+                _store = new InMemoryBlobStore("azkv", _clock);
+                await _store.CreateContainerIfNotExistsAsync(CancellationToken.None);
+                var owner = await OpenAsync("node-a", options: options);
+                var calls = 0;
+                _store.Faults.Callback = context =>
+                {
+                    // From the crash on, storage is gone for this owner: every call fails.
+                    if (++calls >= crashAt)
+                    {
+                        return calls == crashAt && landed ? BlobFaultAction.LoseResponse : BlobFaultAction.InternalError;
+                    }
+
+                    return BlobFaultAction.None;
+                };
+
+                var acknowledged = new Dictionary<string, string>();
+                var attempted = new Dictionary<string, HashSet<string>>();
+                for (var i = 0; i < 6; i++)
+                {
+                    var key = $"k{i % 3}";
+                    var value = $"v{i}";
+                    attempted.TryAdd(key, []);
+                    attempted[key].Add(value);
+                    var outcome = await PumpAsync(PutAsync(owner, key, value));
+                    if (outcome.Status == WriteStatus.Committed)
+                    {
+                        acknowledged[key] = value;
+                    }
+                }
+
+                await owner.AbandonAsync();
+                _store.Faults.Callback = null;
+                var successor = await OpenAsync("node-b", TakeoverMode.Break, options);
+
+                foreach (var (key, values) in attempted)
+                {
+                    var read = Read(successor, key);
+                    if (acknowledged.TryGetValue(key, out var expected))
+                    {
+                        // An acknowledged write may only have been superseded by a later attempted one.
+                        Assert.NotNull(read);
+                        Assert.Contains(read, values);
+                        var order = values.Select(v => int.Parse(v[1..], System.Globalization.CultureInfo.InvariantCulture)).ToList();
+                        Assert.True(int.Parse(read![1..], System.Globalization.CultureInfo.InvariantCulture) >= int.Parse(expected[1..], System.Globalization.CultureInfo.InvariantCulture),
+                            $"crash at {crashAt} (landed={landed}): {key} went back from {expected} to {read}");
+                    }
+                    else if (read is not null)
+                    {
+                        Assert.Contains(read, values);
+                    }
+                }
+
+                await successor.HandOverAsync(CancellationToken.None);
+            }
+        }
+    }
+
+    private async Task AdvanceUntilAsync(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "condition not reached within 10 s");
+            _clock.Advance(TimeSpan.FromMilliseconds(500));
+            await Task.Delay(5);
+        }
+    }
+}
