@@ -25,7 +25,8 @@ public sealed partial class PartitionOwner
     /// <summary>
     /// Takes ownership of <paramref name="partition"/> (docs/fencing.md, "Takeover") and recovers
     /// its state. Throws <see cref="PartitionStorageException"/> when stored data is corrupt and
-    /// <see cref="BlobStorageException"/> when storage fails unexpectedly.
+    /// <see cref="BlobStorageException"/> when storage fails unexpectedly. <paramref name="feed"/>,
+    /// when given, receives every committed change (seeded with the records replayed here).
     /// </summary>
     public static async Task<OpenResult> OpenAsync(
         int partition,
@@ -36,7 +37,8 @@ public sealed partial class PartitionOwner
         TimeProvider time,
         HybridLogicalClock clock,
         ILogger logger,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        ChangeFeed? feed = null)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(identity);
@@ -72,7 +74,12 @@ public sealed partial class PartitionOwner
             PartitionState state;
             try
             {
-                state = await RecoverAsync(partition, store, attempt.Manifest!.Manifest, attempt.ScannedTail, logger, cancellationToken).ConfigureAwait(false);
+                (state, var replayed) = await RecoverAsync(partition, store, attempt.Manifest!.Manifest, attempt.ScannedTail, logger, cancellationToken).ConfigureAwait(false);
+                if (feed is not null)
+                {
+                    feed.ResetTo(replayed.Count > 0 ? replayed[0].Lsn - 1 : state.Lsn);
+                    feed.Append(replayed);
+                }
             }
             catch
             {
@@ -90,7 +97,7 @@ public sealed partial class PartitionOwner
                 }
             }
 
-            var owner = new PartitionOwner(partition, store, options, time, logger, identity, clock, leaseId, attempt.Manifest, lease, state);
+            var owner = new PartitionOwner(partition, store, options, time, logger, identity, clock, leaseId, attempt.Manifest, lease, state, feed);
             owner._writerLoop = Task.Run(owner.WriterLoopAsync, CancellationToken.None);
             _ = owner.WatchLeaseAsync();
             PartitionLog.Opened(logger, partition, attempt.Manifest.Manifest.Epoch, state.Lsn, state.Keys.Count,
@@ -324,7 +331,7 @@ public sealed partial class PartitionOwner
     /// Recovers the state: the manifest's checkpoint, then every record after it, segment by
     /// segment, each only up to its recorded length.
     /// </summary>
-    private static async Task<PartitionState> RecoverAsync(
+    private static async Task<(PartitionState State, List<Change> Replayed)> RecoverAsync(
         int partition, IBlobStore store, PartitionManifest manifest, ScannedSegment? scannedTail, ILogger logger, CancellationToken cancellationToken)
     {
         var state = PartitionState.Empty;
@@ -334,6 +341,7 @@ public sealed partial class PartitionOwner
         }
 
         var changes = new Dictionary<string, SiblingSet>(StringComparer.Ordinal);
+        var replayed = new List<Change>();
         var lsn = state.Lsn;
         foreach (var segment in manifest.Segments)
         {
@@ -364,11 +372,13 @@ public sealed partial class PartitionOwner
                 }
 
                 var currentSet = changes.TryGetValue(record.Key, out var pending) ? pending : state.Get(record.Key) ?? SiblingSet.Empty;
-                changes[record.Key] = currentSet.Apply(record.Write);
+                var applied = currentSet.Apply(record.Write);
+                changes[record.Key] = applied;
+                replayed.Add(ToChange(record.Lsn, record.Key, applied));
                 lsn = record.Lsn;
             }
         }
 
-        return state.With(changes, lsn);
+        return (state.With(changes, lsn), replayed);
     }
 }

@@ -80,8 +80,10 @@ public sealed partial class PartitionOwner
                     return;
                 }
 
-                Volatile.Write(ref _state, state.With(changes, lsn));
+                var published = state.With(changes, lsn);
+                Volatile.Write(ref _state, published);
                 _bytesSinceCheckpoint += buffer.WrittenCount;
+                PublishChanges(batch, published);
                 CompleteBatch(batch, committed: true);
                 MaybeStartCheckpoint();
             }
@@ -119,6 +121,7 @@ public sealed partial class PartitionOwner
                 pending.Outcome = WriteOutcome.PreconditionFailed;
                 return;
             case PreconditionKind.IfNoneMatchAny when exists:
+            case PreconditionKind.IfExists when !exists:
                 pending.Outcome = WriteOutcome.PreconditionFailed;
                 return;
         }
@@ -140,6 +143,33 @@ public sealed partial class PartitionOwner
         WalCodec.Encode(buffer, lsn, command.Key, result.Write);
         changes[command.Key] = result.State;
         pending.Outcome = new WriteOutcome(WriteStatus.Committed, result.State.Context.ToETag(), Created: !exists, Lsn: lsn);
+    }
+
+    private void PublishChanges(List<PendingWrite> batch, PartitionState published)
+    {
+        if (_feed is null)
+        {
+            return;
+        }
+
+        var changes = new List<Change>(batch.Count);
+        foreach (var pending in batch)
+        {
+            if (pending.Outcome.Status == WriteStatus.Committed)
+            {
+                changes.Add(ToChange(pending.Outcome.Lsn, pending.Command.Key, published.Get(pending.Command.Key)!));
+            }
+        }
+
+        _feed.Append(changes);
+    }
+
+    /// <summary>The change a record made, as watchers see it (the key's visible state right after it).</summary>
+    private static Change ToChange(long lsn, string key, SiblingSet set)
+    {
+        var winner = set.Winner;
+        var deleted = winner is null || winner.IsTombstone;
+        return new Change(lsn, key, deleted, set.Context.ToETag(), deleted ? null : winner!.ContentType, deleted ? 0 : winner!.Value.Length);
     }
 
     private void CompleteBatch(List<PendingWrite> batch, bool committed)

@@ -31,6 +31,7 @@ public sealed partial class PartitionOwner : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly SemaphoreSlim _manifestLock = new(1, 1);
+    private readonly ChangeFeed? _feed;
 
     private PartitionState _state;
     private VersionedManifest _manifest;
@@ -53,7 +54,8 @@ public sealed partial class PartitionOwner : IAsyncDisposable
         string leaseId,
         VersionedManifest manifest,
         SegmentLease lease,
-        PartitionState state)
+        PartitionState state,
+        ChangeFeed? feed)
     {
         Partition = partition;
         _store = store;
@@ -67,6 +69,7 @@ public sealed partial class PartitionOwner : IAsyncDisposable
         _manifest = manifest;
         _lease = lease;
         _state = state;
+        _feed = feed;
         _queue = Channel.CreateBounded<PendingWrite>(new BoundedChannelOptions(options.MaxQueuedWrites)
         {
             SingleReader = true,

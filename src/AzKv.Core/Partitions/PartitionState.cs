@@ -25,6 +25,14 @@ public sealed class PartitionState
     /// <summary>LSN of the last record applied.</summary>
     public long Lsn { get; }
 
+    /// <summary>
+    /// The keys as an array in ordinal order, built on first use and kept with this snapshot, so
+    /// range scans (listing) can binary-search a start key.
+    /// </summary>
+    public string[] SortedKeys => _sortedKeys ??= [.. Keys.Keys];
+
+    private string[]? _sortedKeys;
+
     /// <summary>The key's sibling set, or null when the key was never written.</summary>
     public SiblingSet? Get(string key) => Keys.TryGetValue(key, out var set) ? set : null;
 

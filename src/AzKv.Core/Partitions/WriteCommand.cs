@@ -23,6 +23,9 @@ public enum PreconditionKind
 
     /// <summary>Only if the key does not exist (or is deleted): create only.</summary>
     IfNoneMatchAny,
+
+    /// <summary>Only if the key exists (HTTP <c>If-Match: *</c>).</summary>
+    IfExists,
 }
 
 /// <summary>One write submitted to a partition owner.</summary>

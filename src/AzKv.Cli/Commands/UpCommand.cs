@@ -1,0 +1,60 @@
+using System.CommandLine;
+using AzKv.Cli.Local;
+using AzKv.Cli.Platform;
+
+namespace AzKv.Cli.Commands;
+
+/// <summary><c>azkv up</c>: a local cluster (Azurite and N nodes) until Ctrl-C.</summary>
+internal static class UpCommand
+{
+    public static Command Create()
+    {
+        var nodes = new Option<int>("--nodes") { Description = $"Node processes to start (1-{UpSettings.MaxNodes}).", DefaultValueFactory = _ => 1 };
+        var basePort = new Option<int>("--base-port") { Description = "Port of node-1; node-i listens on base-port + i - 1.", DefaultValueFactory = _ => 8080 };
+        var data = new Option<string?>("--data") { Description = "Folder for Azurite's data and the node logs, kept across runs. Default: data in memory, logs in a temp folder." };
+        var region = new Option<string>("--region") { Description = "Region id of the nodes.", DefaultValueFactory = _ => "local" };
+        var partitions = new Option<int>("--partitions") { Description = "Partitions, when the cluster is first created.", DefaultValueFactory = _ => 32 };
+        var readyTimeout = new Option<int>("--ready-timeout") { Description = "Seconds every node has to become ready.", DefaultValueFactory = _ => 120 };
+
+        var command = new Command(
+            "up",
+            "Start a local cluster: Azurite and N nodes on 127.0.0.1. Prints 'node <region> <nodeId> <url> <pid>' per node, 'logs <dir>', then 'ready'; runs until Ctrl-C.")
+        {
+            nodes, basePort, data, region, partitions, readyTimeout,
+        };
+
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            var error = parseResult.InvocationConfiguration.Error;
+            var settings = new UpSettings(
+                parseResult.GetValue(nodes),
+                parseResult.GetValue(basePort),
+                parseResult.GetValue(data),
+                parseResult.GetValue(region)!,
+                parseResult.GetValue(partitions),
+                TimeSpan.FromSeconds(parseResult.GetValue(readyTimeout)));
+            var problems = settings.Validate();
+            if (problems.Count > 0)
+            {
+                foreach (var problem in problems)
+                {
+                    await error.WriteLineAsync("azkv up: " + problem).ConfigureAwait(false);
+                }
+
+                return ExitCodes.Usage;
+            }
+
+            var processPath = Environment.ProcessPath;
+            if (processPath is null)
+            {
+                await error.WriteLineAsync("azkv up: cannot tell which executable runs azkv, so cannot start the nodes.").ConfigureAwait(false);
+                return ExitCodes.Error;
+            }
+
+            using var shutdown = new ShutdownSignal(cancellationToken);
+            var cluster = new LocalCluster(settings, parseResult.InvocationConfiguration.Output, error, processPath, typeof(UpCommand).Assembly.Location);
+            return await cluster.RunAsync(shutdown.Token).ConfigureAwait(false);
+        });
+        return command;
+    }
+}

@@ -1,0 +1,26 @@
+namespace AzKv.Cli;
+
+/// <summary>Process exit codes of azkv, documented in docs/cli.md.</summary>
+internal static class ExitCodes
+{
+    /// <summary>Success.</summary>
+    public const int Ok = 0;
+
+    /// <summary>Any failure not listed below: the server refused the request, could not be reached, a node failed.</summary>
+    public const int Error = 1;
+
+    /// <summary>Bad arguments (also what System.CommandLine returns for a parse error is 1; this one is ours).</summary>
+    public const int Usage = 2;
+
+    /// <summary>The key does not exist.</summary>
+    public const int NotFound = 3;
+
+    /// <summary>--if-match or --create-only did not hold.</summary>
+    public const int PreconditionFailed = 4;
+
+    /// <summary>The key has concurrent versions (siblings) to resolve.</summary>
+    public const int Siblings = 5;
+
+    /// <summary>The watch cursor expired.</summary>
+    public const int CursorExpired = 6;
+}

@@ -1,0 +1,290 @@
+using System.ComponentModel;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using AzKv.Cli.Platform;
+using AzKv.Storage.AzureBlob.Local;
+
+namespace AzKv.Cli.Local;
+
+/// <summary>
+/// <c>azkv up</c>: Azurite plus N node processes on loopback ports, until asked to stop. Prints,
+/// for scripts, one <c>node &lt;region&gt; &lt;nodeId&gt; &lt;url&gt; &lt;pid&gt;</c> line per node,
+/// a <c>logs &lt;dir&gt;</c> line, then <c>ready</c> once every node answers /readyz with 200.
+/// Progress and errors go to stderr.
+/// </summary>
+internal sealed class LocalCluster
+{
+    /// <summary>How long a node has to hand its partitions over after SIGTERM before it is killed.</summary>
+    private static readonly TimeSpan NodeStopGrace = TimeSpan.FromSeconds(15);
+
+    /// <summary>How long Azurite has to save its data after SIGTERM before it is killed.</summary>
+    private static readonly TimeSpan AzuriteStopGrace = TimeSpan.FromSeconds(10);
+
+    /// <summary>Time between /readyz probes while nodes start.</summary>
+    private static readonly TimeSpan ReadyPollInterval = TimeSpan.FromMilliseconds(200);
+
+    private readonly UpSettings _settings;
+    private readonly TextWriter _output;
+    private readonly TextWriter _error;
+    private readonly string _processPath;
+    private readonly string _assemblyPath;
+
+    public LocalCluster(UpSettings settings, TextWriter output, TextWriter error, string processPath, string assemblyPath)
+    {
+        _settings = settings;
+        _output = output;
+        _error = error;
+        _processPath = processPath;
+        _assemblyPath = assemblyPath;
+    }
+
+    /// <summary>Runs the cluster until <paramref name="shutdown"/> fires; returns the exit code.</summary>
+    public async Task<int> RunAsync(CancellationToken shutdown)
+    {
+        for (var i = 1; i <= _settings.Nodes; i++)
+        {
+            var port = _settings.BasePort + i - 1;
+            if (!PortProbe.IsFree(port))
+            {
+                await ErrorAsync($"port {port} (for node-{i}) is already in use on 127.0.0.1. Stop what listens there, or choose another --base-port.").ConfigureAwait(false);
+                return ExitCodes.Error;
+            }
+        }
+
+        var dataDirectory = _settings.DataDirectory is null ? null : Path.GetFullPath(_settings.DataDirectory);
+        var logDirectory = dataDirectory is null
+            ? Path.Combine(Path.GetTempPath(), string.Create(CultureInfo.InvariantCulture, $"azkv-up-{DateTime.UtcNow:yyyyMMdd'T'HHmmss}-{Environment.ProcessId}"))
+            : Path.Combine(dataDirectory, "logs");
+        Directory.CreateDirectory(logDirectory);
+
+        await _error.WriteLineAsync(dataDirectory is null
+            ? "azkv up: starting Azurite (in memory; installing it first if needed)..."
+            : $"azkv up: starting Azurite (data in {Path.Combine(dataDirectory, "azurite")}; installing it first if needed)...").ConfigureAwait(false);
+        AzuriteProcess azurite;
+        try
+        {
+            azurite = await AzuriteProcess.StartAsync(
+                new AzuriteOptions { DataDirectory = dataDirectory is null ? null : Path.Combine(dataDirectory, "azurite") },
+                shutdown).ConfigureAwait(false);
+        }
+        catch (AzuriteStartException ex)
+        {
+            await ErrorAsync("could not start Azurite, the Azure Storage emulator: " + ex.Message).ConfigureAwait(false);
+            return ExitCodes.Error;
+        }
+        catch (OperationCanceledException) when (shutdown.IsCancellationRequested)
+        {
+            return ExitCodes.Ok;
+        }
+
+        var nodes = new List<NodeProcess>();
+        try
+        {
+            await _output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"azurite {azurite.GetBlobEndpoint()} {azurite.ProcessId}")).ConfigureAwait(false);
+            if (!await StartNodesAsync(azurite.GetConnectionString(), logDirectory, nodes).ConfigureAwait(false))
+            {
+                return ExitCodes.Error;
+            }
+
+            await _output.WriteLineAsync("logs " + logDirectory).ConfigureAwait(false);
+            if (!await WaitUntilReadyAsync(nodes, shutdown).ConfigureAwait(false))
+            {
+                return shutdown.IsCancellationRequested ? ExitCodes.Ok : ExitCodes.Error;
+            }
+
+            await _output.WriteLineAsync("ready").ConfigureAwait(false);
+            await _output.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+            return await MonitorAsync(nodes, shutdown).ConfigureAwait(false);
+        }
+        finally
+        {
+            await StopNodesAsync(nodes).ConfigureAwait(false);
+            await StopAzuriteAsync(azurite).ConfigureAwait(false);
+            await _error.WriteLineAsync("azkv up: stopped.").ConfigureAwait(false);
+        }
+    }
+
+    private async Task<bool> StartNodesAsync(string connectionString, string logDirectory, List<NodeProcess> nodes)
+    {
+        for (var i = 1; i <= _settings.Nodes; i++)
+        {
+            var settings = new NodeLaunch.NodeSettings(
+                _settings.Region,
+                string.Create(CultureInfo.InvariantCulture, $"node-{i}"),
+                NodeLaunch.NodeUrl(_settings.BasePort, i),
+                connectionString,
+                _settings.Partitions);
+            var startInfo = NodeLaunch.CreateStartInfo(_processPath, _assemblyPath, NodeLaunch.ServerArguments(settings));
+            var logPath = Path.Combine(logDirectory, settings.NodeId + ".log");
+            NodeProcess node;
+            try
+            {
+                node = NodeProcess.Start(settings, startInfo, logPath);
+            }
+            catch (Win32Exception ex)
+            {
+                await ErrorAsync($"could not start {settings.NodeId} ({startInfo.FileName}): {ex.Message}").ConfigureAwait(false);
+                return false;
+            }
+
+            nodes.Add(node);
+            await _output.WriteLineAsync(string.Create(
+                CultureInfo.InvariantCulture,
+                $"node {settings.Region} {settings.NodeId} {FormatUrl(settings.Url)} {node.ProcessId}")).ConfigureAwait(false);
+        }
+
+        return true;
+    }
+
+    private async Task<bool> WaitUntilReadyAsync(List<NodeProcess> nodes, CancellationToken shutdown)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        var deadline = Stopwatch.StartNew();
+        var pending = new List<NodeProcess>(nodes);
+        var lastAnswer = new Dictionary<NodeProcess, string>();
+        while (pending.Count > 0)
+        {
+            for (var i = pending.Count - 1; i >= 0; i--)
+            {
+                var node = pending[i];
+                if (node.HasExited)
+                {
+                    await ErrorAsync(
+                        string.Create(CultureInfo.InvariantCulture, $"{node.Settings.NodeId} exited with code {node.ExitCode} before it was ready. ") +
+                        $"Its last output (full log: {node.LogPath}):\n{node.GetOutputTail()}").ConfigureAwait(false);
+                    return false;
+                }
+
+                var (ready, answer) = await ProbeAsync(http, node.Settings.Url, shutdown).ConfigureAwait(false);
+                if (ready)
+                {
+                    pending.RemoveAt(i);
+                }
+                else
+                {
+                    lastAnswer[node] = answer;
+                }
+            }
+
+            if (pending.Count == 0)
+            {
+                return true;
+            }
+
+            if (deadline.Elapsed > _settings.ReadyTimeout)
+            {
+                var node = pending[^1];
+                await ErrorAsync(
+                    $"{node.Settings.NodeId} ({FormatUrl(node.Settings.Url)}) did not become ready within {_settings.ReadyTimeout.TotalSeconds:0} s " +
+                    $"(last /readyz answer: {lastAnswer.GetValueOrDefault(node, "none")}). Its last output (full log: {node.LogPath}):\n{node.GetOutputTail()}").ConfigureAwait(false);
+                return false;
+            }
+
+            try
+            {
+                await Task.Delay(ReadyPollInterval, shutdown).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static async Task<(bool Ready, string Answer)> ProbeAsync(HttpClient http, Uri url, CancellationToken shutdown)
+    {
+        try
+        {
+            using var response = await http.GetAsync(new Uri(url, "/readyz"), shutdown).ConfigureAwait(false);
+            if (response.StatusCode == HttpStatusCode.OK)
+            {
+                return (true, "200");
+            }
+
+            var body = await response.Content.ReadAsStringAsync(shutdown).ConfigureAwait(false);
+            var text = body.Length > 200 ? body[..200] + "..." : body;
+            return (false, string.Create(CultureInfo.InvariantCulture, $"{(int)response.StatusCode} {text}"));
+        }
+        catch (HttpRequestException ex)
+        {
+            return (false, ex.Message);
+        }
+        catch (TaskCanceledException) when (!shutdown.IsCancellationRequested)
+        {
+            return (false, "no answer within 2 s");
+        }
+        catch (OperationCanceledException)
+        {
+            return (false, "stopping");
+        }
+    }
+
+    /// <summary>Waits for the stop signal; reports nodes that exit on their own meanwhile.</summary>
+    private async Task<int> MonitorAsync(List<NodeProcess> nodes, CancellationToken shutdown)
+    {
+        var stopRequested = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var registration = shutdown.Register(() => stopRequested.TrySetResult());
+        var running = nodes.ToDictionary(n => n.WaitForExitAsync(CancellationToken.None), n => n);
+        while (running.Count > 0)
+        {
+            var finished = await Task.WhenAny(running.Keys.Append(stopRequested.Task)).ConfigureAwait(false);
+            if (finished == stopRequested.Task)
+            {
+                return ExitCodes.Ok;
+            }
+
+            var node = running[finished];
+            running.Remove(finished);
+            await ErrorAsync(
+                string.Create(CultureInfo.InvariantCulture, $"{node.Settings.NodeId} (pid {node.ProcessId}) exited with code {node.ExitCode}; ") +
+                $"{running.Count} node(s) still run. Its last output (full log: {node.LogPath}):\n{node.GetOutputTail()}").ConfigureAwait(false);
+        }
+
+        await ErrorAsync("every node has exited; stopping Azurite.").ConfigureAwait(false);
+        return ExitCodes.Error;
+    }
+
+    private async Task StopNodesAsync(List<NodeProcess> nodes)
+    {
+        if (nodes.Count == 0)
+        {
+            return;
+        }
+
+        await _error.WriteLineAsync("azkv up: stopping the nodes (they hand their partitions over)...").ConfigureAwait(false);
+        var stops = nodes.Select(n => n.StopAsync(NodeStopGrace)).ToArray();
+        var graceful = await Task.WhenAll(stops).ConfigureAwait(false);
+        for (var i = 0; i < nodes.Count; i++)
+        {
+            if (!graceful[i])
+            {
+                await ErrorAsync($"{nodes[i].Settings.NodeId} did not stop within {NodeStopGrace.TotalSeconds:0} s and was killed; see {nodes[i].LogPath}.").ConfigureAwait(false);
+            }
+
+            await nodes[i].DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>SIGTERM first so Azurite saves its data (it autosaves only every 5 s), then kill.</summary>
+    private static async Task StopAzuriteAsync(AzuriteProcess azurite)
+    {
+        if (!OperatingSystem.IsWindows() && azurite.IsRunning)
+        {
+            _ = Posix.Kill(azurite.ProcessId, Posix.SigTerm);
+            var waited = Stopwatch.StartNew();
+            while (azurite.IsRunning && waited.Elapsed < AzuriteStopGrace)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(100), CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+
+        await azurite.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private Task ErrorAsync(string message) => _error.WriteLineAsync("azkv up: " + message);
+
+    private static string FormatUrl(Uri url) => url.GetLeftPart(UriPartial.Authority);
+}

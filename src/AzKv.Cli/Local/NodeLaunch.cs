@@ -1,0 +1,83 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace AzKv.Cli.Local;
+
+/// <summary>How <c>azkv up</c> starts a node: this same CLI, as a child process, with <c>serve</c> and the node's settings.</summary>
+internal static class NodeLaunch
+{
+    /// <summary>Set in a node's environment to <c>up</c>'s process id: the node stops when <c>up</c> is gone.</summary>
+    public const string ParentVariable = "AZKV_UP_PARENT_PID";
+
+    /// <summary>What one node is told.</summary>
+    /// <param name="Region">The region id.</param>
+    /// <param name="NodeId">The node id, <c>node-&lt;i&gt;</c>.</param>
+    /// <param name="Url">Where it listens and what it advertises.</param>
+    /// <param name="StorageConnectionString">Azurite's connection string (the public development key).</param>
+    /// <param name="PartitionCount">Partitions when the cluster is first created.</param>
+    public sealed record NodeSettings(string Region, string NodeId, Uri Url, string StorageConnectionString, int PartitionCount)
+    {
+        /// <summary>Never prints the connection string.</summary>
+        public override string ToString() => $"{NodeId} ({Region}) at {Url}";
+    }
+
+    /// <summary>The node's URL: <c>http://127.0.0.1:&lt;basePort + index - 1&gt;</c> for the 1-based <paramref name="index"/>.</summary>
+    public static Uri NodeUrl(int basePort, int index) =>
+        new(string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{basePort + index - 1}"));
+
+    /// <summary>The server settings on the command line, in <c>--AzKv:Name=value</c> form (docs/configuration.md).</summary>
+    public static IReadOnlyList<string> ServerArguments(NodeSettings node)
+    {
+        var url = node.Url.GetLeftPart(UriPartial.Authority);
+        return
+        [
+            "--AzKv:Region=" + node.Region,
+            "--AzKv:NodeId=" + node.NodeId,
+            "--AzKv:Urls=" + url,
+            "--AzKv:AdvertisedUrl=" + url,
+            "--AzKv:Storage:ConnectionString=" + node.StorageConnectionString,
+            "--AzKv:Cluster:PartitionCount=" + node.PartitionCount.ToString(CultureInfo.InvariantCulture),
+        ];
+    }
+
+    /// <summary>
+    /// The start info of a child running this CLI's <c>serve</c>: under the <c>dotnet</c> host
+    /// (<c>dotnet azkv.dll</c>) it is <c>dotnet &lt;this assembly&gt; serve ...</c>, else
+    /// <c>&lt;this executable&gt; serve ...</c>.
+    /// </summary>
+    public static ProcessStartInfo CreateStartInfo(string processPath, string assemblyPath, IReadOnlyList<string> serverArguments)
+    {
+        var startInfo = new ProcessStartInfo(processPath)
+        {
+            UseShellExecute = false,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        if (IsDotnetHost(processPath))
+        {
+            startInfo.ArgumentList.Add(assemblyPath);
+        }
+
+        startInfo.ArgumentList.Add("serve");
+        foreach (var argument in serverArguments)
+        {
+            startInfo.ArgumentList.Add(argument);
+        }
+
+        // Would make every node listen on the same port (it overrides AzKv:Urls).
+        startInfo.Environment.Remove("FUNCTIONS_CUSTOMHANDLER_PORT");
+        startInfo.Environment[ParentVariable] = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
+        return startInfo;
+    }
+
+    /// <summary>True when <paramref name="processPath"/> is the <c>dotnet</c> muxer rather than an app host.</summary>
+    public static bool IsDotnetHost(string processPath) =>
+        string.Equals(Path.GetFileNameWithoutExtension(processPath), "dotnet", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The id of the <c>azkv up</c> that started this process, when it is a node of one.</summary>
+    public static int? GetParentProcessId() =>
+        int.TryParse(Environment.GetEnvironmentVariable(ParentVariable), NumberStyles.None, CultureInfo.InvariantCulture, out var pid) && pid > 0
+            ? pid
+            : null;
+}

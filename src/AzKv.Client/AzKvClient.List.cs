@@ -1,0 +1,84 @@
+using System.Globalization;
+using System.Net;
+using System.Runtime.CompilerServices;
+using System.Text;
+using AzKv.Client.Errors;
+using AzKv.Client.Serialization;
+
+namespace AzKv.Client;
+
+public sealed partial class AzKvClient
+{
+    /// <summary>The largest page the server returns.</summary>
+    public const int MaxPageSize = 1000;
+
+    /// <summary>
+    /// Lists keys under <paramref name="prefix"/> in ordinal order of their UTF-8 bytes, following
+    /// the server's cursors page by page. No key that exists for the whole listing is skipped or
+    /// repeated, even while writes go on.
+    /// </summary>
+    /// <param name="prefix">Only keys starting with this; null or empty for all.</param>
+    /// <param name="pageSize">Keys per request, 1–1000.</param>
+    /// <param name="includeValues">Also fetch each value (<see cref="KvItem.Value"/>).</param>
+    /// <param name="cancellationToken">Stops the listing.</param>
+    public async IAsyncEnumerable<KvItem> ListAsync(
+        string? prefix = null,
+        int pageSize = 100,
+        bool includeValues = false,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        string? cursor = null;
+        do
+        {
+            var page = await ListPageAsync(prefix, pageSize, cursor, includeValues, cancellationToken).ConfigureAwait(false);
+            foreach (var item in page.Items)
+            {
+                yield return item;
+            }
+
+            cursor = page.Next;
+        }
+        while (cursor is not null);
+    }
+
+    /// <summary>Reads one page of keys under <paramref name="prefix"/>, after <paramref name="cursor"/>.</summary>
+    /// <param name="prefix">Only keys starting with this; null or empty for all.</param>
+    /// <param name="limit">Most keys to return, 1–1000.</param>
+    /// <param name="cursor">The previous page's <see cref="KvPage.Next"/>; null for the first page.</param>
+    /// <param name="includeValues">Also fetch each value.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    public async Task<KvPage> ListPageAsync(
+        string? prefix = null,
+        int limit = 100,
+        string? cursor = null,
+        bool includeValues = false,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(limit, MaxPageSize);
+        var query = new StringBuilder("/v1/kv?limit=").Append(limit.ToString(CultureInfo.InvariantCulture));
+        AppendQuery(query, "prefix", prefix);
+        AppendQuery(query, "cursor", cursor);
+        if (includeValues)
+        {
+            query.Append("&values=true");
+        }
+
+        using var response = await SendAsync(HttpMethod.Get, query.ToString(), cancellationToken).ConfigureAwait(false);
+        if (response.StatusCode != HttpStatusCode.OK)
+        {
+            throw await ProblemDetails.ToExceptionAsync(response, "LIST " + (prefix ?? string.Empty), cancellationToken).ConfigureAwait(false);
+        }
+
+        var body = await ReadJsonAsync(response, ClientJsonContext.Default.ListResponse, cancellationToken).ConfigureAwait(false);
+        return new KvPage(body.Items ?? [], string.IsNullOrEmpty(body.Next) ? null : body.Next);
+    }
+
+    private static void AppendQuery(StringBuilder query, string name, string? value)
+    {
+        if (!string.IsNullOrEmpty(value))
+        {
+            query.Append('&').Append(name).Append('=').Append(Uri.EscapeDataString(value));
+        }
+    }
+}

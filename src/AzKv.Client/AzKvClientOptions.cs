@@ -1,0 +1,89 @@
+namespace AzKv.Client;
+
+/// <summary>How an <see cref="AzKvClient"/> reaches the store and how hard it retries.</summary>
+public sealed class AzKvClientOptions
+{
+    /// <summary>
+    /// Base URLs of AzKv nodes, most preferred first (e.g. <c>http://127.0.0.1:8080</c>). A request
+    /// goes to the first endpoint that is not known to be unreachable; when an endpoint cannot be
+    /// reached the request moves on to the next one.
+    /// </summary>
+    public IReadOnlyList<Uri> Endpoints { get; init; } = [];
+
+    /// <summary>
+    /// An HTTP client to send requests with (not disposed by the client). Its own
+    /// <see cref="HttpClient.Timeout"/> still applies, so keep it above <see cref="RequestTimeout"/>
+    /// plus <see cref="WatchPollTimeout"/>. Null: the client creates one.
+    /// </summary>
+    public HttpClient? HttpClient { get; init; }
+
+    /// <summary>
+    /// A handler for the client's own <see cref="System.Net.Http.HttpClient"/> (not disposed by the
+    /// client), e.g. to add headers or a proxy. Ignored when <see cref="HttpClient"/> is set.
+    /// </summary>
+    public HttpMessageHandler? Handler { get; init; }
+
+    /// <summary>Time allowed for one attempt of one request, body included. A watch poll gets this plus <see cref="WatchPollTimeout"/>.</summary>
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Retries after the first attempt for transient failures: no endpoint reachable, a timeout,
+    /// 502, 503 or 504. A 4xx is never retried. Watches retry without limit.
+    /// </summary>
+    public int MaxRetries { get; init; } = 4;
+
+    /// <summary>Backoff before the first retry; it doubles on each retry (with jitter) up to <see cref="MaxBackoff"/>.</summary>
+    public TimeSpan InitialBackoff { get; init; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>The longest backoff between retries, unless the server's <c>Retry-After</c> asks for more (capped at one minute).</summary>
+    public TimeSpan MaxBackoff { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long one watch long poll may wait on the server for a change (0–120 s).</summary>
+    public TimeSpan WatchPollTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long an endpoint that could not be reached is tried only after the others.</summary>
+    public TimeSpan EndpointDownTime { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The clock for backoff delays and endpoint down times.</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    internal void Validate()
+    {
+        if (Endpoints.Count == 0)
+        {
+            throw new ArgumentException("AzKvClientOptions.Endpoints must hold at least one URL, e.g. http://127.0.0.1:8080.", nameof(Endpoints));
+        }
+
+        foreach (var endpoint in Endpoints)
+        {
+            if (endpoint is null || !endpoint.IsAbsoluteUri || (endpoint.Scheme != Uri.UriSchemeHttp && endpoint.Scheme != Uri.UriSchemeHttps))
+            {
+                throw new ArgumentException($"AzKvClientOptions.Endpoints: '{endpoint}' is not an absolute http or https URL.", nameof(Endpoints));
+            }
+        }
+
+        RequirePositive(RequestTimeout, nameof(RequestTimeout));
+        RequirePositive(InitialBackoff, nameof(InitialBackoff));
+        RequirePositive(MaxBackoff, nameof(MaxBackoff));
+        RequirePositive(EndpointDownTime, nameof(EndpointDownTime));
+        if (MaxRetries < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxRetries), MaxRetries, "AzKvClientOptions.MaxRetries must be 0 or more.");
+        }
+
+        if (WatchPollTimeout < TimeSpan.Zero || WatchPollTimeout > TimeSpan.FromSeconds(120))
+        {
+            throw new ArgumentOutOfRangeException(nameof(WatchPollTimeout), WatchPollTimeout, "AzKvClientOptions.WatchPollTimeout must be from 0 to 120 seconds.");
+        }
+
+        ArgumentNullException.ThrowIfNull(TimeProvider);
+    }
+
+    private static void RequirePositive(TimeSpan value, string name)
+    {
+        if (value <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(name, value, $"AzKvClientOptions.{name} must be positive.");
+        }
+    }
+}

@@ -1,0 +1,29 @@
+namespace AzKv.Client;
+
+/// <summary>The stable problem <c>type</c> URIs of the AzKv API (docs/api.md, "Problem types").</summary>
+public static class AzKvProblemTypes
+{
+    /// <summary>The common prefix of every AzKv problem type.</summary>
+    public const string Prefix = "https://azkv.dev/problems/";
+
+    /// <summary>400: empty, too long, control characters or malformed encoding.</summary>
+    public const string InvalidKey = Prefix + "invalid-key";
+
+    /// <summary>400: a bad query parameter, header or cursor.</summary>
+    public const string InvalidRequest = Prefix + "invalid-request";
+
+    /// <summary>413: the body is over the value limit.</summary>
+    public const string ValueTooLarge = Prefix + "value-too-large";
+
+    /// <summary>404: the key is absent or deleted.</summary>
+    public const string NotFound = Prefix + "not-found";
+
+    /// <summary>412: <c>If-Match</c> / <c>If-None-Match</c> did not hold.</summary>
+    public const string PreconditionFailed = Prefix + "precondition-failed";
+
+    /// <summary>410: the watch cursor is older than the retained change history.</summary>
+    public const string CursorExpired = Prefix + "cursor-expired";
+
+    /// <summary>503: no serving owner for the partition right now, or storage unreachable.</summary>
+    public const string Unavailable = Prefix + "unavailable";
+}

@@ -1,0 +1,173 @@
+using System.Net;
+
+namespace AzKv.Client.Http;
+
+/// <summary>
+/// Sends one logical request: tries the endpoints in order until one answers, retries transient
+/// failures (no endpoint reachable, a timeout, 502, 503, 504) with exponential backoff and jitter,
+/// honouring <c>Retry-After</c>. Never retries a 4xx. Responses come back fully buffered.
+/// </summary>
+/// <remarks>
+/// A write that timed out may have been applied; its retry then answers as the server sees it
+/// (a conditional write may report a failed precondition caused by its own first attempt).
+/// </remarks>
+internal sealed class RequestPipeline : IDisposable
+{
+    /// <summary>A server's Retry-After is honoured up to this; beyond it the server is misconfigured, not busy.</summary>
+    private static readonly TimeSpan MaxRetryAfter = TimeSpan.FromMinutes(1);
+
+    /// <summary>Keep the request target exactly as encoded: no dot-segment removal, no unescaping.</summary>
+    private static readonly UriCreationOptions ExactTarget = new() { DangerousDisablePathAndQueryCanonicalization = true };
+
+    private readonly HttpClient _http;
+    private readonly bool _ownsHttp;
+    private readonly EndpointList _endpoints;
+    private readonly TimeProvider _timeProvider;
+    private readonly TimeSpan _initialBackoff;
+    private readonly TimeSpan _maxBackoff;
+
+    public RequestPipeline(AzKvClientOptions options)
+    {
+        _endpoints = new EndpointList(options.Endpoints, options.EndpointDownTime, options.TimeProvider);
+        _timeProvider = options.TimeProvider;
+        _initialBackoff = options.InitialBackoff;
+        _maxBackoff = options.MaxBackoff;
+        if (options.HttpClient is not null)
+        {
+            _http = options.HttpClient;
+        }
+        else
+        {
+            // Timeouts are per attempt (a linked token), so the HttpClient's own one is off.
+            var handler = options.Handler ?? new SocketsHttpHandler
+            {
+                ConnectTimeout = options.RequestTimeout < TimeSpan.FromSeconds(10) ? options.RequestTimeout : TimeSpan.FromSeconds(10),
+                PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+            };
+            _http = new HttpClient(handler, disposeHandler: options.Handler is null) { Timeout = Timeout.InfiniteTimeSpan };
+            _ownsHttp = true;
+        }
+    }
+
+    public IReadOnlyList<Uri> Endpoints => _endpoints.All;
+
+    /// <summary>
+    /// Sends <paramref name="pathAndQuery"/> (starting with <c>/</c>, already encoded) to the best
+    /// endpoint. Returns the first non-retryable answer, or the last retryable one when retries run out.
+    /// </summary>
+    /// <exception cref="AzKvConnectionException">No endpoint answered on any attempt.</exception>
+    public async Task<HttpResponseMessage> SendAsync(
+        string pathAndQuery,
+        Func<Uri, HttpRequestMessage> createRequest,
+        int maxRetries,
+        TimeSpan attemptTimeout,
+        CancellationToken cancellationToken)
+    {
+        Exception? lastFailure = null;
+        for (var attempt = 0; ; attempt++)
+        {
+            TimeSpan? retryAfter = null;
+            foreach (var endpoint in _endpoints.InTryOrder())
+            {
+                HttpResponseMessage response;
+                using (var request = createRequest(new Uri(endpoint.Prefix + pathAndQuery, ExactTarget)))
+                using (var attemptSource = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+                {
+                    attemptSource.CancelAfter(attemptTimeout);
+                    try
+                    {
+                        response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, attemptSource.Token).ConfigureAwait(false);
+                    }
+                    catch (HttpRequestException ex)
+                    {
+                        _endpoints.MarkDown(endpoint);
+                        lastFailure = ex;
+                        continue;
+                    }
+                    catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+                    {
+                        _endpoints.MarkDown(endpoint);
+                        lastFailure = new TimeoutException($"{endpoint} did not answer within {attemptTimeout.TotalSeconds:0.#} s.", ex);
+                        continue;
+                    }
+                }
+
+                EndpointList.MarkUp(endpoint);
+                if (!IsTransient(response.StatusCode) || attempt >= maxRetries)
+                {
+                    return response;
+                }
+
+                retryAfter = GetRetryAfter(response);
+                response.Dispose();
+                lastFailure = null;
+                break;
+            }
+
+            if (attempt >= maxRetries)
+            {
+                throw Unreachable(lastFailure, attempt + 1);
+            }
+
+            await Task.Delay(GetBackoff(attempt + 1, retryAfter), _timeProvider, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_ownsHttp)
+        {
+            _http.Dispose();
+        }
+    }
+
+    /// <summary>502, 503 and 504 say "not now", not "never".</summary>
+    internal static bool IsTransient(HttpStatusCode status) =>
+        status is HttpStatusCode.BadGateway or HttpStatusCode.ServiceUnavailable or HttpStatusCode.GatewayTimeout;
+
+    /// <summary>Exponential backoff with jitter in [half, full] of the step; at least the server's Retry-After.</summary>
+    internal TimeSpan GetBackoff(int retry, TimeSpan? retryAfter)
+    {
+        var exponent = Math.Min(retry - 1, 30);
+        var step = Math.Min(_initialBackoff.TotalMilliseconds * Math.Pow(2, exponent), _maxBackoff.TotalMilliseconds);
+        var delay = TimeSpan.FromMilliseconds(step * (0.5 + (Random.Shared.NextDouble() * 0.5)));
+        if (retryAfter is { } requested)
+        {
+            var honoured = requested > MaxRetryAfter ? MaxRetryAfter : requested;
+            if (honoured > delay)
+            {
+                delay = honoured;
+            }
+        }
+
+        return delay;
+    }
+
+    private TimeSpan? GetRetryAfter(HttpResponseMessage response)
+    {
+        var header = response.Headers.RetryAfter;
+        if (header?.Delta is { } delta)
+        {
+            return delta;
+        }
+
+        if (header?.Date is { } date)
+        {
+            var wait = date - _timeProvider.GetUtcNow();
+            return wait > TimeSpan.Zero ? wait : TimeSpan.Zero;
+        }
+
+        return null;
+    }
+
+    private AzKvConnectionException Unreachable(Exception? lastFailure, int attempts)
+    {
+        var endpoints = _endpoints.All;
+        var where = endpoints.Count == 1
+            ? endpoints[0].GetLeftPart(UriPartial.Path).TrimEnd('/')
+            : "any of " + string.Join(", ", endpoints.Select(e => e.GetLeftPart(UriPartial.Path).TrimEnd('/')));
+        var why = lastFailure is null ? string.Empty : $" ({lastFailure.Message})";
+        var tries = attempts == 1 ? "1 attempt" : $"{attempts} attempts";
+        return new AzKvConnectionException($"Could not reach AzKv at {where}{why} after {tries}.", endpoints, lastFailure);
+    }
+}

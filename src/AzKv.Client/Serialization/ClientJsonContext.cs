@@ -1,0 +1,16 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace AzKv.Client.Serialization;
+
+/// <summary>Source-generated JSON for every body the client reads (no reflection, trimming-safe).</summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
+[JsonSerializable(typeof(ProblemDocument))]
+[JsonSerializable(typeof(PutResponse))]
+[JsonSerializable(typeof(SiblingsResponse))]
+[JsonSerializable(typeof(ListResponse))]
+[JsonSerializable(typeof(WatchResponse))]
+[JsonSerializable(typeof(ClusterStatus))]
+internal sealed partial class ClientJsonContext : JsonSerializerContext
+{
+}

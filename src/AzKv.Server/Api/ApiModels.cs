@@ -1,0 +1,62 @@
+using System.Text.Json.Serialization;
+
+namespace AzKv.Server.Api;
+
+internal sealed record PutResponse(string Key, [property: JsonPropertyName("etag")] string ETag, bool Created);
+
+internal sealed record ListItem(string Key, [property: JsonPropertyName("etag")] string ETag, string ContentType, int Size)
+{
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Value { get; init; }
+}
+
+internal sealed record ListResponse(IReadOnlyList<ListItem> Items, string? Next);
+
+internal sealed record SiblingVersion(string ContentType, string Value, string Region, long Hlc);
+
+internal sealed record SiblingsResponse(string Key, [property: JsonPropertyName("etag")] string ETag, IReadOnlyList<SiblingVersion> Versions);
+
+internal sealed record WatchChange(string Key, string Type)
+{
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    [JsonPropertyName("etag")]
+    public string? ETag { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? ContentType { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? Size { get; init; }
+}
+
+internal sealed record WatchResponse(IReadOnlyList<WatchChange> Changes, string Cursor);
+
+internal sealed record ClusterNode(string NodeId, string Endpoint, IReadOnlyList<string> Roles);
+
+internal sealed record ClusterPartition(int Id, string? Owner, long Epoch, long Lsn, bool Serving);
+
+internal sealed record ClusterResponse(
+    string Region, string NodeId, int PartitionCount, IReadOnlyList<ClusterNode> Nodes, IReadOnlyList<ClusterPartition> Partitions, IReadOnlyList<object> Replication);
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+[JsonSerializable(typeof(PutResponse))]
+[JsonSerializable(typeof(ListResponse))]
+[JsonSerializable(typeof(SiblingsResponse))]
+[JsonSerializable(typeof(WatchResponse))]
+[JsonSerializable(typeof(WatchChange))]
+[JsonSerializable(typeof(ClusterResponse))]
+[JsonSerializable(typeof(ProblemDocument))]
+internal sealed partial class ApiJsonContext : JsonSerializerContext;
+
+/// <summary>
+/// The API's serializer context: camelCase, and only the escaping JSON itself needs (ETags carry
+/// quotes; <c>\u0022</c> would be correct but unreadable). Responses are application/json, never HTML.
+/// </summary>
+internal static class ApiJson
+{
+    public static ApiJsonContext Context { get; } = new(new System.Text.Json.JsonSerializerOptions
+    {
+        PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.CamelCase,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    });
+}

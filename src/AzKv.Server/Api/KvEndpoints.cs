@@ -1,0 +1,283 @@
+using System.Buffers;
+using AzKv.Keys;
+using AzKv.Partitions;
+using AzKv.Server.Hosting;
+using AzKv.Server.Node;
+using AzKv.Versioning;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Primitives;
+
+namespace AzKv.Server.Api;
+
+/// <summary><c>/v1/kv/{key}</c>: get, put, delete (docs/api.md).</summary>
+internal static class KvEndpoints
+{
+    public static void MapKvEndpoints(this IEndpointRouteBuilder app)
+    {
+        var kv = app.MapGroup("/v1/kv").WithTags("kv");
+        kv.MapGet("/{**key}", GetAsync).WithName("GetKey");
+        kv.MapPut("/{**key}", PutAsync).WithName("PutKey");
+        kv.MapDelete("/{**key}", DeleteAsync).WithName("DeleteKey");
+    }
+
+    private static IResult GetAsync(HttpContext context, PartitionHost host)
+    {
+        if (!TryResolve(context, host, out var key, out var owner, out var problem))
+        {
+            return problem!;
+        }
+
+        if (!owner!.TryGetState(out var state))
+        {
+            return Problems.Unavailable($"Partition {owner.Partition} is changing owner.");
+        }
+
+        var set = state.Get(key!);
+        if (set is null || set.IsDeleted(ConflictPolicy.Lww))
+        {
+            return Problems.NotFound(key!);
+        }
+
+        var etag = set.Context.ToETag();
+        var ifNoneMatch = context.Request.Headers.IfNoneMatch;
+        if (!StringValues.IsNullOrEmpty(ifNoneMatch) && MatchesAny(ifNoneMatch, etag))
+        {
+            context.Response.Headers.ETag = etag;
+            return Results.StatusCode(StatusCodes.Status304NotModified);
+        }
+
+        var winner = set.Winner!;
+        context.Response.Headers.ETag = etag;
+        return Results.Bytes(winner.Value, winner.ContentType);
+    }
+
+    private static async Task<IResult> PutAsync(HttpContext context, PartitionHost host, ServerOptions options)
+    {
+        if (!TryResolve(context, host, out var key, out var owner, out var problem))
+        {
+            return problem!;
+        }
+
+        var contentType = context.Request.ContentType ?? "application/octet-stream";
+        if (!VersionedValue.IsValidContentType(contentType) || contentType.Length == 0)
+        {
+            return Problems.InvalidRequest("Content-Type must be 1–255 characters of printable ASCII.");
+        }
+
+        if (!TryGetPrecondition(context, allowCreateOnly: true, out var precondition, out var ifMatch, out problem))
+        {
+            return problem!;
+        }
+
+        var limit = options.Limits.MaxValueBytes;
+        if (context.Request.ContentLength > limit)
+        {
+            return Problems.ValueTooLarge(limit);
+        }
+
+        var value = await ReadBodyAsync(context.Request, limit, context.RequestAborted).ConfigureAwait(false);
+        if (value is null)
+        {
+            return Problems.ValueTooLarge(limit);
+        }
+
+        var outcome = await owner!.WriteAsync(
+            new WriteCommand { Key = key!, Value = value, ContentType = contentType, Precondition = precondition, IfMatch = ifMatch },
+            context.RequestAborted).ConfigureAwait(false);
+        switch (outcome.Status)
+        {
+            case WriteStatus.Committed:
+                context.Response.Headers.ETag = outcome.ETag;
+                var body = new PutResponse(key!, outcome.ETag!, outcome.Created);
+                return outcome.Created
+                    ? Results.Json(body, ApiJson.Context.PutResponse, statusCode: StatusCodes.Status201Created)
+                    : Results.Json(body, ApiJson.Context.PutResponse);
+            case WriteStatus.PreconditionFailed:
+                return Problems.PreconditionFailed(precondition == PreconditionKind.IfNoneMatchAny
+                    ? $"'{key}' already exists."
+                    : $"The current ETag of '{key}' does not match If-Match.");
+            default:
+                return Problems.Unavailable($"Partition {owner.Partition} could not commit the write; retry.");
+        }
+    }
+
+    private static async Task<IResult> DeleteAsync(HttpContext context, PartitionHost host)
+    {
+        if (!TryResolve(context, host, out var key, out var owner, out var problem))
+        {
+            return problem!;
+        }
+
+        if (!TryGetPrecondition(context, allowCreateOnly: false, out var precondition, out var ifMatch, out problem))
+        {
+            return problem!;
+        }
+
+        var outcome = await owner!.WriteAsync(
+            new WriteCommand { Key = key!, Kind = WriteKind.Delete, Precondition = precondition, IfMatch = ifMatch },
+            context.RequestAborted).ConfigureAwait(false);
+        return outcome.Status switch
+        {
+            WriteStatus.Committed => Results.NoContent(),
+            WriteStatus.NotFound => Problems.NotFound(key!),
+            WriteStatus.PreconditionFailed => Problems.PreconditionFailed($"The current ETag of '{key}' does not match If-Match."),
+            _ => Problems.Unavailable($"Partition {owner.Partition} could not commit the delete; retry."),
+        };
+    }
+
+    /// <summary>Validates the key and finds the partition's serving owner.</summary>
+    private static bool TryResolve(HttpContext context, PartitionHost host, out string? key, out PartitionOwner? owner, out IResult? problem)
+    {
+        owner = null;
+        key = KeyPath.TryGetKey(context, out var error);
+        if (key is null)
+        {
+            problem = Problems.InvalidKey(error!);
+            return false;
+        }
+
+        var validation = KeyValidation.Validate(key);
+        if (!validation.IsValid)
+        {
+            problem = Problems.InvalidKey(validation.Message);
+            return false;
+        }
+
+        if (host.PartitionCount == 0)
+        {
+            problem = Problems.Unavailable("The node is starting.");
+            return false;
+        }
+
+        var partition = host.PartitionOf(key);
+        owner = host.ServingOwner(partition);
+        if (owner is null)
+        {
+            problem = Problems.Unavailable($"Partition {partition} has no serving owner yet.");
+            return false;
+        }
+
+        problem = null;
+        return true;
+    }
+
+    private static bool TryGetPrecondition(
+        HttpContext context, bool allowCreateOnly, out PreconditionKind kind, out VersionVector? ifMatch, out IResult? problem)
+    {
+        kind = PreconditionKind.None;
+        ifMatch = null;
+        problem = null;
+        var headers = context.Request.Headers;
+        var match = headers.IfMatch;
+        var noneMatch = headers.IfNoneMatch;
+        if (!StringValues.IsNullOrEmpty(match) && !StringValues.IsNullOrEmpty(noneMatch))
+        {
+            problem = Problems.InvalidRequest("Send If-Match or If-None-Match, not both.");
+            return false;
+        }
+
+        if (!StringValues.IsNullOrEmpty(noneMatch))
+        {
+            if (!allowCreateOnly || noneMatch.ToString().Trim() != "*")
+            {
+                problem = Problems.InvalidRequest("Only 'If-None-Match: *' (create only) is supported on PUT.");
+                return false;
+            }
+
+            kind = PreconditionKind.IfNoneMatchAny;
+            return true;
+        }
+
+        if (!StringValues.IsNullOrEmpty(match))
+        {
+            var value = match.ToString().Trim();
+            if (value == "*")
+            {
+                kind = PreconditionKind.IfExists;
+                return true;
+            }
+
+            if (value.Contains(',', StringComparison.Ordinal))
+            {
+                problem = Problems.InvalidRequest("If-Match takes one ETag.");
+                return false;
+            }
+
+            kind = PreconditionKind.IfMatch;
+
+            // An ETag this server could never have issued matches nothing: the write fails with 412.
+            ifMatch = VersionVector.TryParseETag(value, out var parsed) ? parsed : null;
+        }
+
+        return true;
+    }
+
+    private static bool MatchesAny(StringValues header, string etag)
+    {
+        foreach (var value in header)
+        {
+            foreach (var part in (value ?? string.Empty).Split(','))
+            {
+                var candidate = part.Trim();
+                if (candidate == "*" || string.Equals(candidate, etag, StringComparison.Ordinal))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Reads the body into an exact-size array the engine may keep; null when it exceeds <paramref name="limit"/>.</summary>
+    private static async Task<byte[]?> ReadBodyAsync(HttpRequest request, int limit, CancellationToken cancellationToken)
+    {
+        if (request.ContentLength is { } length)
+        {
+            var exact = new byte[length];
+            await request.Body.ReadExactlyAsync(exact, cancellationToken).ConfigureAwait(false);
+            return exact;
+        }
+
+        var rented = ArrayPool<byte>.Shared.Rent(Math.Min(limit + 1, 64 * 1024));
+        try
+        {
+            var total = 0;
+            while (true)
+            {
+                if (total == rented.Length)
+                {
+                    if (rented.Length > limit)
+                    {
+                        return null;
+                    }
+
+                    var bigger = ArrayPool<byte>.Shared.Rent(Math.Min(rented.Length * 2, limit + 1));
+                    Buffer.BlockCopy(rented, 0, bigger, 0, total);
+                    ArrayPool<byte>.Shared.Return(rented);
+                    rented = bigger;
+                }
+
+                var read = await request.Body.ReadAsync(rented.AsMemory(total), cancellationToken).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                total += read;
+                if (total > limit)
+                {
+                    return null;
+                }
+            }
+
+            return rented.AsSpan(0, total).ToArray();
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+}

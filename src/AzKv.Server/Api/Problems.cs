@@ -1,0 +1,73 @@
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Http;
+
+namespace AzKv.Server.Api;
+
+/// <summary>RFC 9457 problem documents with a stable <c>type</c> per error kind (docs/api.md).</summary>
+internal static class Problems
+{
+    public const string TypeBase = "https://azkv.dev/problems/";
+
+    public static IResult InvalidKey(string detail) => Create(400, "invalid-key", "The key is not valid.", detail);
+
+    public static IResult InvalidRequest(string detail) => Create(400, "invalid-request", "The request is not valid.", detail);
+
+    public static IResult ValueTooLarge(int limit) =>
+        Create(413, "value-too-large", "The value is too large.", $"Values are limited to {limit} bytes (AzKv__Limits__MaxValueBytes).");
+
+    public static IResult NotFound(string key) => Create(404, "not-found", "The key does not exist.", $"No value is stored under '{key}'.");
+
+    public static IResult PreconditionFailed(string detail) => Create(412, "precondition-failed", "A precondition failed.", detail);
+
+    public static IResult CursorExpired() =>
+        Create(410, "cursor-expired", "The watch cursor is too old.", "Changes after this cursor are no longer retained; list the keys again and watch from now.");
+
+    public static IResult Unavailable(string detail, int retryAfterSeconds = 1) =>
+        new ProblemResult(new ProblemDocument(TypeBase + "unavailable", "The partition is unavailable.", 503, detail), retryAfterSeconds);
+
+    public static IResult Internal() =>
+        Create(500, "internal", "The server failed unexpectedly.", "The error was logged; retrying may help.");
+
+    private static IResult Create(int status, string kind, string title, string detail) =>
+        new ProblemResult(new ProblemDocument(TypeBase + kind, title, status, detail), null);
+
+    private sealed class ProblemResult : IResult, IStatusCodeHttpResult
+    {
+        private readonly ProblemDocument _problem;
+        private readonly int? _retryAfter;
+
+        public ProblemResult(ProblemDocument problem, int? retryAfter)
+        {
+            _problem = problem;
+            _retryAfter = retryAfter;
+        }
+
+        public int? StatusCode => _problem.Status;
+
+        public async Task ExecuteAsync(HttpContext httpContext)
+        {
+            var response = httpContext.Response;
+            response.StatusCode = _problem.Status;
+            if (_retryAfter is { } seconds)
+            {
+                response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
+
+            var document = _problem with { Instance = httpContext.Request.Path.Value };
+            response.ContentType = "application/problem+json";
+            await System.Text.Json.JsonSerializer.SerializeAsync(response.Body, document, ApiJson.Context.ProblemDocument, httpContext.RequestAborted)
+                .ConfigureAwait(false);
+        }
+    }
+}
+
+/// <summary>An RFC 9457 problem document.</summary>
+internal sealed record ProblemDocument(
+    [property: JsonPropertyName("type")] string Type,
+    [property: JsonPropertyName("title")] string Title,
+    [property: JsonPropertyName("status")] int Status,
+    [property: JsonPropertyName("detail")] string Detail)
+{
+    [JsonPropertyName("instance")]
+    public string? Instance { get; init; }
+}

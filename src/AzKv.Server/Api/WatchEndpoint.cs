@@ -1,0 +1,229 @@
+using System.Buffers.Binary;
+using System.Buffers.Text;
+using System.Text.Json;
+using AzKv.Partitions;
+using AzKv.Server.Node;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace AzKv.Server.Api;
+
+/// <summary>
+/// <c>GET /v1/watch</c>: changes after a cursor, as a long poll or a server-sent-event stream.
+/// The cursor is the LSN reached in every partition, so chaining cursors never misses a change.
+/// </summary>
+internal static class WatchEndpoint
+{
+    private const int MaxChangesPerResponse = 1000;
+    private static readonly TimeSpan KeepAliveInterval = TimeSpan.FromSeconds(15);
+
+    public static void MapWatchEndpoint(this IEndpointRouteBuilder app) =>
+        app.MapGet("/v1/watch", WatchAsync).WithTags("watch").WithName("Watch");
+
+    private static async Task<IResult> WatchAsync(HttpContext context, PartitionHost host, string? prefix, string? cursor, string? timeout)
+    {
+        prefix ??= string.Empty;
+        var wait = TimeSpan.FromSeconds(30);
+        if (timeout is not null)
+        {
+            if (!int.TryParse(timeout, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var seconds) || seconds > 120)
+            {
+                return Problems.InvalidRequest("timeout must be a whole number of seconds from 0 to 120.");
+            }
+
+            wait = TimeSpan.FromSeconds(seconds);
+        }
+
+        if (host.PartitionCount == 0)
+        {
+            return Problems.Unavailable("The node is starting.");
+        }
+
+        cursor ??= context.Request.Headers["Last-Event-ID"].ToString();
+        long[] positions;
+        if (string.IsNullOrEmpty(cursor))
+        {
+            positions = host.Slots.Select(s => s.Feed.LastLsn).ToArray();
+        }
+        else if (!TryDecodeCursor(cursor, host.PartitionCount, out positions))
+        {
+            return Problems.InvalidRequest("cursor is not a watch cursor of this cluster.");
+        }
+
+        var streaming = context.Request.Headers.Accept.ToString().Contains("text/event-stream", StringComparison.OrdinalIgnoreCase);
+        if (streaming)
+        {
+            await StreamAsync(context, host, prefix, positions).ConfigureAwait(false);
+            return Results.Empty;
+        }
+
+        var changes = new List<WatchChange>();
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+        deadline.CancelAfter(wait);
+        while (true)
+        {
+            if (!Collect(host, prefix, positions, changes))
+            {
+                return Problems.CursorExpired();
+            }
+
+            if (changes.Count > 0 || deadline.IsCancellationRequested)
+            {
+                return Results.Json(new WatchResponse(changes, EncodeCursor(positions)), ApiJson.Context.WatchResponse);
+            }
+
+            try
+            {
+                await WaitForAnyAsync(host, positions, deadline.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!context.RequestAborted.IsCancellationRequested)
+            {
+                // Timed out: answer with no changes.
+            }
+        }
+    }
+
+    private static async Task StreamAsync(HttpContext context, PartitionHost host, string prefix, long[] positions)
+    {
+        var response = context.Response;
+        response.ContentType = "text/event-stream";
+        response.Headers.CacheControl = "no-cache";
+        var aborted = context.RequestAborted;
+        var changes = new List<WatchChange>();
+        var origins = new List<(int Partition, long Lsn)>();
+        await response.Body.FlushAsync(aborted).ConfigureAwait(false);
+        try
+        {
+            while (!aborted.IsCancellationRequested)
+            {
+                // Each event's id is the cursor right after that event, so a client that resumes
+                // from the last id it saw gets exactly the events it missed.
+                var eventCursor = (long[])positions.Clone();
+                if (!Collect(host, prefix, positions, changes, origins))
+                {
+                    await response.WriteAsync("event: error\ndata: {\"type\":\"" + Problems.TypeBase + "cursor-expired\"}\n\n", aborted).ConfigureAwait(false);
+                    return;
+                }
+
+                for (var i = 0; i < changes.Count; i++)
+                {
+                    eventCursor[origins[i].Partition] = origins[i].Lsn;
+                    var json = JsonSerializer.Serialize(changes[i], ApiJson.Context.WatchChange);
+                    await response.WriteAsync($"event: change\nid: {EncodeCursor(eventCursor)}\ndata: {json}\n\n", aborted).ConfigureAwait(false);
+                }
+
+                if (changes.Count > 0)
+                {
+                    await response.Body.FlushAsync(aborted).ConfigureAwait(false);
+                    changes.Clear();
+                    origins.Clear();
+                    continue;
+                }
+
+                using var keepAlive = CancellationTokenSource.CreateLinkedTokenSource(aborted);
+                keepAlive.CancelAfter(KeepAliveInterval);
+                try
+                {
+                    await WaitForAnyAsync(host, positions, keepAlive.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!aborted.IsCancellationRequested)
+                {
+                    await response.WriteAsync(": keep-alive\n\n", aborted).ConfigureAwait(false);
+                    await response.Body.FlushAsync(aborted).ConfigureAwait(false);
+                }
+
+            }
+        }
+        catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+        {
+            // The client went away.
+        }
+    }
+
+    /// <summary>
+    /// Moves <paramref name="positions"/> past every retained change and adds the ones under the
+    /// prefix to <paramref name="output"/> (bounded). False when a position is no longer retained.
+    /// </summary>
+    private static bool Collect(PartitionHost host, string prefix, long[] positions, List<WatchChange> output, List<(int Partition, long Lsn)>? origins = null)
+    {
+        var slots = host.Slots;
+        var buffer = new List<Change>();
+        for (var p = 0; p < slots.Length && output.Count < MaxChangesPerResponse; p++)
+        {
+            buffer.Clear();
+            if (!slots[p].Feed.TryRead(positions[p], prefix, MaxChangesPerResponse - output.Count, buffer, out var next))
+            {
+                return false;
+            }
+
+            foreach (var change in buffer)
+            {
+                origins?.Add((p, change.Lsn));
+                output.Add(change.Deleted
+                    ? new WatchChange(change.Key, "delete") { ETag = change.ETag }
+                    : new WatchChange(change.Key, "put") { ETag = change.ETag, ContentType = change.ContentType, Size = change.Size });
+            }
+
+            // With a full buffer the read stopped early: continue after the last change returned.
+            positions[p] = buffer.Count > 0 && output.Count >= MaxChangesPerResponse ? buffer[^1].Lsn : next;
+        }
+
+        return true;
+    }
+
+    private static Task WaitForAnyAsync(PartitionHost host, long[] positions, CancellationToken cancellationToken)
+    {
+        var slots = host.Slots;
+        var waits = new Task[slots.Length];
+        for (var p = 0; p < slots.Length; p++)
+        {
+            waits[p] = slots[p].Feed.WaitAfterAsync(positions[p], cancellationToken);
+        }
+
+        return Task.WhenAny(waits).Unwrap();
+    }
+
+    internal static string EncodeCursor(long[] positions)
+    {
+        var bytes = new byte[2 + (positions.Length * 8)];
+        BinaryPrimitives.WriteUInt16LittleEndian(bytes, (ushort)positions.Length);
+        for (var i = 0; i < positions.Length; i++)
+        {
+            BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(2 + (i * 8)), positions[i]);
+        }
+
+        return Base64Url.EncodeToString(bytes);
+    }
+
+    internal static bool TryDecodeCursor(string cursor, int partitions, out long[] positions)
+    {
+        positions = [];
+        byte[] bytes;
+        try
+        {
+            bytes = Base64Url.DecodeFromChars(cursor);
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+
+        if (bytes.Length != 2 + (partitions * 8) || BinaryPrimitives.ReadUInt16LittleEndian(bytes) != partitions)
+        {
+            return false;
+        }
+
+        positions = new long[partitions];
+        for (var i = 0; i < partitions; i++)
+        {
+            positions[i] = BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan(2 + (i * 8)));
+            if (positions[i] < 0)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+}

@@ -1,0 +1,178 @@
+using System.Globalization;
+using AzKv.Partitions;
+using AzKv.Server.Api;
+using AzKv.Server.Hosting;
+using AzKv.Server.Metrics;
+using AzKv.Server.Node;
+using AzKv.Storage;
+using AzKv.Storage.AzureBlob;
+using Azure.Identity;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace AzKv.Server;
+
+public static partial class ServerApp
+{
+    /// <summary>Exit code for a configuration error.</summary>
+    public const int ConfigurationError = 2;
+
+    /// <summary>Exit code when the node could not start (storage unreachable, wrong container...).</summary>
+    public const int StartupError = 1;
+
+    private static async Task<int> RunCoreAsync(string[] args, CancellationToken cancellationToken)
+    {
+        WebApplication app;
+        try
+        {
+            app = Build(args);
+        }
+        catch (ConfigurationException ex)
+        {
+            await Console.Error.WriteLineAsync("AzKv cannot start: the configuration is invalid.").ConfigureAwait(false);
+            foreach (var error in ex.Errors)
+            {
+                await Console.Error.WriteLineAsync("  - " + error).ConfigureAwait(false);
+            }
+
+            await Console.Error.WriteLineAsync("Settings are described in docs/configuration.md.").ConfigureAwait(false);
+            return ConfigurationError;
+        }
+
+        await using (app.ConfigureAwait(false))
+        {
+            try
+            {
+                await app.RunAsync(cancellationToken).ConfigureAwait(false);
+                return 0;
+            }
+            catch (Exception ex) when (ex is BlobStorageException or InvalidOperationException or HttpRequestException or IOException)
+            {
+                await Console.Error.WriteLineAsync($"AzKv could not start: {ex.Message}").ConfigureAwait(false);
+                return StartupError;
+            }
+        }
+    }
+
+    private static WebApplication Build(string[] args)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = Directory.GetCurrentDirectory() });
+
+        // Lowest precedence first: local.settings.json (Functions format), then the defaults the
+        // builder added (appsettings, environment variables, command line) override it.
+        builder.Configuration.Sources.Insert(0, new LocalSettingsConfigurationSource(Path.Combine(builder.Environment.ContentRootPath, "local.settings.json")));
+
+        var options = new ServerOptions();
+        try
+        {
+            builder.Configuration.GetSection(ServerOptions.Section).Bind(options);
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new ConfigurationException([ex.InnerException?.Message is { } inner ? $"{ex.Message} {inner}" : ex.Message]);
+        }
+
+        var errors = options.Validate();
+        if (errors.Count > 0)
+        {
+            throw new ConfigurationException(errors);
+        }
+
+        var urls = options.Urls;
+        var customHandlerPort = builder.Configuration["FUNCTIONS_CUSTOMHANDLER_PORT"];
+        if (!string.IsNullOrEmpty(customHandlerPort))
+        {
+            if (!int.TryParse(customHandlerPort, NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535)
+            {
+                throw new ConfigurationException([$"FUNCTIONS_CUSTOMHANDLER_PORT '{customHandlerPort}' is not a port number."]);
+            }
+
+            urls = string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{port}");
+        }
+
+        builder.WebHost.UseUrls(urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = null); // values are limited by the API (413 problem)
+        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(30));
+
+        var endpoint = string.IsNullOrWhiteSpace(options.AdvertisedUrl) ? urls.Split(';')[0].Trim() : options.AdvertisedUrl;
+        var node = new NodeIdentity(options.EffectiveNodeId, options.Region, endpoint, options.RoleList, options.Cluster.PartitionCount);
+        var partitionOptions = new PartitionOptions
+        {
+            LeaseDuration = TimeSpan.FromSeconds(options.Partition.LeaseDurationSeconds),
+            LeaseRenewInterval = TimeSpan.FromSeconds(options.Partition.LeaseDurationSeconds / 3.0),
+            LeaseSafetyMargin = TimeSpan.FromSeconds(Math.Min(5, options.Partition.LeaseDurationSeconds / 5.0)),
+            MaxValueBytes = options.Limits.MaxValueBytes,
+        };
+        partitionOptions.Validate();
+
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(node);
+        builder.Services.AddSingleton(partitionOptions);
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton(CreateStore(options.Storage));
+        builder.Services.AddSingleton<PartitionHost>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<PartitionHost>());
+        builder.Services.AddSingleton(_ => new PrometheusExporter([PartitionMetrics.MeterName, ServerMetrics.MeterName]));
+        builder.Services.AddOpenApi();
+
+        var app = builder.Build();
+
+        // Listen from the start: a listener only sees measurements made after it exists.
+        _ = app.Services.GetRequiredService<PrometheusExporter>();
+        app.Use(ServerMetrics.RecordAsync);
+        app.UseExceptionHandler(errorApp => errorApp.Run(WriteUnexpectedErrorAsync));
+        app.MapKvEndpoints();
+        app.MapListEndpoint();
+        app.MapWatchEndpoint();
+        app.MapClusterEndpoints();
+        app.MapOpenApi("/openapi/{documentName}.json");
+        return app;
+    }
+
+    private static IBlobStore CreateStore(StorageSettings storage)
+    {
+        if (!string.IsNullOrWhiteSpace(storage.ConnectionString))
+        {
+            try
+            {
+                return AzureBlobStores.FromConnectionString(storage.ConnectionString, storage.Container);
+            }
+            catch (ArgumentException ex)
+            {
+                throw new ConfigurationException([$"AzKv__Storage__ConnectionString is invalid: {ex.Message}"]);
+            }
+        }
+
+        var credential = new DefaultAzureCredential(new DefaultAzureCredentialOptions
+        {
+            ManagedIdentityClientId = string.IsNullOrWhiteSpace(storage.ManagedIdentityClientId) ? null : storage.ManagedIdentityClientId,
+        });
+        return AzureBlobStores.FromAccountUrl(new Uri(storage.AccountUrl!), credential, storage.Container);
+    }
+
+    /// <summary>An exception escaped an endpoint: storage trouble is 503, anything else 500 — as problem+json, never a stack trace.</summary>
+    private static async Task WriteUnexpectedErrorAsync(HttpContext context)
+    {
+        var error = context.Features.Get<IExceptionHandlerFeature>()?.Error;
+        var result = error is BlobStorageException or PartitionStorageException
+            ? Problems.Unavailable("Storage is not reachable right now; retry.", 2)
+            : Problems.Internal();
+        await result.ExecuteAsync(context).ConfigureAwait(false);
+    }
+
+    private sealed class ConfigurationException : Exception
+    {
+        public ConfigurationException(IReadOnlyList<string> errors)
+            : base(string.Join(Environment.NewLine, errors))
+        {
+            Errors = errors;
+        }
+
+        public IReadOnlyList<string> Errors { get; }
+    }
+}

@@ -1,0 +1,222 @@
+using System.Text.RegularExpressions;
+using AzKv.Versioning;
+
+namespace AzKv.Server.Hosting;
+
+/// <summary>
+/// Every setting of a node (docs/configuration.md), bound from the <c>AzKv</c> configuration
+/// section: local.settings.json <c>Values</c>, environment variables (<c>AzKv__Region</c>) and the
+/// command line (<c>--AzKv:Region=west</c>). <see cref="Validate"/> names the first wrong setting.
+/// </summary>
+public sealed partial class ServerOptions
+{
+    /// <summary>The configuration section.</summary>
+    public const string Section = "AzKv";
+
+    /// <summary>This region's id.</summary>
+    public string Region { get; set; } = "local";
+
+    /// <summary>This node's id, unique in its region. Default: host name and process id.</summary>
+    public string? NodeId { get; set; }
+
+    /// <summary>Comma-separated roles: <c>owner</c>, <c>frontend</c>.</summary>
+    public string Roles { get; set; } = "owner,frontend";
+
+    /// <summary>Where to listen (semicolon-separated URLs).</summary>
+    public string Urls { get; set; } = "http://127.0.0.1:8080";
+
+    /// <summary>The URL other nodes reach this one at; default: the first of <see cref="Urls"/>.</summary>
+    public string? AdvertisedUrl { get; set; }
+
+    /// <summary>Storage settings.</summary>
+    public StorageSettings Storage { get; set; } = new();
+
+    /// <summary>Cluster settings.</summary>
+    public ClusterSettings Cluster { get; set; } = new();
+
+    /// <summary>Partition owner settings.</summary>
+    public PartitionSettings Partition { get; set; } = new();
+
+    /// <summary>Request limits.</summary>
+    public LimitSettings Limits { get; set; } = new();
+
+    /// <summary>Authentication.</summary>
+    public AuthSettings Auth { get; set; } = new();
+
+    /// <summary>Other regions (multi-region replication).</summary>
+    public List<PeerSettings> Peers { get; set; } = [];
+
+    /// <summary>The node id to use (configured, else host name and process id).</summary>
+    public string EffectiveNodeId => string.IsNullOrWhiteSpace(NodeId)
+        ? $"{Environment.MachineName.ToLowerInvariant()}-{Environment.ProcessId}"
+        : NodeId;
+
+    /// <summary>The parsed roles.</summary>
+    public IReadOnlyList<string> RoleList =>
+        Roles.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    /// <summary>Returns every problem with the settings, each naming its setting; empty when valid.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        if (!RegionPattern().IsMatch(Region ?? string.Empty) || !RegionId.IsValid(Region))
+        {
+            errors.Add($"AzKv__Region '{Region}' is invalid: use 1–32 characters of a-z, 0-9 and '-'.");
+        }
+
+        if (!string.IsNullOrWhiteSpace(NodeId) && !NodeIdPattern().IsMatch(NodeId))
+        {
+            errors.Add($"AzKv__NodeId '{NodeId}' is invalid: use 1–64 characters of a-z, 0-9, '-', '.' and '_'.");
+        }
+
+        var roles = RoleList;
+        if (roles.Count == 0 || roles.Any(r => r is not ("owner" or "frontend")))
+        {
+            errors.Add($"AzKv__Roles '{Roles}' is invalid: use 'owner', 'frontend' or 'owner,frontend'.");
+        }
+        else if (!roles.Contains("owner"))
+        {
+            errors.Add("AzKv__Roles: a frontend-only node needs the multi-node cluster, which this build does not have yet; use 'owner,frontend'.");
+        }
+
+        foreach (var url in Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+            {
+                errors.Add($"AzKv__Urls contains '{url}', which is not an absolute http(s) URL.");
+            }
+        }
+
+        if (!string.IsNullOrWhiteSpace(AdvertisedUrl) && !Uri.TryCreate(AdvertisedUrl, UriKind.Absolute, out _))
+        {
+            errors.Add($"AzKv__AdvertisedUrl '{AdvertisedUrl}' is not an absolute URL.");
+        }
+
+        Storage.Validate(errors);
+        if (Cluster.PartitionCount is < 1 or > 4096)
+        {
+            errors.Add($"AzKv__Cluster__PartitionCount {Cluster.PartitionCount} is out of range (1–4096).");
+        }
+
+        if (Partition.LeaseDurationSeconds is < 15 or > 60)
+        {
+            errors.Add($"AzKv__Partition__LeaseDurationSeconds {Partition.LeaseDurationSeconds} is out of range (15–60).");
+        }
+
+        if (Limits.MaxValueBytes is < 1 or > 4 * 1024 * 1024 - 64 * 1024)
+        {
+            errors.Add($"AzKv__Limits__MaxValueBytes {Limits.MaxValueBytes} is out of range (1–{4 * 1024 * 1024 - 64 * 1024}).");
+        }
+
+        if (Auth.Mode is not ("None" or "EntraId"))
+        {
+            errors.Add($"AzKv__Auth__Mode '{Auth.Mode}' is invalid: use 'None' or 'EntraId'.");
+        }
+        else if (Auth.Mode == "EntraId")
+        {
+            errors.Add("AzKv__Auth__Mode 'EntraId' is not available in this build (the JWT bearer package does not restore here); use 'None' behind a private network.");
+        }
+
+        for (var i = 0; i < Peers.Count; i++)
+        {
+            if (string.IsNullOrWhiteSpace(Peers[i].Region))
+            {
+                errors.Add($"AzKv__Peers__{i}__Region is missing.");
+            }
+        }
+
+        return errors;
+    }
+
+    [GeneratedRegex("^[a-z0-9-]{1,32}$")]
+    private static partial Regex RegionPattern();
+
+    [GeneratedRegex("^[a-z0-9._-]{1,64}$")]
+    private static partial Regex NodeIdPattern();
+}
+
+/// <summary>How to reach this region's storage.</summary>
+public sealed class StorageSettings
+{
+    /// <summary>Shared Key connection string (local development).</summary>
+    public string? ConnectionString { get; set; }
+
+    /// <summary>Blob endpoint used with Entra ID.</summary>
+    public string? AccountUrl { get; set; }
+
+    /// <summary>Client id of a user-assigned managed identity.</summary>
+    public string? ManagedIdentityClientId { get; set; }
+
+    /// <summary>The container.</summary>
+    public string Container { get; set; } = "azkv";
+
+    internal void Validate(List<string> errors)
+    {
+        var hasConnection = !string.IsNullOrWhiteSpace(ConnectionString);
+        var hasUrl = !string.IsNullOrWhiteSpace(AccountUrl);
+        if (hasConnection == hasUrl)
+        {
+            errors.Add("Set exactly one of AzKv__Storage__ConnectionString (Shared Key, local) and AzKv__Storage__AccountUrl (Entra ID).");
+        }
+
+        if (hasUrl && !Uri.TryCreate(AccountUrl, UriKind.Absolute, out _))
+        {
+            errors.Add($"AzKv__Storage__AccountUrl '{AccountUrl}' is not an absolute URL.");
+        }
+
+        if (!System.Text.RegularExpressions.Regex.IsMatch(Container ?? string.Empty, "^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$"))
+        {
+            errors.Add($"AzKv__Storage__Container '{Container}' is not a valid container name (3–63 of a-z, 0-9, '-').");
+        }
+    }
+}
+
+/// <summary>Cluster settings.</summary>
+public sealed class ClusterSettings
+{
+    /// <summary>Partitions, used when the cluster is created.</summary>
+    public int PartitionCount { get; set; } = 32;
+}
+
+/// <summary>Partition owner settings.</summary>
+public sealed class PartitionSettings
+{
+    /// <summary>Lease on active segments, seconds.</summary>
+    public int LeaseDurationSeconds { get; set; } = 30;
+}
+
+/// <summary>Request limits.</summary>
+public sealed class LimitSettings
+{
+    /// <summary>Largest value accepted.</summary>
+    public int MaxValueBytes { get; set; } = 1024 * 1024;
+}
+
+/// <summary>Authentication settings.</summary>
+public sealed class AuthSettings
+{
+    /// <summary><c>None</c> or <c>EntraId</c>.</summary>
+    public string Mode { get; set; } = "None";
+
+    /// <summary>Entra tenant.</summary>
+    public string? TenantId { get; set; }
+
+    /// <summary>Expected audience.</summary>
+    public string? Audience { get; set; }
+}
+
+/// <summary>Another region.</summary>
+public sealed class PeerSettings
+{
+    /// <summary>Its region id.</summary>
+    public string? Region { get; set; }
+
+    /// <summary>Its blob endpoint (Entra ID).</summary>
+    public string? AccountUrl { get; set; }
+
+    /// <summary>Its Shared Key connection string (local).</summary>
+    public string? ConnectionString { get; set; }
+
+    /// <summary>Its container.</summary>
+    public string Container { get; set; } = "azkv";
+}

@@ -1,0 +1,72 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using AzKv.Partitions;
+using AzKv.Storage;
+
+namespace AzKv.Server.Node;
+
+/// <summary><c>cluster.json</c>: the region's identity, written once (create-only) and read at every start.</summary>
+internal sealed record ClusterDocument
+{
+    public int Version { get; init; } = 1;
+
+    public required string Region { get; init; }
+
+    public required int PartitionCount { get; init; }
+
+    public DateTimeOffset Created { get; init; }
+
+    /// <summary>
+    /// Reads cluster.json, creating it from the settings when the container is new. The partition
+    /// count then comes from storage; a region mismatch is a startup error (wrong container).
+    /// </summary>
+    public static async Task<ClusterDocument> LoadOrCreateAsync(
+        IBlobStore store, string region, int partitionCount, TimeProvider time, CancellationToken cancellationToken)
+    {
+        await store.CreateContainerIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            try
+            {
+                var download = await store.DownloadAsync(StorageLayout.ClusterBlob, BlobRange.All, default, cancellationToken).ConfigureAwait(false);
+                var existing = JsonSerializer.Deserialize(download.Content.Span, ClusterJsonContext.Default.ClusterDocument)
+                    ?? throw new InvalidOperationException("cluster.json is empty.");
+                if (!string.Equals(existing.Region, region, StringComparison.Ordinal))
+                {
+                    throw new InvalidOperationException(
+                        $"Container '{store.ContainerName}' belongs to region '{existing.Region}', but AzKv__Region is '{region}'. " +
+                        "Each region needs its own container (AzKv__Storage__Container) or account.");
+                }
+
+                return existing;
+            }
+            catch (BlobStorageException ex) when (ex.IsNotFound && !ex.IsContainerNotFound)
+            {
+                var created = new ClusterDocument { Region = region, PartitionCount = partitionCount, Created = time.GetUtcNow() };
+                try
+                {
+                    await store.PutBlockBlobAsync(
+                        StorageLayout.ClusterBlob,
+                        JsonSerializer.SerializeToUtf8Bytes(created, ClusterJsonContext.Default.ClusterDocument),
+                        new BlobWriteOptions { ContentType = "application/json", Conditions = BlobConditions.IfNotExists },
+                        cancellationToken).ConfigureAwait(false);
+                    return created;
+                }
+                catch (BlobStorageException conflict) when (conflict.IsAlreadyExists)
+                {
+                    // Another node created it first: read theirs.
+                }
+            }
+            catch (JsonException ex)
+            {
+                throw new InvalidOperationException($"cluster.json in container '{store.ContainerName}' is not valid: {ex.Message}", ex);
+            }
+        }
+
+        throw new InvalidOperationException("cluster.json could not be read or created.");
+    }
+}
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, WriteIndented = true)]
+[JsonSerializable(typeof(ClusterDocument))]
+internal sealed partial class ClusterJsonContext : JsonSerializerContext;

@@ -1,0 +1,1 @@
+return await AzKv.Server.ServerApp.RunAsync(args, CancellationToken.None).ConfigureAwait(false);

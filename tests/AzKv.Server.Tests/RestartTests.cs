@@ -1,0 +1,112 @@
+using System.Net;
+using System.Text;
+using AzKv.Testing.Azurite;
+
+namespace AzKv.Server.Tests;
+
+/// <summary>A node stopped and started again on the same storage finds everything.</summary>
+[Collection(AzuriteCollection.Name)]
+public sealed class RestartTests
+{
+    private readonly AzuriteFixture _azurite;
+
+    public RestartTests(AzuriteFixture azurite)
+    {
+        _azurite = azurite;
+    }
+
+    [Fact]
+    public async Task Restart_WithTheSameStorage_FindsEveryKeyWrittenBefore()
+    {
+        var container = "rs" + Guid.NewGuid().ToString("N")[..16];
+        var written = new Dictionary<string, string>();
+        var first = await ServerProcess.StartAsync(_azurite, container);
+        await Task.WhenAll(Enumerable.Range(0, 100).Select(async i =>
+        {
+            var key = $"r/{i:D3}";
+            using var response = await first.Http.PutAsync("/v1/kv/" + key, new StringContent($"value-{i}", Encoding.UTF8));
+            Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+            lock (written)
+            {
+                written[key] = $"value-{i}";
+            }
+        }));
+        await first.Http.DeleteAsync("/v1/kv/r/050");
+        written.Remove("r/050");
+        await first.DisposeAsync();
+        Assert.Equal(0, await first.Exited);
+
+        var stopwatch = System.Diagnostics.Stopwatch.StartNew();
+        await using var second = await ServerProcess.StartAsync(_azurite, container);
+        var restart = stopwatch.Elapsed;
+
+        foreach (var (key, value) in written)
+        {
+            Assert.Equal(value, await second.Http.GetStringAsync("/v1/kv/" + key));
+        }
+
+        Assert.Equal(HttpStatusCode.NotFound, (await second.Http.GetAsync("/v1/kv/r/050")).StatusCode);
+
+        // Graceful stop released every lease: the second node did not wait a lease duration.
+        Assert.True(restart < TimeSpan.FromSeconds(10), $"restart took {restart}");
+    }
+
+    [Fact]
+    public async Task Start_WhenRegionDiffersFromTheContainersCluster_FailsNamingTheSetting()
+    {
+        var container = "rg" + Guid.NewGuid().ToString("N")[..16];
+        await (await ServerProcess.StartAsync(_azurite, container)).DisposeAsync();
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => ServerProcess.StartAsync(_azurite, container, 4, "--AzKv:Region=west"));
+
+        Assert.Contains("exited with code 1", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--AzKv:Region=Bad Region", "AzKv__Region")]
+    [InlineData("--AzKv:Cluster:PartitionCount=0", "AzKv__Cluster__PartitionCount")]
+    [InlineData("--AzKv:Partition:LeaseDurationSeconds=5", "AzKv__Partition__LeaseDurationSeconds")]
+    [InlineData("--AzKv:Limits:MaxValueBytes=0", "AzKv__Limits__MaxValueBytes")]
+    [InlineData("--AzKv:Storage:Container=UPPER", "AzKv__Storage__Container")]
+    [InlineData("--AzKv:Roles=admin", "AzKv__Roles")]
+    public async Task Start_WhenASettingIsInvalid_ExitsWithCode2NamingIt(string argument, string setting)
+    {
+        var output = new StringWriter();
+        var previous = Console.Error;
+        int code;
+        try
+        {
+            Console.SetError(output);
+            code = await ServerApp.RunAsync(
+                ["--AzKv:Storage:ConnectionString=" + _azurite.ConnectionString, "--AzKv:Urls=http://127.0.0.1:0", argument], CancellationToken.None);
+        }
+        finally
+        {
+            Console.SetError(previous);
+        }
+
+        Assert.Equal(ServerApp.ConfigurationError, code);
+        Assert.Contains(setting, output.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Start_WhenNoStorageIsConfigured_ExitsWithCode2NamingBothSettings()
+    {
+        var output = new StringWriter();
+        var previous = Console.Error;
+        int code;
+        try
+        {
+            Console.SetError(output);
+            code = await ServerApp.RunAsync(["--AzKv:Urls=http://127.0.0.1:0"], CancellationToken.None);
+        }
+        finally
+        {
+            Console.SetError(previous);
+        }
+
+        Assert.Equal(ServerApp.ConfigurationError, code);
+        Assert.Contains("AzKv__Storage__ConnectionString", output.ToString(), StringComparison.Ordinal);
+        Assert.Contains("AzKv__Storage__AccountUrl", output.ToString(), StringComparison.Ordinal);
+    }
+}
