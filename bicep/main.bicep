@@ -70,17 +70,20 @@ param leaseDurationSeconds int = 30
 @minValue(1)
 param maxValueBytes int = 1048576
 
-@description('AzKv__Auth__Mode: EntraId (JWT bearer tokens) in any shared deployment; None only for a throwaway test.')
+@description('Who may call a region\'s front end (the only public entry point). EntraId: App Service Authentication on the function app accepts only requests with a valid Entra ID token for the AzKv API (401 otherwise); use it in any shared deployment. None: no authentication, only for a private test deployment. The servers themselves always run with AzKv__Auth__Mode None (docs/deploy.md, "Authentication").')
 @allowed([
-  'None'
   'EntraId'
+  'None'
 ])
-param authMode string = 'EntraId'
+param apiAuthentication string = 'EntraId'
 
-@description('AzKv__Auth__TenantId: Entra tenant that issues the tokens.')
+@description('Entra tenant that issues the tokens the front ends accept (with EntraId).')
 param authTenantId string = tenant().tenantId
 
-@description('AzKv__Auth__Audience: expected token audience, e.g. api://azkv (the application id URI of the AzKv app registration). Required with EntraId.')
+@description('Application (client) id of the AzKv API app registration. Required with EntraId.')
+param authClientId string = ''
+
+@description('Application ID URI of the AzKv API app registration when it is not api://<client id>, e.g. api://azkv; empty otherwise.')
 param authAudience string = ''
 
 @description('Owner nodes per region (one single-replica container app each).')
@@ -129,6 +132,10 @@ param logDailyQuotaGb int = -1
 param tags object = {
   app: 'azkv'
 }
+
+// With EntraId and no client id, fail the deployment with a clear message rather than configure an
+// authentication that rejects every token. (fail() needs a 2025 or later Bicep CLI.)
+var apiClientId = apiAuthentication == 'EntraId' && empty(authClientId) ? fail('authClientId is required when apiAuthentication is EntraId: the application (client) id of the AzKv API app registration (docs/deploy.md, "Authentication").') : authClientId
 
 var deploymentContainerName = 'app-package'
 var registryName = 'acr${uniqueString(subscription().id, namePrefix)}'
@@ -279,8 +286,9 @@ module regionStacks 'modules/region.bicep' = [for (r, i) in regionInfos: {
     partitionCount: partitionCount
     leaseDurationSeconds: leaseDurationSeconds
     maxValueBytes: maxValueBytes
-    authMode: authMode
+    apiAuthentication: apiAuthentication
     authTenantId: authTenantId
+    authClientId: apiClientId
     authAudience: authAudience
     functionMaximumInstanceCount: functionMaximumInstanceCount
     functionAlwaysReadyInstances: functionAlwaysReadyInstances

@@ -5,6 +5,12 @@
 // Flex Consumption takes its runtime, scale and deployment storage from functionAppConfig; the
 // app settings FUNCTIONS_WORKER_RUNTIME, FUNCTIONS_EXTENSION_VERSION and WEBSITE_RUN_FROM_PACKAGE
 // are not allowed on this plan and are deliberately absent.
+//
+// This app is the only public entry point of a region. Callers are authenticated here, by the
+// platform: App Service Authentication (authsettingsV2) validates an Entra ID bearer token before a
+// request reaches the custom handler, and answers 401 without one. The AzKv server itself runs
+// with AzKv__Auth__Mode None (its own EntraId mode is not available in this build): see
+// docs/deploy.md, "Authentication".
 
 @description('Name of the function app (globally unique, <= 60 characters).')
 @maxLength(60)
@@ -52,14 +58,21 @@ param leaseDurationSeconds int
 @description('AzKv__Limits__MaxValueBytes.')
 param maxValueBytes int
 
-@description('AzKv__Auth__Mode: None or EntraId.')
-param authMode string
+@description('EntraId: App Service Authentication on this app accepts only requests with a valid Entra ID bearer token for the AzKv API (401 otherwise). None: no authentication at all, only for a private test deployment.')
+@allowed([
+  'EntraId'
+  'None'
+])
+param apiAuthentication string
 
-@description('AzKv__Auth__TenantId.')
+@description('Entra tenant that issues the tokens (with EntraId).')
 param authTenantId string
 
-@description('AzKv__Auth__Audience.')
-param authAudience string
+@description('Application (client) id of the AzKv API app registration (with EntraId).')
+param authClientId string
+
+@description('Application ID URI of the AzKv API app registration when it is not api://<client id>, e.g. api://azkv; empty otherwise (with EntraId).')
+param authAudience string = ''
 
 @description('Name of the region\'s Application Insights component (its connection string is read here).')
 param appInsightsName string
@@ -107,7 +120,9 @@ var peerContainerSettings = [for (peer, i) in peers: {
 // host's own storage settings.
 // Not set: AzKv__Urls (the host passes FUNCTIONS_CUSTOMHANDLER_PORT, which overrides it),
 // AzKv__AdvertisedUrl (a front end owns no partitions; nothing calls it but the Functions host),
-// AzKv__NodeId (the default is unique per instance) and AzKv__Storage__ConnectionString (Entra ID only).
+// AzKv__NodeId (the default is unique per instance), AzKv__Storage__ConnectionString (Entra ID only)
+// and AzKv__Auth__TenantId / __Audience (read only with AzKv__Auth__Mode EntraId).
+// AzKv__Auth__Mode is None: the platform (authSettings below) has authenticated the caller already.
 var appSettings = concat([
   {
     name: 'AzKv__Region'
@@ -143,15 +158,7 @@ var appSettings = concat([
   }
   {
     name: 'AzKv__Auth__Mode'
-    value: authMode
-  }
-  {
-    name: 'AzKv__Auth__TenantId'
-    value: authTenantId
-  }
-  {
-    name: 'AzKv__Auth__Audience'
-    value: authAudience
+    value: 'None'
   }
   {
     name: 'APPLICATIONINSIGHTS_CONNECTION_STRING'
@@ -232,6 +239,52 @@ resource site 'Microsoft.Web/sites@2024-11-01' = {
         // A custom handler: the host starts the executable named in host.json.
         name: 'custom'
         version: '1.0'
+      }
+    }
+  }
+}
+
+// Tokens are accepted with either audience form: v2.0 access tokens carry the client id, v1.0 tokens
+// the application ID URI that the client asked for (api://<client id> unless authAudience says
+// otherwise).
+var allowedAudiences = union([
+  authClientId
+  'api://${authClientId}'
+], empty(authAudience) ? [] : [
+  authAudience
+])
+
+// App Service Authentication ("Easy Auth"), API style: no login redirects, no token store, no client
+// secret (validating a bearer token needs none). Health probes stay open so the app can be watched
+// without a token; everything else, including /metrics and /v1/cluster, needs one.
+resource authSettings 'Microsoft.Web/sites/config@2024-11-01' = if (apiAuthentication == 'EntraId') {
+  parent: site
+  name: 'authsettingsV2'
+  properties: {
+    platform: {
+      enabled: true
+    }
+    globalValidation: {
+      requireAuthentication: true
+      unauthenticatedClientAction: 'Return401'
+      excludedPaths: [
+        '/healthz'
+        '/readyz'
+      ]
+    }
+    httpSettings: {
+      requireHttps: true
+    }
+    identityProviders: {
+      azureActiveDirectory: {
+        enabled: true
+        registration: {
+          clientId: authClientId
+          openIdIssuer: '${environment().authentication.loginEndpoint}${authTenantId}/v2.0'
+        }
+        validation: {
+          allowedAudiences: allowedAudiences
+        }
       }
     }
   }

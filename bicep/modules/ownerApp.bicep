@@ -56,15 +56,6 @@ param leaseDurationSeconds int
 @description('AzKv__Limits__MaxValueBytes.')
 param maxValueBytes int
 
-@description('AzKv__Auth__Mode: None or EntraId.')
-param authMode string
-
-@description('AzKv__Auth__TenantId.')
-param authTenantId string
-
-@description('AzKv__Auth__Audience.')
-param authAudience string
-
 @description('Name of the region\'s Application Insights component (its connection string is read here).')
 param appInsightsName string
 
@@ -105,7 +96,10 @@ var peerContainerSettings = [for (peer, i) in peers: {
 
 // Every setting the owner reads (docs/configuration.md), in one place.
 // Not set: AzKv__NodeId (the default, host name + process id, is unique per replica, also while an
-// old and a new revision overlap) and AzKv__Storage__ConnectionString (Entra ID only).
+// old and a new revision overlap), AzKv__Storage__ConnectionString (Entra ID only) and
+// AzKv__Auth__TenantId / __Audience (read only with AzKv__Auth__Mode EntraId).
+// AzKv__Auth__Mode is None: an owner is reachable only inside the VNet (internal environment), and
+// the server's own EntraId mode is not available in this build (docs/deploy.md, "Authentication").
 var appSettings = concat([
   {
     name: 'AzKv__Region'
@@ -149,15 +143,7 @@ var appSettings = concat([
   }
   {
     name: 'AzKv__Auth__Mode'
-    value: authMode
-  }
-  {
-    name: 'AzKv__Auth__TenantId'
-    value: authTenantId
-  }
-  {
-    name: 'AzKv__Auth__Audience'
-    value: authAudience
+    value: 'None'
   }
   {
     name: 'APPLICATIONINSIGHTS_CONNECTION_STRING'

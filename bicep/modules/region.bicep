@@ -65,13 +65,20 @@ param leaseDurationSeconds int
 @description('AzKv__Limits__MaxValueBytes.')
 param maxValueBytes int
 
-@description('AzKv__Auth__Mode.')
-param authMode string
+@description('Authentication of the front end by App Service Authentication: EntraId or None (private test deployment only).')
+@allowed([
+  'EntraId'
+  'None'
+])
+param apiAuthentication string
 
-@description('AzKv__Auth__TenantId.')
+@description('Entra tenant that issues the tokens accepted by the front end.')
 param authTenantId string
 
-@description('AzKv__Auth__Audience.')
+@description('Application (client) id of the AzKv API app registration.')
+param authClientId string
+
+@description('Application ID URI of the AzKv API app registration when it is not api://<client id>; empty otherwise.')
 param authAudience string
 
 @description('Most instances of the front end.')
@@ -172,9 +179,6 @@ module owners 'ownerApp.bicep' = [for (ownerName, i) in ownerAppNames: if (deplo
     partitionCount: partitionCount
     leaseDurationSeconds: leaseDurationSeconds
     maxValueBytes: maxValueBytes
-    authMode: authMode
-    authTenantId: authTenantId
-    authAudience: authAudience
     appInsightsName: monitoring.outputs.appInsightsName
     cpu: ownerCpu
     memory: ownerMemory
@@ -205,8 +209,9 @@ module frontEnd 'functionApp.bicep' = if (deployApps) {
     partitionCount: partitionCount
     leaseDurationSeconds: leaseDurationSeconds
     maxValueBytes: maxValueBytes
-    authMode: authMode
+    apiAuthentication: apiAuthentication
     authTenantId: authTenantId
+    authClientId: authClientId
     authAudience: authAudience
     appInsightsName: monitoring.outputs.appInsightsName
     maximumInstanceCount: functionMaximumInstanceCount

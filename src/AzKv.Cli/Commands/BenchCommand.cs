@@ -9,6 +9,7 @@ internal static class BenchCommand
     {
         var command = new Command("bench", "Measure storage performance.");
         command.Subcommands.Add(BenchAppendCommand.Create());
+        command.Subcommands.Add(BenchEngineCommand.Create());
         return command;
     }
 }

@@ -35,7 +35,7 @@ internal static class GetCommand
                 foreach (var sibling in entry.Siblings)
                 {
                     var line = new SiblingLine(sibling.Region, sibling.Hlc, sibling.ContentType, sibling.Value.ToArray());
-                    await context.Output.WriteLineAsync(JsonSerializer.Serialize(line, CliJsonContext.Default.SiblingLine)).ConfigureAwait(false);
+                    await context.Output.WriteLineAsync(JsonSerializer.Serialize(line, CliJsonContext.Lines.SiblingLine)).ConfigureAwait(false);
                 }
 
                 await context.Error.WriteLineAsync(

@@ -52,7 +52,7 @@ internal static class ListCommand
                 if (asJson)
                 {
                     var line = new ListLine(item.Key, item.ETag, item.ContentType, item.Size, item.Value?.ToArray());
-                    await context.Output.WriteLineAsync(JsonSerializer.Serialize(line, CliJsonContext.Default.ListLine)).ConfigureAwait(false);
+                    await context.Output.WriteLineAsync(JsonSerializer.Serialize(line, CliJsonContext.Lines.ListLine)).ConfigureAwait(false);
                 }
                 else
                 {

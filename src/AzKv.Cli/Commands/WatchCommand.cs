@@ -35,7 +35,7 @@ internal static class WatchCommand
                     {
                         line = JsonSerializer.Serialize(
                             new WatchLine(type, change.Key, change.ETag, change.ContentType, change.Size, change.Cursor),
-                            CliJsonContext.Default.WatchLine);
+                            CliJsonContext.Lines.WatchLine);
                     }
                     else if (change.Type == KvChangeType.Put)
                     {

@@ -3,14 +3,15 @@ using System.Runtime.InteropServices;
 namespace AzKv.Cli.Platform;
 
 /// <summary>
-/// Turns the first SIGINT (Ctrl-C) or SIGTERM into a cancellation so the command can stop
-/// cleanly; a second signal is left to its default action (the process ends at once).
+/// Turns SIGINT (Ctrl-C) and SIGTERM into a cancellation so the command can stop cleanly.
+/// Every signal is handled, not just the first: supervisors often send SIGTERM twice (GNU
+/// <c>timeout</c> signals the process and then its group), and a second signal must not cut a
+/// graceful stop short. Stopping is bounded anyway (nodes get 15 s, then are killed).
 /// </summary>
 internal sealed class ShutdownSignal : IDisposable
 {
     private readonly CancellationTokenSource _source;
     private readonly PosixSignalRegistration[] _registrations;
-    private int _signals;
 
     public ShutdownSignal(CancellationToken cancellationToken)
     {
@@ -40,10 +41,14 @@ internal sealed class ShutdownSignal : IDisposable
 
     private void OnSignal(PosixSignalContext context)
     {
-        if (Interlocked.Increment(ref _signals) == 1)
+        context.Cancel = true;
+        try
         {
-            context.Cancel = true;
             _source.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The command already finished.
         }
     }
 }

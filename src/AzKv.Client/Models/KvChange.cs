@@ -20,7 +20,7 @@ public sealed class KvChange
     /// <summary>Put or delete.</summary>
     public KvChangeType Type { get; }
 
-    /// <summary>The new ETag of a put; null for a delete.</summary>
+    /// <summary>The key's ETag after the change (for a delete, its tombstone's), when the server sends one.</summary>
     public string? ETag { get; }
 
     /// <summary>The new content type of a put; null for a delete.</summary>

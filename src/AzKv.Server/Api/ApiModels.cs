@@ -46,6 +46,8 @@ internal sealed record ClusterResponse(
 [JsonSerializable(typeof(WatchChange))]
 [JsonSerializable(typeof(ClusterResponse))]
 [JsonSerializable(typeof(ProblemDocument))]
+[JsonSerializable(typeof(PartitionKeysResponse))]
+[JsonSerializable(typeof(ChangesResponse))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;
 
 /// <summary>

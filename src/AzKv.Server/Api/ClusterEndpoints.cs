@@ -1,4 +1,6 @@
+using AzKv.Partitions;
 using AzKv.Server.Metrics;
+using AzKv.Storage;
 using AzKv.Server.Node;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -18,17 +20,59 @@ internal static class ClusterEndpoints
             .WithTags("health").WithName("Metrics");
     }
 
-    private static IResult Cluster(PartitionHost host, NodeIdentity node)
+    private static async Task<IResult> Cluster(HttpContext context, PartitionHost host, NodeIdentity node, Forwarder forwarder, IBlobStore store)
     {
-        var partitions = host.Slots.Select(slot =>
+        var members = host.Members?.Members ?? [];
+        var nodes = members.Select(m => new ClusterNode(m.NodeId, m.Endpoint, m.Roles)).ToList();
+        if (nodes.Count == 0)
+        {
+            nodes.Add(new ClusterNode(node.NodeId, node.Endpoint, node.Roles));
+        }
+
+        // Partitions served elsewhere: owner and epoch from the manifest, LSN from the owner.
+        var manifests = new ManifestStore(store);
+        var remote = host.Slots.Where(s => host.ServingOwner(s.Partition) is null).Select(s => s.Partition).ToList();
+        var recorded = await Task.WhenAll(remote.Select(p => manifests.ReadAsync(p, context.RequestAborted))).ConfigureAwait(false);
+        var lsns = new Dictionary<int, long>();
+        var byOwner = new Dictionary<Uri, List<int>>();
+        foreach (var p in remote)
+        {
+            if (await forwarder.ResolveOwnerAsync(p, refresh: false, context.RequestAborted).ConfigureAwait(false) is { } owner)
+            {
+                (byOwner.TryGetValue(owner, out var list) ? list : byOwner[owner] = []).Add(p);
+            }
+        }
+
+        foreach (var (owner, partitions) in byOwner)
+        {
+            var query = "/v1/internal/changes?limit=1&positions=" + string.Join(',', partitions.Select(p => p.ToString(System.Globalization.CultureInfo.InvariantCulture) + ":now"));
+            var answer = await forwarder.GetAsync(new Uri(owner, query), ApiJson.Context.ChangesResponse, context.RequestAborted).ConfigureAwait(false);
+            foreach (var partition in answer?.Partitions ?? [])
+            {
+                if (!partition.NotServed)
+                {
+                    lsns[partition.Partition] = partition.Next;
+                }
+            }
+        }
+
+        var partitionsView = new List<ClusterPartition>(host.PartitionCount);
+        foreach (var slot in host.Slots)
         {
             var owner = slot.Owner;
-            return owner is null || owner.StopReason is not null
-                ? new ClusterPartition(slot.Partition, null, 0, slot.Feed.LastLsn, false)
-                : new ClusterPartition(slot.Partition, node.NodeId, owner.Epoch, owner.Lsn, owner.IsServing);
-        }).ToList();
+            if (owner is not null && owner.StopReason is null)
+            {
+                partitionsView.Add(new ClusterPartition(slot.Partition, node.NodeId, owner.Epoch, owner.Lsn, owner.IsServing));
+                continue;
+            }
+
+            var manifest = recorded[remote.IndexOf(slot.Partition)]?.Manifest;
+            var served = lsns.TryGetValue(slot.Partition, out var lsn);
+            partitionsView.Add(new ClusterPartition(slot.Partition, manifest?.Owner?.NodeId, manifest?.Epoch ?? 0, served ? lsn : 0, served));
+        }
+
         return Results.Json(
-            new ClusterResponse(node.Region, node.NodeId, host.PartitionCount, [new ClusterNode(node.NodeId, node.Endpoint, node.Roles)], partitions, []),
+            new ClusterResponse(node.Region, node.NodeId, host.PartitionCount, nodes, partitionsView, []),
             ApiJson.Context.ClusterResponse);
     }
 
@@ -39,10 +83,13 @@ internal static class ClusterEndpoints
             return Results.Text("ready\n");
         }
 
+        var assigned = host.Ring?.PartitionsOf(host.Node.NodeId) ?? [];
         var corrupt = host.Slots.Where(s => s.CorruptReason is not null).Select(s => s.Partition).ToList();
-        var serving = host.Slots.Count(s => s.Owner?.IsServing == true);
-        return Problems.Unavailable(corrupt.Count > 0
-            ? $"Partitions {string.Join(", ", corrupt)} are corrupt and not served; {serving} of {host.PartitionCount} serving."
-            : $"{serving} of {host.PartitionCount} partitions are owned and recovered.");
+        var serving = assigned.Count(p => host.Slots[p].Owner?.IsServing == true);
+        return Problems.Unavailable(host.Ring is null
+            ? "The node is joining the cluster."
+            : corrupt.Count > 0
+                ? $"Partitions {string.Join(", ", corrupt)} are corrupt and not served; {serving} of the {assigned.Count} assigned here serving."
+                : $"{serving} of the {assigned.Count} partitions assigned to this node are owned and recovered.");
     }
 }

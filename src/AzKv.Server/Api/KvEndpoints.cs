@@ -22,11 +22,11 @@ internal static class KvEndpoints
         kv.MapDelete("/{**key}", DeleteAsync).WithName("DeleteKey");
     }
 
-    private static IResult GetAsync(HttpContext context, PartitionHost host)
+    private static async Task<IResult> GetAsync(HttpContext context, PartitionHost host, Forwarder forwarder)
     {
         if (!TryResolve(context, host, out var key, out var owner, out var problem))
         {
-            return problem!;
+            return await ForwardOrFailAsync(context, host, forwarder, key, problem!).ConfigureAwait(false);
         }
 
         if (!owner!.TryGetState(out var state))
@@ -53,11 +53,11 @@ internal static class KvEndpoints
         return Results.Bytes(winner.Value, winner.ContentType);
     }
 
-    private static async Task<IResult> PutAsync(HttpContext context, PartitionHost host, ServerOptions options)
+    private static async Task<IResult> PutAsync(HttpContext context, PartitionHost host, ServerOptions options, Forwarder forwarder)
     {
         if (!TryResolve(context, host, out var key, out var owner, out var problem))
         {
-            return problem!;
+            return await ForwardOrFailAsync(context, host, forwarder, key, problem!).ConfigureAwait(false);
         }
 
         var contentType = context.Request.ContentType ?? "application/octet-stream";
@@ -103,11 +103,11 @@ internal static class KvEndpoints
         }
     }
 
-    private static async Task<IResult> DeleteAsync(HttpContext context, PartitionHost host)
+    private static async Task<IResult> DeleteAsync(HttpContext context, PartitionHost host, Forwarder forwarder)
     {
         if (!TryResolve(context, host, out var key, out var owner, out var problem))
         {
-            return problem!;
+            return await ForwardOrFailAsync(context, host, forwarder, key, problem!).ConfigureAwait(false);
         }
 
         if (!TryGetPrecondition(context, allowCreateOnly: false, out var precondition, out var ifMatch, out problem))
@@ -125,6 +125,27 @@ internal static class KvEndpoints
             WriteStatus.PreconditionFailed => Problems.PreconditionFailed($"The current ETag of '{key}' does not match If-Match."),
             _ => Problems.Unavailable($"Partition {owner.Partition} could not commit the delete; retry."),
         };
+    }
+
+    /// <summary>
+    /// A valid key whose partition is not served here goes to its owner (once); anything else is
+    /// answered with <paramref name="problem"/>.
+    /// </summary>
+    private static async Task<IResult> ForwardOrFailAsync(HttpContext context, PartitionHost host, Forwarder forwarder, string? key, IResult problem)
+    {
+        if (key is null || host.PartitionCount == 0 || !KeyValidation.IsValid(key))
+        {
+            return problem;
+        }
+
+        var partition = host.PartitionOf(key);
+        if (host.Slots[partition].Owner is { StopReason: null })
+        {
+            return problem; // ours, but the lease is not certain right now: 503, retry
+        }
+
+        await forwarder.ForwardAsync(context, partition).ConfigureAwait(false);
+        return Results.Empty;
     }
 
     /// <summary>Validates the key and finds the partition's serving owner.</summary>

@@ -22,7 +22,8 @@ internal static class ListEndpoint
     public static void MapListEndpoint(this IEndpointRouteBuilder app) =>
         app.MapGet("/v1/kv", List).WithTags("kv").WithName("ListKeys");
 
-    private static IResult List(HttpContext context, PartitionHost host, string? prefix, string? limit, string? cursor, string? values)
+    private static async Task<IResult> List(
+        HttpContext context, PartitionHost host, Forwarder forwarder, string? prefix, string? limit, string? cursor, string? values)
     {
         prefix ??= string.Empty;
         var pageSize = DefaultLimit;
@@ -52,57 +53,78 @@ internal static class ListEndpoint
             return Problems.Unavailable("The node is starting.");
         }
 
-        // One consistent snapshot per partition; every partition must be served here.
-        var snapshots = new PartitionState[host.PartitionCount];
-        for (var p = 0; p < snapshots.Length; p++)
+        // Each partition contributes its next pageSize + 1 visible keys after the cursor: from its
+        // snapshot when served here, from its owner otherwise. Then a k-way merge.
+        var sources = await Task.WhenAll(Enumerable.Range(0, host.PartitionCount).Select(async p =>
         {
             var owner = host.ServingOwner(p);
-            if (owner is null || !owner.TryGetState(out snapshots[p]))
+            if (owner is not null && owner.TryGetState(out var state))
             {
-                return Problems.Unavailable($"Partition {p} has no serving owner yet.");
+                return ScanPartition(state, prefix, after, pageSize + 1, includeValues);
             }
+
+            var query = $"/v1/internal/partitions/{p}/keys?prefix={Uri.EscapeDataString(prefix)}&limit={pageSize + 1}&values={(includeValues ? "true" : "false")}"
+                + (after is null ? string.Empty : "&after=" + Uri.EscapeDataString(after));
+            return (await forwarder.GetFromOwnerAsync(p, query, ApiJson.Context.PartitionKeysResponse, context.RequestAborted).ConfigureAwait(false))?.Items;
+        })).ConfigureAwait(false);
+
+        var missing = Array.FindIndex(sources, s => s is null);
+        if (missing >= 0)
+        {
+            return Problems.Unavailable($"Partition {missing} has no serving owner right now.");
         }
 
-        var start = after is not null && string.CompareOrdinal(after, prefix) >= 0 ? after : prefix;
-        var exclusive = after is not null && string.CompareOrdinal(after, prefix) >= 0;
-        var queue = new PriorityQueue<(int Partition, int Index), string>(StringComparer.Ordinal);
-        for (var p = 0; p < snapshots.Length; p++)
+        var queue = new PriorityQueue<(int Source, int Index), string>(StringComparer.Ordinal);
+        for (var p = 0; p < sources.Length; p++)
         {
-            var keys = snapshots[p].SortedKeys;
-            var index = Array.BinarySearch(keys, start, StringComparer.Ordinal);
-            index = index >= 0 ? (exclusive ? index + 1 : index) : ~index;
-            if (index < keys.Length)
+            if (sources[p]!.Count > 0)
             {
-                queue.Enqueue((p, index), keys[index]);
+                queue.Enqueue((p, 0), sources[p]![0].Key);
             }
         }
 
         var items = new List<ListItem>(Math.Min(pageSize, 128));
-        string? last = null;
         var more = false;
-        while (queue.TryDequeue(out var position, out var key))
+        while (queue.TryDequeue(out var position, out _))
         {
-            if (!key.StartsWith(prefix, StringComparison.Ordinal))
-            {
-                continue; // past the prefix range in this partition: stop scanning it
-            }
-
-            var keys = snapshots[position.Partition].SortedKeys;
-            if (position.Index + 1 < keys.Length)
-            {
-                queue.Enqueue((position.Partition, position.Index + 1), keys[position.Index + 1]);
-            }
-
-            var set = snapshots[position.Partition].Get(key)!;
-            if (set.IsDeleted(ConflictPolicy.Lww))
-            {
-                continue;
-            }
-
             if (items.Count == pageSize)
             {
                 more = true;
                 break;
+            }
+
+            var source = sources[position.Source]!;
+            items.Add(source[position.Index]);
+            if (position.Index + 1 < source.Count)
+            {
+                queue.Enqueue((position.Source, position.Index + 1), source[position.Index + 1].Key);
+            }
+        }
+
+        return Results.Json(new ListResponse(items, more ? EncodeCursor(items[^1].Key) : null), ApiJson.Context.ListResponse);
+    }
+
+    /// <summary>Up to <paramref name="limit"/> visible keys of one partition under the prefix, strictly after <paramref name="after"/>.</summary>
+    internal static List<ListItem> ScanPartition(PartitionState state, string prefix, string? after, int limit, bool includeValues)
+    {
+        var exclusive = after is not null && string.CompareOrdinal(after, prefix) >= 0;
+        var start = exclusive ? after! : prefix;
+        var keys = state.SortedKeys;
+        var index = Array.BinarySearch(keys, start, StringComparer.Ordinal);
+        index = index >= 0 ? (exclusive ? index + 1 : index) : ~index;
+        var items = new List<ListItem>();
+        for (; index < keys.Length && items.Count < limit; index++)
+        {
+            var key = keys[index];
+            if (!key.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                break;
+            }
+
+            var set = state.Get(key)!;
+            if (set.IsDeleted(ConflictPolicy.Lww))
+            {
+                continue;
             }
 
             var winner = set.Winner!;
@@ -110,10 +132,9 @@ internal static class ListEndpoint
             {
                 Value = includeValues ? Convert.ToBase64String(winner.Value.Span) : null,
             });
-            last = key;
         }
 
-        return Results.Json(new ListResponse(items, more && last is not null ? EncodeCursor(last) : null), ApiJson.Context.ListResponse);
+        return items;
     }
 
     internal static string EncodeCursor(string key) => Base64Url.EncodeToString(Encoding.UTF8.GetBytes(key));

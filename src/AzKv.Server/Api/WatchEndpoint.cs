@@ -21,7 +21,7 @@ internal static class WatchEndpoint
     public static void MapWatchEndpoint(this IEndpointRouteBuilder app) =>
         app.MapGet("/v1/watch", WatchAsync).WithTags("watch").WithName("Watch");
 
-    private static async Task<IResult> WatchAsync(HttpContext context, PartitionHost host, string? prefix, string? cursor, string? timeout)
+    private static async Task<IResult> WatchAsync(HttpContext context, PartitionHost host, Forwarder forwarder, string? prefix, string? cursor, string? timeout)
     {
         prefix ??= string.Empty;
         var wait = TimeSpan.FromSeconds(30);
@@ -45,6 +45,10 @@ internal static class WatchEndpoint
         if (string.IsNullOrEmpty(cursor))
         {
             positions = host.Slots.Select(s => s.Feed.LastLsn).ToArray();
+            if (!await StartFromNowAsync(host, forwarder, positions, context.RequestAborted).ConfigureAwait(false))
+            {
+                return Problems.Unavailable("Some partitions have no live owner to start watching from.");
+            }
         }
         else if (!TryDecodeCursor(cursor, host.PartitionCount, out positions))
         {
@@ -54,7 +58,7 @@ internal static class WatchEndpoint
         var streaming = context.Request.Headers.Accept.ToString().Contains("text/event-stream", StringComparison.OrdinalIgnoreCase);
         if (streaming)
         {
-            await StreamAsync(context, host, prefix, positions).ConfigureAwait(false);
+            await StreamAsync(context, host, forwarder, prefix, positions).ConfigureAwait(false);
             return Results.Empty;
         }
 
@@ -63,7 +67,8 @@ internal static class WatchEndpoint
         deadline.CancelAfter(wait);
         while (true)
         {
-            if (!Collect(host, prefix, positions, changes))
+            var collected = await CollectAsync(host, forwarder, prefix, positions, changes, null, context.RequestAborted).ConfigureAwait(false);
+            if (collected == CollectOutcome.Expired)
             {
                 return Problems.CursorExpired();
             }
@@ -75,7 +80,7 @@ internal static class WatchEndpoint
 
             try
             {
-                await WaitForAnyAsync(host, positions, deadline.Token).ConfigureAwait(false);
+                await WaitForAnyAsync(host, positions, collected == CollectOutcome.PolledRemote, deadline.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (!context.RequestAborted.IsCancellationRequested)
             {
@@ -84,7 +89,7 @@ internal static class WatchEndpoint
         }
     }
 
-    private static async Task StreamAsync(HttpContext context, PartitionHost host, string prefix, long[] positions)
+    private static async Task StreamAsync(HttpContext context, PartitionHost host, Forwarder forwarder, string prefix, long[] positions)
     {
         var response = context.Response;
         response.ContentType = "text/event-stream";
@@ -100,7 +105,8 @@ internal static class WatchEndpoint
                 // Each event's id is the cursor right after that event, so a client that resumes
                 // from the last id it saw gets exactly the events it missed.
                 var eventCursor = (long[])positions.Clone();
-                if (!Collect(host, prefix, positions, changes, origins))
+                var collected = await CollectAsync(host, forwarder, prefix, positions, changes, origins, aborted).ConfigureAwait(false);
+                if (collected == CollectOutcome.Expired)
                 {
                     await response.WriteAsync("event: error\ndata: {\"type\":\"" + Problems.TypeBase + "cursor-expired\"}\n\n", aborted).ConfigureAwait(false);
                     return;
@@ -125,7 +131,7 @@ internal static class WatchEndpoint
                 keepAlive.CancelAfter(KeepAliveInterval);
                 try
                 {
-                    await WaitForAnyAsync(host, positions, keepAlive.Token).ConfigureAwait(false);
+                    await WaitForAnyAsync(host, positions, collected == CollectOutcome.PolledRemote, keepAlive.Token).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException) when (!aborted.IsCancellationRequested)
                 {
@@ -141,44 +147,147 @@ internal static class WatchEndpoint
         }
     }
 
+    private enum CollectOutcome
+    {
+        Local,
+        PolledRemote,
+        Expired,
+    }
+
     /// <summary>
     /// Moves <paramref name="positions"/> past every retained change and adds the ones under the
-    /// prefix to <paramref name="output"/> (bounded). False when a position is no longer retained.
+    /// prefix to <paramref name="output"/> (bounded), partition by partition in order. Partitions
+    /// served elsewhere are read from their owners, one request per owner node.
     /// </summary>
-    private static bool Collect(PartitionHost host, string prefix, long[] positions, List<WatchChange> output, List<(int Partition, long Lsn)>? origins = null)
+    private static async Task<CollectOutcome> CollectAsync(
+        PartitionHost host, Forwarder forwarder, string prefix, long[] positions, List<WatchChange> output, List<(int Partition, long Lsn)>? origins, CancellationToken cancellationToken)
     {
         var slots = host.Slots;
+        var perPartition = new List<Change>?[slots.Length];
+        var remote = new List<int>();
         var buffer = new List<Change>();
-        for (var p = 0; p < slots.Length && output.Count < MaxChangesPerResponse; p++)
+        var budget = MaxChangesPerResponse;
+        for (var p = 0; p < slots.Length; p++)
         {
-            buffer.Clear();
-            if (!slots[p].Feed.TryRead(positions[p], prefix, MaxChangesPerResponse - output.Count, buffer, out var next))
+            if (host.ServingOwner(p) is null)
             {
-                return false;
+                remote.Add(p);
+                continue;
             }
 
-            foreach (var change in buffer)
+            buffer.Clear();
+            if (!slots[p].Feed.TryRead(positions[p], prefix, budget, buffer, out var next))
+            {
+                return CollectOutcome.Expired;
+            }
+
+            budget -= buffer.Count;
+            perPartition[p] = [.. buffer];
+            positions[p] = buffer.Count > 0 && budget <= 0 ? buffer[^1].Lsn : next;
+        }
+
+        if (remote.Count > 0 && !await CollectRemoteAsync(forwarder, remote, prefix, positions, perPartition, cancellationToken).ConfigureAwait(false))
+        {
+            return CollectOutcome.Expired;
+        }
+
+        for (var p = 0; p < slots.Length; p++)
+        {
+            foreach (var change in perPartition[p] ?? [])
             {
                 origins?.Add((p, change.Lsn));
                 output.Add(change.Deleted
                     ? new WatchChange(change.Key, "delete") { ETag = change.ETag }
                     : new WatchChange(change.Key, "put") { ETag = change.ETag, ContentType = change.ContentType, Size = change.Size });
             }
+        }
 
-            // With a full buffer the read stopped early: continue after the last change returned.
-            positions[p] = buffer.Count > 0 && output.Count >= MaxChangesPerResponse ? buffer[^1].Lsn : next;
+        return remote.Count > 0 ? CollectOutcome.PolledRemote : CollectOutcome.Local;
+    }
+
+    private static async Task<bool> CollectRemoteAsync(
+        Forwarder forwarder, List<int> partitions, string prefix, long[] positions, List<Change>?[] perPartition, CancellationToken cancellationToken)
+    {
+        var byOwner = new Dictionary<Uri, List<int>>();
+        foreach (var p in partitions)
+        {
+            if (await forwarder.ResolveOwnerAsync(p, refresh: false, cancellationToken).ConfigureAwait(false) is { } owner)
+            {
+                (byOwner.TryGetValue(owner, out var list) ? list : byOwner[owner] = []).Add(p);
+            }
+        }
+
+        var answers = await Task.WhenAll(byOwner.Select(async entry =>
+        {
+            var query = "/v1/internal/changes?prefix=" + Uri.EscapeDataString(prefix) + "&positions="
+                + string.Join(',', entry.Value.Select(p => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{p}:{positions[p]}")));
+            return await forwarder.GetAsync(new Uri(entry.Key, query), ApiJson.Context.ChangesResponse, cancellationToken).ConfigureAwait(false);
+        })).ConfigureAwait(false);
+
+        foreach (var answer in answers)
+        {
+            foreach (var partition in answer?.Partitions ?? [])
+            {
+                if (partition.Expired)
+                {
+                    return false;
+                }
+
+                if (partition.NotServed)
+                {
+                    forwarder.Forget(partition.Partition);
+                    continue;
+                }
+
+                perPartition[partition.Partition] = partition.Changes.Select(c => c.ToChange()).ToList();
+                positions[partition.Partition] = partition.Next;
+            }
         }
 
         return true;
     }
 
-    private static Task WaitForAnyAsync(PartitionHost host, long[] positions, CancellationToken cancellationToken)
+    /// <summary>Sets the positions of partitions served elsewhere to their owners' newest LSN.</summary>
+    private static async Task<bool> StartFromNowAsync(PartitionHost host, Forwarder forwarder, long[] positions, CancellationToken cancellationToken)
+    {
+        for (var p = 0; p < positions.Length; p++)
+        {
+            if (host.ServingOwner(p) is not null)
+            {
+                continue;
+            }
+
+            var answer = await forwarder.GetFromOwnerAsync(
+                p, string.Create(System.Globalization.CultureInfo.InvariantCulture, $"/v1/internal/changes?positions={p}:now&limit=1"), ApiJson.Context.ChangesResponse, cancellationToken)
+                .ConfigureAwait(false);
+            var result = answer?.Partitions.FirstOrDefault();
+            if (result is null || result.NotServed)
+            {
+                return false;
+            }
+
+            positions[p] = result.Next;
+        }
+
+        return true;
+    }
+
+    private static Task WaitForAnyAsync(PartitionHost host, long[] positions, bool pollRemote, CancellationToken cancellationToken)
     {
         var slots = host.Slots;
-        var waits = new Task[slots.Length];
+        var waits = new List<Task>(slots.Length + 1);
         for (var p = 0; p < slots.Length; p++)
         {
-            waits[p] = slots[p].Feed.WaitAfterAsync(positions[p], cancellationToken);
+            if (host.ServingOwner(p) is not null)
+            {
+                waits.Add(slots[p].Feed.WaitAfterAsync(positions[p], cancellationToken));
+            }
+        }
+
+        if (pollRemote || waits.Count == 0)
+        {
+            // Partitions served elsewhere are polled: their owners do not push to us.
+            waits.Add(Task.Delay(TimeSpan.FromMilliseconds(200), cancellationToken));
         }
 
         return Task.WhenAny(waits).Unwrap();

@@ -113,9 +113,11 @@ public static partial class ServerApp
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(node);
         builder.Services.AddSingleton(partitionOptions);
+        builder.Services.AddSingleton(new AzKv.Cluster.MembershipOptions());
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(CreateStore(options.Storage));
         builder.Services.AddSingleton<PartitionHost>();
+        builder.Services.AddSingleton<Forwarder>();
         builder.Services.AddHostedService(services => services.GetRequiredService<PartitionHost>());
         builder.Services.AddSingleton(_ => new PrometheusExporter([PartitionMetrics.MeterName, ServerMetrics.MeterName]));
         builder.Services.AddOpenApi();
@@ -130,6 +132,7 @@ public static partial class ServerApp
         app.MapListEndpoint();
         app.MapWatchEndpoint();
         app.MapClusterEndpoints();
+        app.MapInternalEndpoints();
         app.MapOpenApi("/openapi/{documentName}.json");
         return app;
     }

@@ -74,10 +74,6 @@ public sealed partial class ServerOptions
         {
             errors.Add($"AzKv__Roles '{Roles}' is invalid: use 'owner', 'frontend' or 'owner,frontend'.");
         }
-        else if (!roles.Contains("owner"))
-        {
-            errors.Add("AzKv__Roles: a frontend-only node needs the multi-node cluster, which this build does not have yet; use 'owner,frontend'.");
-        }
 
         foreach (var url in Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using AzKv.Cluster;
 using AzKv.Keys;
 using AzKv.Partitions;
 using AzKv.Storage;
@@ -9,9 +10,10 @@ using Microsoft.Extensions.Logging;
 namespace AzKv.Server.Node;
 
 /// <summary>
-/// Owns every partition of the region on this node (single-node mode): opens them at start,
-/// re-opens any that stops (lease lost, storage trouble) while the node runs, routes a key to its
-/// partition, and hands every partition over on shutdown.
+/// Keeps this node's share of the region's partitions: joins membership, computes the ring over
+/// the live owner nodes, opens the partitions the ring gives this node, hands over the ones it no
+/// longer gives it, re-opens any that stops, and on shutdown leaves membership and hands every
+/// partition over. A single node owns all partitions.
 /// </summary>
 internal sealed partial class PartitionHost : IHostedService, IAsyncDisposable
 {
@@ -21,32 +23,59 @@ internal sealed partial class PartitionHost : IHostedService, IAsyncDisposable
     private readonly IBlobStore _store;
     private readonly NodeIdentity _node;
     private readonly PartitionOptions _options;
+    private readonly MembershipOptions _membershipOptions;
     private readonly TimeProvider _time;
     private readonly ILogger<PartitionHost> _logger;
     private readonly HybridLogicalClock _clock;
+    private readonly ManifestStore _manifests;
     private readonly CancellationTokenSource _stopping = new();
     private PartitionSlot[] _slots = [];
+    private Membership? _membership;
+    private HashRing? _ring;
     private Task _supervisor = Task.CompletedTask;
     private int _disposed;
 
-    public PartitionHost(IBlobStore store, NodeIdentity node, PartitionOptions options, TimeProvider time, ILogger<PartitionHost> logger)
+    public PartitionHost(IBlobStore store, NodeIdentity node, PartitionOptions options, MembershipOptions membershipOptions, TimeProvider time, ILogger<PartitionHost> logger)
     {
         _store = store;
         _node = node;
         _options = options;
+        _membershipOptions = membershipOptions;
         _time = time;
         _logger = logger;
         _clock = new HybridLogicalClock(time);
+        _manifests = new ManifestStore(store);
     }
 
     /// <summary>Partitions in the region (from cluster.json).</summary>
     public int PartitionCount => _slots.Length;
 
+    /// <summary>This node.</summary>
+    public NodeIdentity Node => _node;
+
     /// <summary>The region's cluster document, once started.</summary>
     public ClusterDocument? Cluster { get; private set; }
 
-    /// <summary>True when every partition is owned here and serving.</summary>
-    public bool IsReady => _slots.Length > 0 && _slots.All(s => s.Owner?.IsServing == true);
+    /// <summary>The live members as this node sees them.</summary>
+    public MembershipView? Members => _membership?.View;
+
+    /// <summary>The ring this node currently follows.</summary>
+    public HashRing? Ring => Volatile.Read(ref _ring);
+
+    /// <summary>True when this node serves every partition the ring gives it (and has joined).</summary>
+    public bool IsReady
+    {
+        get
+        {
+            var ring = Ring;
+            if (ring is null || _slots.Length == 0)
+            {
+                return false;
+            }
+
+            return ring.PartitionsOf(_node.NodeId).All(p => _slots[p].Owner?.IsServing == true);
+        }
+    }
 
     /// <summary>The slots (owner and change feed per partition).</summary>
     public ImmutableArray<PartitionSlot> Slots => [.. _slots];
@@ -54,7 +83,7 @@ internal sealed partial class PartitionHost : IHostedService, IAsyncDisposable
     /// <summary>The partition a key belongs to.</summary>
     public int PartitionOf(string key) => KeyHash.GetPartition(key, _slots.Length);
 
-    /// <summary>The serving owner of a partition, or null while it has none.</summary>
+    /// <summary>The serving owner of a partition on this node, or null.</summary>
     public PartitionOwner? ServingOwner(int partition)
     {
         var owner = _slots[partition].Owner;
@@ -66,9 +95,17 @@ internal sealed partial class PartitionHost : IHostedService, IAsyncDisposable
         Cluster = await ClusterDocument.LoadOrCreateAsync(_store, _node.Region, _node.ConfiguredPartitionCount, _time, cancellationToken).ConfigureAwait(false);
         _slots = Enumerable.Range(0, Cluster.PartitionCount).Select(p => new PartitionSlot(p, new ChangeFeed(ChangeFeedCapacity))).ToArray();
         HostLog.Starting(_logger, _node.NodeId, _node.Region, Cluster.PartitionCount);
+        var self = new MemberRecord
+        {
+            NodeId = _node.NodeId,
+            Endpoint = _node.Endpoint,
+            Roles = _node.Roles,
+            Started = _time.GetUtcNow(),
+        };
+        _membership = new Membership(_store, self, _membershipOptions, _time, _logger);
 
-        // Opening can wait a lease duration (a crashed predecessor's leases): do it in the
-        // background so the HTTP server (healthz, readyz) is up meanwhile.
+        // Joining watches one heartbeat and opening can wait for a crashed predecessor's leases:
+        // both run in the background so the HTTP server (healthz, readyz) is up meanwhile.
         _supervisor = Task.Run(() => SuperviseAsync(_stopping.Token), CancellationToken.None);
     }
 
@@ -84,24 +121,21 @@ internal sealed partial class PartitionHost : IHostedService, IAsyncDisposable
             // Expected.
         }
 
-        // Hand every partition over so the next owner starts at once.
-        await Task.WhenAll(_slots.Select(async slot =>
+        // Leave first, so the others stop routing here and start taking over; then hand over,
+        // releasing every lease so they get each partition at once.
+        if (_membership is not null)
         {
-            var owner = slot.Owner;
-            if (owner is null)
-            {
-                return;
-            }
-
             try
             {
-                await owner.HandOverAsync(cancellationToken).ConfigureAwait(false);
+                await _membership.LeaveAsync(cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is BlobStorageException or OperationCanceledException)
             {
-                HostLog.HandOverFailed(_logger, slot.Partition, ex.Message);
+                HostLog.HandOverFailed(_logger, -1, "leaving membership: " + ex.Message);
             }
-        })).ConfigureAwait(false);
+        }
+
+        await Task.WhenAll(_slots.Select(slot => HandOverAsync(slot, cancellationToken))).ConfigureAwait(false);
         HostLog.Stopped(_logger, _node.NodeId);
     }
 
@@ -122,43 +156,64 @@ internal sealed partial class PartitionHost : IHostedService, IAsyncDisposable
             }
         }
 
+        if (_membership is not null)
+        {
+            await _membership.DisposeAsync().ConfigureAwait(false);
+        }
+
         _stopping.Dispose();
     }
 
-    /// <summary>Keeps every partition owned: opens missing ones, re-opens stopped ones.</summary>
+    /// <summary>Follows the ring: opens this node's partitions, hands over the others, re-opens stopped ones.</summary>
     private async Task SuperviseAsync(CancellationToken cancellationToken)
     {
-        var firstRound = true;
+        try
+        {
+            await _membership!.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+
+        long ringVersion = -1;
         while (!cancellationToken.IsCancellationRequested)
         {
-            var pending = _slots.Where(s => s.CorruptReason is null && (s.Owner is null || s.Owner.StopReason is not null)).ToArray();
-            if (pending.Length > 0)
+            var view = _membership.View;
+            if (view.Version != ringVersion)
             {
-                // First try politely (a graceful predecessor released its leases); from the second
-                // round on, break leases a crashed predecessor left behind.
-                var mode = firstRound ? TakeoverMode.WaitForExpiry : TakeoverMode.Break;
-                using var limiter = new SemaphoreSlim(8);
-                await Task.WhenAll(pending.Select(async slot =>
-                {
-                    await limiter.WaitAsync(cancellationToken).ConfigureAwait(false);
-                    try
-                    {
-                        await OpenAsync(slot, mode, cancellationToken).ConfigureAwait(false);
-                    }
-                    finally
-                    {
-                        limiter.Release();
-                    }
-                })).ConfigureAwait(false);
-                firstRound = false;
+                Volatile.Write(ref _ring, HashRing.Create(view.OwnerIds, _slots.Length));
+                ringVersion = view.Version;
             }
 
-            var stopped = _slots.Select(s => s.Owner?.Stopped ?? Task.CompletedTask).Where(t => !t.IsCompleted).ToList();
-            var anyMissing = _slots.Any(s => s.CorruptReason is null && (s.Owner is null || s.Owner.StopReason is not null));
-            var wait = anyMissing ? Task.Delay(TimeSpan.FromSeconds(1), _time, cancellationToken) : Task.WhenAny(stopped);
+            var ring = Ring!;
+            var opening = new List<Task>();
+            using var limiter = new SemaphoreSlim(8);
+            foreach (var slot in _slots)
+            {
+                var mine = string.Equals(ring.Owners[slot.Partition], _node.NodeId, StringComparison.Ordinal);
+                var owner = slot.Owner;
+                if (!mine && owner is not null && owner.StopReason is null && slot.HandOver is null)
+                {
+                    slot.HandOver = HandOverAsync(slot, CancellationToken.None);
+                }
+                else if (mine && slot.HandOver is null && slot.CorruptReason is null && (owner is null || owner.StopReason is not null))
+                {
+                    opening.Add(OpenLimitedAsync(slot, view, limiter, cancellationToken));
+                }
+            }
+
+            await Task.WhenAll(opening).ConfigureAwait(false);
+
+            var stopped = _slots.Select(s => s.Owner?.Stopped).OfType<Task>().Where(t => !t.IsCompleted);
+            var pending = _slots.Any(s => string.Equals(ring.Owners[s.Partition], _node.NodeId, StringComparison.Ordinal)
+                && s.CorruptReason is null && (s.Owner is null || s.Owner.StopReason is not null));
             try
             {
-                await Task.WhenAny(wait, Task.Delay(Timeout.InfiniteTimeSpan, cancellationToken)).ConfigureAwait(false);
+                await Task.WhenAny(
+                    _membership.Changed,
+                    Task.WhenAny(stopped.DefaultIfEmpty(Task.Delay(Timeout.InfiniteTimeSpan, cancellationToken))),
+                    Task.Delay(pending ? TimeSpan.FromMilliseconds(250) : TimeSpan.FromSeconds(5), _time, cancellationToken)).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
@@ -167,7 +222,50 @@ internal sealed partial class PartitionHost : IHostedService, IAsyncDisposable
         }
     }
 
-    private async Task OpenAsync(PartitionSlot slot, TakeoverMode mode, CancellationToken cancellationToken)
+    private async Task OpenLimitedAsync(PartitionSlot slot, MembershipView view, SemaphoreSlim limiter, CancellationToken cancellationToken)
+    {
+        await limiter.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await OpenAsync(slot, view, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            limiter.Release();
+        }
+    }
+
+    private async Task HandOverAsync(PartitionSlot slot, CancellationToken cancellationToken)
+    {
+        var owner = slot.Owner;
+        if (owner is null)
+        {
+            slot.HandOver = null;
+            return;
+        }
+
+        try
+        {
+            await owner.HandOverAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is BlobStorageException or OperationCanceledException)
+        {
+            HostLog.HandOverFailed(_logger, slot.Partition, ex.Message);
+        }
+        finally
+        {
+            slot.Owner = null;
+            slot.HandOver = null;
+            await owner.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Takes a partition the ring gives this node. Waits politely while a live node still holds it
+    /// (it sees the same ring and hands over); breaks the lease of a holder that is dead, is this
+    /// node's own previous incarnation, or has not let go within a lease duration.
+    /// </summary>
+    private async Task OpenAsync(PartitionSlot slot, MembershipView view, CancellationToken cancellationToken)
     {
         try
         {
@@ -178,12 +276,20 @@ internal sealed partial class PartitionHost : IHostedService, IAsyncDisposable
                 slot.Owner = null;
             }
 
+            var holder = (await _manifests.ReadAsync(slot.Partition, cancellationToken).ConfigureAwait(false))?.Manifest.Owner;
+            var holderGone = holder is not null && (holder.NodeId == _node.NodeId || view.Find(holder.NodeId) is null);
+            var now = _time.GetTimestamp();
+            slot.BusySince ??= now;
+            var stuck = _time.GetElapsedTime(slot.BusySince.Value, now) > _options.LeaseDuration + TimeSpan.FromSeconds(5);
+            var mode = holderGone || stuck ? TakeoverMode.Break : TakeoverMode.WaitForExpiry;
+
             var result = await PartitionOwner.OpenAsync(
                 slot.Partition, _store, new OwnerIdentity(_node.NodeId, _node.Region, _node.Endpoint), _options, mode, _time, _clock,
                 _logger, cancellationToken, slot.Feed).ConfigureAwait(false);
             if (result.Status == OpenStatus.Opened)
             {
                 slot.Owner = result.Owner;
+                slot.BusySince = null;
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -220,6 +326,12 @@ internal sealed class PartitionSlot
 
     /// <summary>Why the partition cannot be served (corrupt data), or null.</summary>
     public string? CorruptReason { get; set; }
+
+    /// <summary>A handover in progress, or null.</summary>
+    public Task? HandOver { get; set; }
+
+    /// <summary>Monotonic time of the first attempt to open it that found it busy.</summary>
+    public long? BusySince { get; set; }
 
     public PartitionOwner? Owner
     {

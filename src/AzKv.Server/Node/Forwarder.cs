@@ -1,0 +1,249 @@
+using System.Collections.Concurrent;
+using System.Net;
+using AzKv.Partitions;
+using AzKv.Server.Api;
+using AzKv.Storage;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace AzKv.Server.Node;
+
+/// <summary>
+/// Sends a request for a partition this node does not serve to the node that does, at most once:
+/// the forwarded request carries <see cref="LoopGuardHeader"/>, and a node that receives a
+/// forwarded request for a partition it does not serve answers 503 <c>not-owner</c> instead of
+/// forwarding again. Owners are found from the partition's manifest (the owner the last takeover
+/// recorded), cached and refreshed on a not-owner answer, falling back to the ring.
+/// Connections are pooled; bodies are streamed both ways.
+/// </summary>
+internal sealed class Forwarder : IDisposable
+{
+    public const string LoopGuardHeader = "X-AzKv-Forwarded-By";
+    public const string NotOwnerHeader = "X-AzKv-Not-Owner";
+
+    private static readonly TimeSpan CacheTime = TimeSpan.FromSeconds(10);
+
+    private static readonly HashSet<string> HopByHop = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization", "TE", "Trailer", "Transfer-Encoding", "Upgrade", "Host",
+    };
+
+    private readonly PartitionHost _host;
+    private readonly ManifestStore _manifests;
+    private readonly TimeProvider _time;
+    private readonly HttpClient _http;
+    private readonly ConcurrentDictionary<int, (Uri Endpoint, long Expires)> _owners = new();
+
+    public Forwarder(PartitionHost host, IBlobStore store, TimeProvider time)
+    {
+        _host = host;
+        _manifests = new ManifestStore(store);
+        _time = time;
+        _http = new HttpClient(new SocketsHttpHandler
+        {
+            PooledConnectionLifetime = TimeSpan.FromMinutes(2),
+            MaxConnectionsPerServer = 512,
+            AllowAutoRedirect = false,
+            UseCookies = false,
+            UseProxy = false,
+            AutomaticDecompression = DecompressionMethods.None,
+        })
+        {
+            Timeout = Timeout.InfiniteTimeSpan, // long polls; the caller's abort cancels
+        };
+    }
+
+    /// <summary>True when this request was already forwarded once.</summary>
+    public static bool WasForwarded(HttpContext context) => context.Request.Headers.ContainsKey(LoopGuardHeader);
+
+    /// <summary>Forwards the request to the owner of <paramref name="partition"/> and copies its answer back.</summary>
+    public async Task ForwardAsync(HttpContext context, int partition)
+    {
+        if (WasForwarded(context))
+        {
+            context.Response.Headers[NotOwnerHeader] = "1";
+            await Problems.Unavailable($"This node does not serve partition {partition} (the request was already forwarded once).").ExecuteAsync(context).ConfigureAwait(false);
+            return;
+        }
+
+        // A body can be sent once; requests without one may be retried at a refreshed owner.
+        var hasBody = context.Request.ContentLength > 0 || context.Request.Headers.TransferEncoding.Count > 0;
+        for (var attempt = 0; ; attempt++)
+        {
+            var target = await ResolveAsync(partition, refresh: attempt > 0, context.RequestAborted).ConfigureAwait(false);
+            if (target is null)
+            {
+                await Problems.Unavailable($"Partition {partition} has no live owner right now.").ExecuteAsync(context).ConfigureAwait(false);
+                return;
+            }
+
+            using var request = CreateRequest(context, target, hasBody);
+            HttpResponseMessage response;
+            try
+            {
+                response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, context.RequestAborted).ConfigureAwait(false);
+            }
+            catch (HttpRequestException) when (!hasBody && attempt == 0)
+            {
+                Invalidate(partition);
+                continue;
+            }
+            catch (HttpRequestException ex)
+            {
+                Invalidate(partition);
+                await Problems.Unavailable($"The owner of partition {partition} could not be reached: {ex.Message}").ExecuteAsync(context).ConfigureAwait(false);
+                return;
+            }
+
+            using (response)
+            {
+                if (response.StatusCode == HttpStatusCode.ServiceUnavailable && response.Headers.Contains(NotOwnerHeader))
+                {
+                    Invalidate(partition);
+                    if (!hasBody && attempt == 0)
+                    {
+                        continue;
+                    }
+                }
+
+                await CopyResponseAsync(context, response).ConfigureAwait(false);
+                return;
+            }
+        }
+    }
+
+    public void Dispose() => _http.Dispose();
+
+    /// <summary>The endpoint of the node serving <paramref name="partition"/>, or null when none is live.</summary>
+    public Task<Uri?> ResolveOwnerAsync(int partition, bool refresh, CancellationToken cancellationToken) =>
+        ResolveAsync(partition, refresh, cancellationToken);
+
+    /// <summary>Forgets the cached owner of a partition (it answered "not owner").</summary>
+    public void Forget(int partition) => Invalidate(partition);
+
+    /// <summary>
+    /// GETs an internal endpoint of the node serving <paramref name="partition"/>, retrying once at a
+    /// refreshed owner after a not-owner answer. Null when no owner answered successfully.
+    /// </summary>
+    public async Task<T?> GetFromOwnerAsync<T>(int partition, string pathAndQuery, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type, CancellationToken cancellationToken)
+        where T : class
+    {
+        for (var attempt = 0; attempt < 2; attempt++)
+        {
+            var target = await ResolveAsync(partition, refresh: attempt > 0, cancellationToken).ConfigureAwait(false);
+            if (target is null)
+            {
+                return null;
+            }
+
+            var result = await GetAsync(new Uri(target, pathAndQuery), type, cancellationToken).ConfigureAwait(false);
+            if (result is not null)
+            {
+                return result;
+            }
+
+            Invalidate(partition);
+        }
+
+        return null;
+    }
+
+    /// <summary>GETs an internal endpoint of another node; null on any failure or not-owner answer.</summary>
+    public async Task<T?> GetAsync<T>(Uri url, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type, CancellationToken cancellationToken)
+        where T : class
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, url) { Version = HttpVersion.Version11 };
+        request.Headers.TryAddWithoutValidation(LoopGuardHeader, _host.Node.NodeId);
+        try
+        {
+            using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+            if (!response.IsSuccessStatusCode)
+            {
+                return null;
+            }
+
+            await using var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+            return await System.Text.Json.JsonSerializer.DeserializeAsync(body, type, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or System.Text.Json.JsonException)
+        {
+            return null;
+        }
+    }
+
+    private void Invalidate(int partition) => _owners.TryRemove(partition, out _);
+
+    private async Task<Uri?> ResolveAsync(int partition, bool refresh, CancellationToken cancellationToken)
+    {
+        var now = _time.GetTimestamp();
+        if (!refresh && _owners.TryGetValue(partition, out var cached) && cached.Expires > now)
+        {
+            return cached.Endpoint;
+        }
+
+        var view = _host.Members;
+        string? endpoint = null;
+        var recorded = (await _manifests.ReadAsync(partition, cancellationToken).ConfigureAwait(false))?.Manifest.Owner;
+        if (recorded is not null && recorded.NodeId != _host.Node.NodeId && view?.Find(recorded.NodeId) is { } live)
+        {
+            endpoint = live.Endpoint;
+        }
+        else if (_host.Ring?.Owners[partition] is { } ringOwner && ringOwner != _host.Node.NodeId && view?.Find(ringOwner) is { } member)
+        {
+            endpoint = member.Endpoint;
+        }
+
+        if (endpoint is null || !Uri.TryCreate(endpoint, UriKind.Absolute, out var uri))
+        {
+            return null;
+        }
+
+        _owners[partition] = (uri, now + (long)(CacheTime.TotalSeconds * _time.TimestampFrequency));
+        return uri;
+    }
+
+    private HttpRequestMessage CreateRequest(HttpContext context, Uri target, bool hasBody)
+    {
+        var raw = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? (context.Request.Path + context.Request.QueryString);
+        var request = new HttpRequestMessage(new HttpMethod(context.Request.Method), new Uri(target, raw))
+        {
+            Version = HttpVersion.Version11,
+        };
+        if (hasBody)
+        {
+            request.Content = new StreamContent(context.Request.Body);
+        }
+
+        foreach (var (name, values) in context.Request.Headers)
+        {
+            if (HopByHop.Contains(name))
+            {
+                continue;
+            }
+
+            if (!request.Headers.TryAddWithoutValidation(name, (IEnumerable<string?>)values) && request.Content is not null)
+            {
+                request.Content.Headers.TryAddWithoutValidation(name, (IEnumerable<string?>)values);
+            }
+        }
+
+        request.Headers.TryAddWithoutValidation(LoopGuardHeader, _host.Node.NodeId);
+        return request;
+    }
+
+    private static async Task CopyResponseAsync(HttpContext context, HttpResponseMessage response)
+    {
+        context.Response.StatusCode = (int)response.StatusCode;
+        foreach (var (name, values) in response.Headers.Concat(response.Content.Headers))
+        {
+            if (!HopByHop.Contains(name))
+            {
+                context.Response.Headers[name] = values.ToArray();
+            }
+        }
+
+        context.Response.Headers.Remove(NotOwnerHeader);
+        await using var body = await response.Content.ReadAsStreamAsync(context.RequestAborted).ConfigureAwait(false);
+        await body.CopyToAsync(context.Response.Body, context.RequestAborted).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,94 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace AzKv.Cli.Tests.Support;
+
+/// <summary>The output of one azkv run.</summary>
+public sealed record CliResult(int ExitCode, byte[] Stdout, string Stderr)
+{
+    public string StdoutText => Encoding.UTF8.GetString(Stdout);
+
+    public override string ToString() => $"exit {ExitCode}\nstdout: {StdoutText}\nstderr: {Stderr}";
+}
+
+/// <summary>Runs the built CLI (<c>dotnet azkv.dll ...</c>) as a separate process.</summary>
+public static class CliRunner
+{
+    private static readonly Lazy<string> LazyAssemblyPath = new(FindAssembly);
+
+    /// <summary>The CLI's own build output: src/AzKv.Cli/bin/&lt;configuration&gt;/net10.0/azkv.dll.</summary>
+    public static string AssemblyPath => LazyAssemblyPath.Value;
+
+    /// <summary>The dotnet host running the tests.</summary>
+    public static string DotnetPath => Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
+
+    /// <summary>A start info for <c>dotnet azkv.dll &lt;args&gt;</c>, all streams redirected.</summary>
+    public static ProcessStartInfo CreateStartInfo(IEnumerable<string> args, string? url = null)
+    {
+        var startInfo = new ProcessStartInfo(DotnetPath)
+        {
+            UseShellExecute = false,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        startInfo.ArgumentList.Add(AssemblyPath);
+        foreach (var arg in args)
+        {
+            startInfo.ArgumentList.Add(arg);
+        }
+
+        startInfo.Environment.Remove("AZKV_URL");
+        if (url is not null)
+        {
+            startInfo.Environment["AZKV_URL"] = url;
+        }
+
+        return startInfo;
+    }
+
+    /// <summary>Runs azkv to completion (30 s at most) and returns its exit code and output.</summary>
+    public static async Task<CliResult> RunAsync(IEnumerable<string> args, string? url = null, byte[]? stdin = null)
+    {
+        using var process = Process.Start(CreateStartInfo(args, url)) ?? throw new InvalidOperationException("Could not start dotnet.");
+        var stdout = new MemoryStream();
+        var copyOut = process.StandardOutput.BaseStream.CopyToAsync(stdout);
+        var readErr = process.StandardError.ReadToEndAsync();
+        if (stdin is not null)
+        {
+            await process.StandardInput.BaseStream.WriteAsync(stdin);
+        }
+
+        process.StandardInput.Close();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"azkv {string.Join(' ', args)} did not finish within 30 s.");
+        }
+
+        await copyOut;
+        return new CliResult(process.ExitCode, stdout.ToArray(), await readErr);
+    }
+
+    private static string FindAssembly()
+    {
+        // tests/AzKv.Cli.Tests/bin/<configuration>/net10.0/ → the same configuration of the CLI.
+        var baseDirectory = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+        var configuration = baseDirectory.Parent?.Name ?? "Debug";
+        for (var dir = baseDirectory; dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "AzKv.sln")))
+            {
+                var path = Path.Combine(dir.FullName, "src", "AzKv.Cli", "bin", configuration, baseDirectory.Name, "azkv.dll");
+                return File.Exists(path) ? path : throw new FileNotFoundException($"The CLI is not built: {path}");
+            }
+        }
+
+        throw new DirectoryNotFoundException("Could not find AzKv.sln above " + AppContext.BaseDirectory);
+    }
+}
