@@ -9,7 +9,7 @@ internal static class ExitCodes
     /// <summary>Any failure not listed below: the server refused the request, could not be reached, a node failed.</summary>
     public const int Error = 1;
 
-    /// <summary>Bad arguments (also what System.CommandLine returns for a parse error is 1; this one is ours).</summary>
+    /// <summary>Bad arguments caught by the command itself (System.CommandLine's own parse errors exit with 1).</summary>
     public const int Usage = 2;
 
     /// <summary>The key does not exist.</summary>
@@ -23,4 +23,7 @@ internal static class ExitCodes
 
     /// <summary>The watch cursor expired.</summary>
     public const int CursorExpired = 6;
+
+    /// <summary>A one-shot command was stopped by Ctrl-C / SIGTERM before it finished (128 + SIGINT, as shells report it).</summary>
+    public const int Interrupted = 130;
 }

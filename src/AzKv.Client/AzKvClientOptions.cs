@@ -44,8 +44,31 @@ public sealed class AzKvClientOptions
     /// <summary>How long an endpoint that could not be reached is tried only after the others.</summary>
     public TimeSpan EndpointDownTime { get; init; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>The clock for backoff delays and endpoint down times.</summary>
+    /// <summary>The clock for backoff delays, endpoint down times and token refresh.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    /// <summary>
+    /// An API key sent with every request as the <c>X-AzKv-Key</c> header
+    /// (<see cref="ApiKeyHeaderName"/>). Null: none. Never logged.
+    /// </summary>
+    public string? ApiKey { get; init; }
+
+    /// <summary>
+    /// Gets bearer tokens (e.g. Entra ID tokens from an Azure.Core <c>TokenCredential</c>; the
+    /// configuration package has the adapter). The client caches the token, asks for a new one
+    /// before it expires (see <see cref="AzKvAccessToken.RefreshOn"/>) and once more when the server
+    /// answers 401. Null: no <c>Authorization</c> header.
+    /// </summary>
+    public Func<CancellationToken, ValueTask<AzKvAccessToken>>? TokenProvider { get; init; }
+
+    /// <summary>
+    /// Allows <see cref="ApiKey"/> and <see cref="TokenProvider"/> over plain http to a host that is
+    /// not loopback. Off by default: credentials in clear text can be read by anyone on the path.
+    /// </summary>
+    public bool AllowCredentialsOverHttp { get; init; }
+
+    /// <summary>The header that carries <see cref="ApiKey"/>.</summary>
+    public const string ApiKeyHeaderName = "X-AzKv-Key";
 
     internal void Validate()
     {
@@ -60,6 +83,24 @@ public sealed class AzKvClientOptions
             {
                 throw new ArgumentException($"AzKvClientOptions.Endpoints: '{endpoint}' is not an absolute http or https URL.", nameof(Endpoints));
             }
+        }
+
+        if ((ApiKey is not null || TokenProvider is not null) && !AllowCredentialsOverHttp)
+        {
+            foreach (var endpoint in Endpoints)
+            {
+                if (endpoint.Scheme == Uri.UriSchemeHttp && !endpoint.IsLoopback)
+                {
+                    throw new ArgumentException(
+                        $"AzKvClientOptions.Endpoints: '{endpoint}' is plain http, so the API key or bearer token would travel in clear text; use https, or set AllowCredentialsOverHttp.",
+                        nameof(Endpoints));
+                }
+            }
+        }
+
+        if (ApiKey is not null && (ApiKey.Length == 0 || ApiKey.Any(char.IsControl)))
+        {
+            throw new ArgumentException("AzKvClientOptions.ApiKey must be non-empty text without control characters.", nameof(ApiKey));
         }
 
         RequirePositive(RequestTimeout, nameof(RequestTimeout));

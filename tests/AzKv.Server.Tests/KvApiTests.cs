@@ -179,6 +179,14 @@ public sealed class KvApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Request_WhenKeyIsEmpty_Returns400InvalidKey()
+    {
+        await AssertProblemAsync(await Http.PutAsync("/v1/kv/", Text("x")), HttpStatusCode.BadRequest, "invalid-key");
+        await AssertProblemAsync(await Http.GetAsync("/v1/kv/"), HttpStatusCode.BadRequest, "invalid-key");
+        await AssertProblemAsync(await Http.DeleteAsync("/v1/kv/"), HttpStatusCode.BadRequest, "invalid-key");
+    }
+
+    [Fact]
     public async Task Put_WhenKeyIsLongerThan1024Bytes_Returns400()
     {
         using var response = await Http.PutAsync("/v1/kv/" + new string('k', 1025), Text("x"));

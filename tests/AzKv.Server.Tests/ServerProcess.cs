@@ -36,6 +36,7 @@ internal sealed class ServerProcess : IAsyncDisposable
             $"--AzKv:Storage:Container={container}",
             $"--AzKv:Cluster:PartitionCount={partitions}",
             "--AzKv:Partition:LeaseDurationSeconds=15",
+            "--AzKv:Membership:HeartbeatMilliseconds=250",
             "--Logging:LogLevel:Default=Warning",
         };
         args.AddRange(extra);

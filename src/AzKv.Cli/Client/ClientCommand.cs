@@ -37,8 +37,8 @@ internal static class ClientCommand
         }
         catch (OperationCanceledException) when (shutdown.IsRequested)
         {
-            // Ctrl-C: the user asked to stop; nothing failed.
-            return ExitCodes.Ok;
+            // Ctrl-C ends a watch normally; a one-shot request may or may not have been applied.
+            return forWatch ? ExitCodes.Ok : ExitCodes.Interrupted;
         }
         catch (AzKvConnectionException ex)
         {

@@ -3,6 +3,7 @@ using System.CommandLine.Parsing;
 using System.Diagnostics;
 using System.Globalization;
 using AzKv.Cli.Benchmarking;
+using AzKv.Cli.Platform;
 using AzKv.Storage;
 using AzKv.Storage.AzureBlob;
 
@@ -56,7 +57,7 @@ internal static class BenchAppendCommand
             blockBytes,
         };
 
-        command.SetAction((parseResult, cancellationToken) =>
+        command.SetAction(async (parseResult, cancellationToken) =>
         {
             var settings = new Settings(
                 parseResult.GetValue(connectionString)!,
@@ -64,7 +65,17 @@ internal static class BenchAppendCommand
                 parseResult.GetValue(seconds),
                 parseResult.GetValue(concurrency),
                 parseResult.GetValue(blockBytes));
-            return RunAsync(settings, parseResult.InvocationConfiguration.Output, parseResult.InvocationConfiguration.Error, cancellationToken);
+
+            // Ctrl-C stops the run but still cleans up (leases released, blobs deleted).
+            using var shutdown = new ShutdownSignal(cancellationToken);
+            try
+            {
+                return await RunAsync(settings, parseResult.InvocationConfiguration.Output, parseResult.InvocationConfiguration.Error, shutdown.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (shutdown.IsRequested)
+            {
+                return ExitCodes.Interrupted;
+            }
         });
 
         return command;

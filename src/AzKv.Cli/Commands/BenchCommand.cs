@@ -10,6 +10,7 @@ internal static class BenchCommand
         var command = new Command("bench", "Measure storage performance.");
         command.Subcommands.Add(BenchAppendCommand.Create());
         command.Subcommands.Add(BenchEngineCommand.Create());
+        command.Subcommands.Add(BenchHttpCommand.Create());
         return command;
     }
 }

@@ -4,6 +4,7 @@ using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Text;
 using AzKv.Cli.Benchmarking;
+using AzKv.Cli.Platform;
 using AzKv.Partitions;
 using AzKv.Storage;
 using AzKv.Storage.AzureBlob;
@@ -43,8 +44,11 @@ internal static class BenchEngineCommand
             valueBytes,
             keys,
         };
-        command.SetAction(async (parseResult, cancellationToken) =>
+        command.SetAction(async (parseResult, invocationToken) =>
         {
+            // Ctrl-C / SIGTERM cancel the run (the CLI does not end the process on a signal).
+            using var shutdown = new ShutdownSignal(invocationToken);
+            var cancellationToken = shutdown.Token;
             var counts = new List<int>();
             foreach (var part in parseResult.GetValue(writers)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
             {

@@ -37,6 +37,10 @@ internal static class NodeLaunch
             "--AzKv:AdvertisedUrl=" + url,
             "--AzKv:Storage:ConnectionString=" + node.StorageConnectionString,
             "--AzKv:Cluster:PartitionCount=" + node.PartitionCount.ToString(CultureInfo.InvariantCulture),
+
+            // The node logs go to a file; ASP.NET's per-request lines (and up's /readyz polling)
+            // would bury AzKv's own.
+            "--Logging:LogLevel:Microsoft.AspNetCore=Warning",
         ];
     }
 

@@ -1,11 +1,14 @@
 using System.Net;
+using AzKv.Client.Auth;
 
 namespace AzKv.Client.Http;
 
 /// <summary>
-/// Sends one logical request: tries the endpoints in order until one answers, retries transient
-/// failures (no endpoint reachable, a timeout, 502, 503, 504) with exponential backoff and jitter,
-/// honouring <c>Retry-After</c>. Never retries a 4xx. Responses come back fully buffered.
+/// Sends one logical request: tries the endpoints in order until one answers with something other
+/// than 502/503/504 (an unreachable or busy endpoint hands over to the next at once and is tried
+/// after the others for a while), then retries the whole list with exponential backoff and jitter,
+/// honouring <c>Retry-After</c>. Never retries a 4xx. Adds the API key or the cached bearer token.
+/// Responses come back fully buffered.
 /// </summary>
 /// <remarks>
 /// A write that timed out may have been applied; its retry then answers as the server sees it
@@ -25,6 +28,8 @@ internal sealed class RequestPipeline : IDisposable
     private readonly TimeProvider _timeProvider;
     private readonly TimeSpan _initialBackoff;
     private readonly TimeSpan _maxBackoff;
+    private readonly string? _apiKey;
+    private readonly TokenCache? _tokens;
 
     public RequestPipeline(AzKvClientOptions options)
     {
@@ -32,6 +37,8 @@ internal sealed class RequestPipeline : IDisposable
         _timeProvider = options.TimeProvider;
         _initialBackoff = options.InitialBackoff;
         _maxBackoff = options.MaxBackoff;
+        _apiKey = options.ApiKey;
+        _tokens = options.TokenProvider is null ? null : new TokenCache(options.TokenProvider, options.TimeProvider);
         if (options.HttpClient is not null)
         {
             _http = options.HttpClient;
@@ -66,50 +73,98 @@ internal sealed class RequestPipeline : IDisposable
         Exception? lastFailure = null;
         for (var attempt = 0; ; attempt++)
         {
+            // One attempt tries every endpoint once, best first: an endpoint that cannot be reached
+            // or answers 502/503/504 hands over to the next one at once (a region that is down or
+            // draining must not hold requests back while another could answer). Only when every
+            // endpoint failed does the request back off and try them all again.
             TimeSpan? retryAfter = null;
+            HttpResponseMessage? lastTransient = null;
             foreach (var endpoint in _endpoints.InTryOrder())
             {
                 HttpResponseMessage response;
-                using (var request = createRequest(new Uri(endpoint.Prefix + pathAndQuery, ExactTarget)))
-                using (var attemptSource = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+                try
                 {
-                    attemptSource.CancelAfter(attemptTimeout);
-                    try
-                    {
-                        response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, attemptSource.Token).ConfigureAwait(false);
-                    }
-                    catch (HttpRequestException ex)
-                    {
-                        _endpoints.MarkDown(endpoint);
-                        lastFailure = ex;
-                        continue;
-                    }
-                    catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
-                    {
-                        _endpoints.MarkDown(endpoint);
-                        lastFailure = new TimeoutException($"{endpoint} did not answer within {attemptTimeout.TotalSeconds:0.#} s.", ex);
-                        continue;
-                    }
+                    response = await SendToAsync(endpoint, pathAndQuery, createRequest, attemptTimeout, cancellationToken).ConfigureAwait(false);
+                }
+                catch (HttpRequestException ex)
+                {
+                    _endpoints.MarkDown(endpoint);
+                    lastFailure = ex;
+                    continue;
+                }
+                catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+                {
+                    _endpoints.MarkDown(endpoint);
+                    lastFailure = new TimeoutException($"{endpoint} did not answer within {attemptTimeout.TotalSeconds:0.#} s.", ex);
+                    continue;
                 }
 
-                EndpointList.MarkUp(endpoint);
-                if (!IsTransient(response.StatusCode) || attempt >= maxRetries)
+                if (!IsTransient(response.StatusCode))
                 {
+                    lastTransient?.Dispose();
+                    EndpointList.MarkUp(endpoint);
                     return response;
                 }
 
-                retryAfter = GetRetryAfter(response);
-                response.Dispose();
+                // Busy or draining: prefer the others for a while, like an unreachable endpoint.
+                _endpoints.MarkDown(endpoint);
+                var requested = GetRetryAfter(response);
+                if (requested is not null && (retryAfter is null || requested > retryAfter))
+                {
+                    retryAfter = requested;
+                }
+
+                lastTransient?.Dispose();
+                lastTransient = response;
                 lastFailure = null;
-                break;
             }
 
             if (attempt >= maxRetries)
             {
-                throw Unreachable(lastFailure, attempt + 1);
+                return lastTransient ?? throw Unreachable(lastFailure, attempt + 1);
             }
 
+            lastTransient?.Dispose();
             await Task.Delay(GetBackoff(attempt + 1, retryAfter), _timeProvider, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Sends one request to one endpoint with the credentials; a 401 with a bearer token is sent
+    /// once more with a new token (the cached one may have been revoked).
+    /// </summary>
+    private async Task<HttpResponseMessage> SendToAsync(
+        EndpointList.Endpoint endpoint,
+        string pathAndQuery,
+        Func<Uri, HttpRequestMessage> createRequest,
+        TimeSpan attemptTimeout,
+        CancellationToken cancellationToken)
+    {
+        for (var authAttempt = 0; ; authAttempt++)
+        {
+            using var request = createRequest(new Uri(endpoint.Prefix + pathAndQuery, ExactTarget));
+            using var attemptSource = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            attemptSource.CancelAfter(attemptTimeout);
+            if (_apiKey is not null)
+            {
+                request.Headers.TryAddWithoutValidation(AzKvClientOptions.ApiKeyHeaderName, _apiKey);
+            }
+
+            string? token = null;
+            if (_tokens is not null)
+            {
+                token = await _tokens.GetTokenAsync(attemptSource.Token).ConfigureAwait(false);
+                request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+            }
+
+            var response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, attemptSource.Token).ConfigureAwait(false);
+            if (response.StatusCode != HttpStatusCode.Unauthorized || token is null || authAttempt > 0)
+            {
+                return response;
+            }
+
+            response.Dispose();
+            _tokens!.Invalidate(token);
         }
     }
 
@@ -119,6 +174,8 @@ internal sealed class RequestPipeline : IDisposable
         {
             _http.Dispose();
         }
+
+        _tokens?.Dispose();
     }
 
     /// <summary>502, 503 and 504 say "not now", not "never".</summary>

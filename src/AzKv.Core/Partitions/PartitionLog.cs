@@ -44,7 +44,7 @@ internal static partial class PartitionLog
     [LoggerMessage(1019, LogLevel.Warning, "Partition {Partition}: append failed transiently, retrying: {Error}")]
     public static partial void AppendRetry(ILogger logger, int partition, string error);
 
-    [LoggerMessage(1020, LogLevel.Information, "Partition {Partition}: handed over (lease released, manifest updated).")]
+    [LoggerMessage(1020, LogLevel.Information, "Partition {Partition}: handed over (writes drained, manifest marked ownerless, lease released or left to expire).")]
     public static partial void HandedOver(ILogger logger, int partition);
 
     [LoggerMessage(1021, LogLevel.Warning, "Partition {Partition}: an append whose answer was lost had landed; treated as committed.")]

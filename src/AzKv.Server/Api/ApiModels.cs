@@ -35,8 +35,11 @@ internal sealed record ClusterNode(string NodeId, string Endpoint, IReadOnlyList
 
 internal sealed record ClusterPartition(int Id, string? Owner, long Epoch, long Lsn, bool Serving);
 
+/// <summary>How far this region is behind another (multi-region replication; empty in a single region).</summary>
+internal sealed record ReplicationStatus(string Region, double LagMilliseconds, long LastAppliedHlc);
+
 internal sealed record ClusterResponse(
-    string Region, string NodeId, int PartitionCount, IReadOnlyList<ClusterNode> Nodes, IReadOnlyList<ClusterPartition> Partitions, IReadOnlyList<object> Replication);
+    string Region, string NodeId, int PartitionCount, IReadOnlyList<ClusterNode> Nodes, IReadOnlyList<ClusterPartition> Partitions, IReadOnlyList<ReplicationStatus> Replication);
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 [JsonSerializable(typeof(PutResponse))]

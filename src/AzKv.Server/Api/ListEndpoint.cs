@@ -25,6 +25,11 @@ internal static class ListEndpoint
     private static async Task<IResult> List(
         HttpContext context, PartitionHost host, Forwarder forwarder, string? prefix, string? limit, string? cursor, string? values)
     {
+        if (context.Request.Path.Value?.EndsWith('/') == true)
+        {
+            return Problems.InvalidKey("The key is empty: a key is 1 to 1024 bytes (to list keys, use /v1/kv without a trailing slash).");
+        }
+
         prefix ??= string.Empty;
         var pageSize = DefaultLimit;
         if (limit is not null && (!int.TryParse(limit, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out pageSize) || pageSize is < 1 or > MaxLimit))

@@ -113,7 +113,7 @@ public static partial class ServerApp
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(node);
         builder.Services.AddSingleton(partitionOptions);
-        builder.Services.AddSingleton(new AzKv.Cluster.MembershipOptions());
+        builder.Services.AddSingleton(new AzKv.Cluster.MembershipOptions { HeartbeatInterval = TimeSpan.FromMilliseconds(options.Membership.HeartbeatMilliseconds) });
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(CreateStore(options.Storage));
         builder.Services.AddSingleton<PartitionHost>();

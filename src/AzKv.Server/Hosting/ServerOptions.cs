@@ -40,6 +40,9 @@ public sealed partial class ServerOptions
     /// <summary>Request limits.</summary>
     public LimitSettings Limits { get; set; } = new();
 
+    /// <summary>Membership heartbeats.</summary>
+    public MembershipSettings Membership { get; set; } = new();
+
     /// <summary>Authentication.</summary>
     public AuthSettings Auth { get; set; } = new();
 
@@ -102,6 +105,11 @@ public sealed partial class ServerOptions
         if (Limits.MaxValueBytes is < 1 or > 4 * 1024 * 1024 - 64 * 1024)
         {
             errors.Add($"AzKv__Limits__MaxValueBytes {Limits.MaxValueBytes} is out of range (1–{4 * 1024 * 1024 - 64 * 1024}).");
+        }
+
+        if (Membership.HeartbeatMilliseconds is < 100 or > 60_000)
+        {
+            errors.Add($"AzKv__Membership__HeartbeatMilliseconds {Membership.HeartbeatMilliseconds} is out of range (100–60000).");
         }
 
         if (Auth.Mode is not ("None" or "EntraId"))
@@ -186,6 +194,16 @@ public sealed class LimitSettings
 {
     /// <summary>Largest value accepted.</summary>
     public int MaxValueBytes { get; set; } = 1024 * 1024;
+}
+
+/// <summary>Membership settings.</summary>
+public sealed class MembershipSettings
+{
+    /// <summary>
+    /// Heartbeat interval, milliseconds. A node is dead after three intervals without a beat, so this
+    /// sets failure detection (6 s by default); each beat is a few storage calls per node.
+    /// </summary>
+    public int HeartbeatMilliseconds { get; set; } = 2000;
 }
 
 /// <summary>Authentication settings.</summary>

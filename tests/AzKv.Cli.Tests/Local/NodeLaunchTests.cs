@@ -27,6 +27,7 @@ public sealed class NodeLaunchTests
                 "--AzKv:AdvertisedUrl=http://127.0.0.1:9001",
                 "--AzKv:Storage:ConnectionString=" + Node.StorageConnectionString,
                 "--AzKv:Cluster:PartitionCount=8",
+                "--Logging:LogLevel:Microsoft.AspNetCore=Warning",
             ],
             args);
     }

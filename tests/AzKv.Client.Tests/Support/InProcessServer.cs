@@ -44,6 +44,7 @@ public sealed class InProcessServer : IAsyncDisposable
             "--AzKv:Storage:ConnectionString=" + connectionString,
             "--AzKv:Storage:Container=" + container,
             "--AzKv:Cluster:PartitionCount=4",
+            "--AzKv:Membership:HeartbeatMilliseconds=250",
             "--Logging:LogLevel:Default=Warning",
             .. extraArguments ?? [],
         ];

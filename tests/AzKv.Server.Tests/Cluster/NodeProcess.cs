@@ -59,6 +59,7 @@ internal sealed class NodeProcess : IAsyncDisposable
             $"--AzKv:Storage:Container={container}",
             "--AzKv:Cluster:PartitionCount=16",
             "--AzKv:Partition:LeaseDurationSeconds=15",
+            "--AzKv:Membership:HeartbeatMilliseconds=1000", // dead after 3 s: robust on a loaded 2-core machine
             "--Logging:LogLevel:Default=Warning",
         })
         {

@@ -1,0 +1,230 @@
+#!/usr/bin/env bash
+# AzKv next to etcd on this machine (issue 9). Starts, on loopback only and on free ports:
+#   - one etcd member (Debian's etcd-server, installed if missing), data dir on disk, default
+#     durability (fsync of its WAL per batch);
+#   - Azurite (the repository's pinned copy) with ON-DISK persistence (--location);
+#   - one AzKv node (Release build) on that Azurite;
+# then drives both with the same generator (`azkv bench http`: same keys, values, connections)
+# for the put, get and mixed workloads, measures the HTTP ceiling (GET /healthz of the AzKv
+# node), writes bench-results.json and stops everything it started.
+#
+# Usage: infra/bench/compare-etcd.sh [--out FILE] [--seconds N] [--warmup N] [--connections N]
+#          [--value-bytes N] [--keys N] [--partitions N] [--keep]
+# Bounded: about (3 workloads x 2 targets + 1) x (seconds + warmup) plus pre-loads and start-up.
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+out="$PWD/bench-results.json"
+seconds=10
+warmup=2
+connections=64
+value_bytes=256
+keys=10000
+# One node owns every partition, each with its own WAL (append blob) and writer loop; the
+# default of a cluster is 32. See infra/bench/README.md for why the benchmark's default is 4.
+partitions=4
+keep=0
+
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --out) out=$2; shift 2 ;;
+    --seconds) seconds=$2; shift 2 ;;
+    --warmup) warmup=$2; shift 2 ;;
+    --connections) connections=$2; shift 2 ;;
+    --value-bytes) value_bytes=$2; shift 2 ;;
+    --keys) keys=$2; shift 2 ;;
+    --partitions) partitions=$2; shift 2 ;;
+    --keep) keep=1; shift ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    *) echo "compare-etcd.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+  esac
+done
+
+log() { printf '[compare-etcd] %s\n' "$*" >&2; }
+
+as_root() {
+  if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi
+}
+
+# --- etcd ------------------------------------------------------------------------------------
+if ! command -v etcd >/dev/null 2>&1; then
+  log "installing etcd-server from Debian"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y etcd-server >/dev/null \
+    || { as_root apt-get update >/dev/null && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y etcd-server >/dev/null; }
+fi
+etcd_version=$(etcd --version | sed -n 's/^etcd Version: //p')
+
+# --- Azurite and the AzKv build ----------------------------------------------------------------
+if [[ ! -d "$repo/infra/azurite/node_modules/azurite" ]]; then
+  log "installing the pinned Azurite (npm ci)"
+  (cd "$repo/infra/azurite" && npm ci --no-audit --no-fund >/dev/null)
+fi
+azurite_main="$repo/infra/azurite/node_modules/azurite/dist/src/blob/main.js"
+
+log "building AzKv (Release)"
+for attempt in 1 2 3; do
+  # Other builds may hold files of the tree for a moment: retry.
+  if dotnet build "$repo/src/AzKv.Cli" -c Release -nologo -v quiet >"${TMPDIR:-/tmp}/azkv-bench-build.log" 2>&1; then
+    break
+  fi
+  if [[ $attempt -eq 3 ]]; then
+    cat "${TMPDIR:-/tmp}/azkv-bench-build.log" >&2
+    exit 1
+  fi
+  sleep 5
+done
+azkv_dll="$repo/src/AzKv.Cli/bin/Release/net10.0/azkv.dll"
+azkv() { dotnet "$azkv_dll" "$@"; }
+
+# --- processes, stopped on exit ----------------------------------------------------------------
+work=$(mktemp -d "${TMPDIR:-/tmp}/azkv-bench.XXXXXX")
+node_pid=""
+azurite_pid=""
+etcd_pid=""
+
+stop() {
+  local pid=$1 name=$2 grace=$3
+  [[ -n "$pid" ]] || return 0
+  kill -0 "$pid" 2>/dev/null || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 1 $((grace * 10))); do
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.1
+  done
+  log "$name did not stop in ${grace} s; killing it"
+  kill -KILL "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+  local status=$?
+  # The node first: it hands its partitions over while storage is still up.
+  stop "$node_pid" "the AzKv node" 20
+  stop "$etcd_pid" "etcd" 10
+  stop "$azurite_pid" "Azurite" 10
+  if [[ $keep -eq 1 || $status -ne 0 ]]; then
+    log "logs and data kept in $work"
+  else
+    rm -rf "$work"
+  fi
+  exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# Four free loopback ports, held open together so they are distinct.
+read -r etcd_client etcd_peer blob_port azkv_port < <(node -e '
+  const net = require("net"); const servers = [];
+  let left = 4; const ports = [];
+  for (let i = 0; i < 4; i++) {
+    const s = net.createServer(); servers.push(s);
+    s.listen(0, "127.0.0.1", () => { ports.push(s.address().port); if (--left === 0) { console.log(ports.join(" ")); servers.forEach(x => x.close()); } });
+  }')
+
+log "work dir $work; etcd :$etcd_client, Azurite :$blob_port, AzKv :$azkv_port"
+
+mkdir -p "$work/etcd" "$work/azurite"
+etcd --name bench \
+  --data-dir "$work/etcd/data" \
+  --listen-client-urls "http://127.0.0.1:$etcd_client" \
+  --advertise-client-urls "http://127.0.0.1:$etcd_client" \
+  --listen-peer-urls "http://127.0.0.1:$etcd_peer" \
+  --initial-advertise-peer-urls "http://127.0.0.1:$etcd_peer" \
+  --initial-cluster "bench=http://127.0.0.1:$etcd_peer" \
+  --initial-cluster-state new \
+  --logger zap --log-level warn \
+  >"$work/etcd.log" 2>&1 &
+etcd_pid=$!
+
+node "$azurite_main" \
+  --blobHost 127.0.0.1 --blobPort "$blob_port" \
+  --location "$work/azurite" \
+  --disableTelemetry --disableProductStyleUrl --silent \
+  >"$work/azurite.log" 2>&1 &
+azurite_pid=$!
+
+wait_for() {
+  local what=$1 url=$2 deadline=$((SECONDS + 90))
+  until curl -fsS -o /dev/null --max-time 2 "$url" 2>/dev/null; do
+    if (( SECONDS > deadline )); then
+      log "$what did not become ready at $url; see $work"
+      return 1
+    fi
+    sleep 0.3
+  done
+}
+
+# Azurite answers 400 on its root; any HTTP answer means it listens.
+deadline=$((SECONDS + 60))
+until curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$blob_port/"; do
+  (( SECONDS <= deadline )) || { log "Azurite did not start; see $work/azurite.log"; exit 1; }
+  sleep 0.3
+done
+
+devkey="Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+connection="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=$devkey;BlobEndpoint=http://127.0.0.1:$blob_port/devstoreaccount1;"
+dotnet "$azkv_dll" serve \
+  "--AzKv:Urls=http://127.0.0.1:$azkv_port" \
+  "--AzKv:NodeId=bench-1" \
+  "--AzKv:Storage:ConnectionString=$connection" \
+  "--AzKv:Storage:Container=azkv-bench" \
+  "--AzKv:Cluster:PartitionCount=$partitions" \
+  "--Logging:LogLevel:Default=Warning" \
+  >"$work/azkv.log" 2>&1 &
+node_pid=$!
+
+wait_for etcd "http://127.0.0.1:$etcd_client/health"
+wait_for "the AzKv node" "http://127.0.0.1:$azkv_port/readyz"
+log "etcd $etcd_version and AzKv ($partitions partitions on Azurite, on disk) are ready; $(nproc) cores"
+
+common=(--connections "$connections" --value-bytes "$value_bytes" --keys "$keys" --seconds "$seconds" --warmup-seconds "$warmup")
+for workload in put get mixed; do
+  azkv bench http --target azkv --url "http://127.0.0.1:$azkv_port" --workload "$workload" "${common[@]}" --json "$work/azkv-$workload.json"
+  azkv bench http --target etcd --url "http://127.0.0.1:$etcd_client" --workload "$workload" "${common[@]}" --json "$work/etcd-$workload.json"
+done
+azkv bench http --target azkv --url "http://127.0.0.1:$azkv_port" --workload ceiling "${common[@]}" --json "$work/ceiling.json"
+
+# Every acknowledged put is in the WAL on Azurite's disk: the node's blobs are there.
+wal_bytes=$(du -sb "$work/azurite" | cut -f1)
+
+node - "$work" "$out" "$etcd_version" "$partitions" "$wal_bytes" <<'EOF'
+const fs = require("fs");
+const [work, out, etcdVersion, partitions, azuriteBytes] = process.argv.slice(2);
+const run = name => JSON.parse(fs.readFileSync(`${work}/${name}.json`, "utf8")).runs[0];
+const pick = r => ({
+  opsPerSec: r.opsPerSec, p50Ms: r.p50Ms, p99Ms: r.p99Ms, p999Ms: r.p999Ms, maxMs: r.maxMs,
+  errors: r.errors, connectionsOpened: r.connectionsOpened,
+  ...(r.recordsPerAppend !== undefined ? { recordsPerAppend: r.recordsPerAppend, appends: r.appends } : {}),
+});
+const ceiling = run("ceiling");
+const workloads = ["put", "get", "mixed"].map(name => {
+  const azkv = run(`azkv-${name}`), etcd = run(`etcd-${name}`);
+  return {
+    name,
+    azkv: pick(azkv),
+    etcd: pick(etcd),
+    ratio: etcd.opsPerSec > 0 ? Math.round(azkv.opsPerSec / etcd.opsPerSec * 100) / 100 : null,
+    p99NotWorse: azkv.p99Ms <= etcd.p99Ms,
+  };
+});
+const put = run("azkv-put"), get = run("azkv-get");
+const result = {
+  workloads,
+  httpCeiling: { opsPerSec: ceiling.opsPerSec, p50Ms: ceiling.p50Ms, p99Ms: ceiling.p99Ms },
+  recordsPerAppend: put.recordsPerAppend ?? null,
+  getShareOfCeiling: ceiling.opsPerSec > 0 ? Math.round(get.opsPerSec / ceiling.opsPerSec * 100) / 100 : null,
+  cores: put.cores,
+  connections: put.connections,
+  valueBytes: put.valueBytes,
+  keys: put.keys,
+  secondsPerWorkload: put.seconds,
+  warmupSeconds: put.warmupSeconds,
+  azkv: { partitions: Number(partitions), storage: "Azurite 3.35.0, --location on disk", azuriteDiskBytes: Number(azuriteBytes) },
+  etcd: { version: etcdVersion, storage: "single member, --data-dir on disk, default fsync" },
+  note: "generator, AzKv, Azurite and etcd share the machine's cores; etcd is driven through its v3 JSON gateway, gets are serializable",
+  finishedAt: new Date().toISOString(),
+};
+fs.writeFileSync(out, JSON.stringify(result, null, 2) + "\n");
+EOF
+log "wrote $out"
+cat "$out"

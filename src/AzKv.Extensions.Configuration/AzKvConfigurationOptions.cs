@@ -1,0 +1,177 @@
+using AzKv.Client;
+using Azure.Core;
+using Microsoft.Extensions.Logging;
+
+namespace AzKv.Extensions.Configuration;
+
+/// <summary>
+/// What <see cref="Microsoft.Extensions.Configuration.AzKvConfigurationExtensions.AddAzKv"/> loads and how:
+/// <code>
+/// builder.Configuration.AddAzKv(o => o
+///     .Connect(new Uri("http://127.0.0.1:8080"))
+///     .Select("myapp/")
+///     .UseFeatureFlags());
+/// </code>
+/// </summary>
+public sealed class AzKvConfigurationOptions
+{
+    private readonly List<string> _prefixes = [];
+    private IReadOnlyList<Uri> _endpoints = [];
+    private AzKvClientOptions? _clientOptions;
+    private string? _apiKey;
+    private Func<CancellationToken, ValueTask<AzKvAccessToken>>? _tokenProvider;
+
+    /// <summary>
+    /// Start without AzKv settings instead of failing when no endpoint answers within
+    /// <see cref="StartupTimeout"/> and there is no last-known-good copy. Default false.
+    /// </summary>
+    public bool Optional { get; set; }
+
+    /// <summary>
+    /// The longest the first load waits for AzKv (retries included) before falling back to the
+    /// last-known-good copy. Default 10 s.
+    /// </summary>
+    public TimeSpan StartupTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Keep settings current from the watch stream and raise the reload token on change. Default
+    /// true. Off: the settings are loaded once (and again on <c>IConfigurationRoot.Reload()</c>).
+    /// </summary>
+    public bool ReloadOnChange { get; set; } = true;
+
+    /// <summary>Keep a last-known-good copy on disk and start from it when AzKv is unreachable. Default true.</summary>
+    public bool UseLastKnownGoodCopy { get; set; } = true;
+
+    /// <summary>
+    /// The folder of the last-known-good copy. Null (default): <c>AzKv/config-cache</c> under the
+    /// user's LocalApplicationData, or <c>.azkv/config-cache</c> under the app's content root when
+    /// there is no such folder (a service account without a profile).
+    /// </summary>
+    public string? CacheDirectory { get; set; }
+
+    /// <summary>Where the provider logs (load, fallback, refresh failures). Null: nowhere.</summary>
+    public ILoggerFactory? LoggerFactory { get; set; }
+
+    /// <summary>The clock for backoff and the startup timeout (tests use a fake one).</summary>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    internal IReadOnlyList<string> Prefixes => _prefixes;
+
+    internal string? FlagNamePrefix { get; private set; }
+
+    /// <summary>Connects to AzKv nodes, most preferred first (other regions after the local one).</summary>
+    /// <exception cref="ArgumentException">No endpoint was given.</exception>
+    public AzKvConfigurationOptions Connect(params Uri[] endpoints)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        if (endpoints.Length == 0)
+        {
+            throw new ArgumentException("Connect needs at least one endpoint, e.g. new Uri(\"http://127.0.0.1:8080\").", nameof(endpoints));
+        }
+
+        _endpoints = [.. endpoints];
+        _clientOptions = null;
+        return this;
+    }
+
+    /// <summary>Connects with full client options (timeouts, retries, handler, credentials). Used as given.</summary>
+    public AzKvConfigurationOptions Connect(AzKvClientOptions clientOptions)
+    {
+        ArgumentNullException.ThrowIfNull(clientOptions);
+        _clientOptions = clientOptions;
+        _endpoints = clientOptions.Endpoints;
+        return this;
+    }
+
+    /// <summary>
+    /// Loads the keys under <paramref name="prefix"/> (e.g. <c>myapp/</c>), without the prefix, with
+    /// <c>/</c> as the configuration separator <c>:</c>. Call again for more prefixes; a later one
+    /// wins when two give the same setting. Nothing selected (and no flags) selects every key.
+    /// </summary>
+    public AzKvConfigurationOptions Select(string prefix)
+    {
+        ArgumentNullException.ThrowIfNull(prefix);
+        if (!_prefixes.Contains(prefix, StringComparer.Ordinal))
+        {
+            _prefixes.Add(prefix);
+        }
+
+        return this;
+    }
+
+    /// <summary>
+    /// Loads the feature flags (keys <c>.appconfig.featureflag/&lt;name&gt;</c>) into
+    /// <c>feature_management:feature_flags</c>, where Microsoft.FeatureManagement reads them.
+    /// </summary>
+    /// <param name="namePrefix">Only flags whose name starts with this (e.g. <c>myapp.</c>); empty for all.</param>
+    public AzKvConfigurationOptions UseFeatureFlags(string namePrefix = "")
+    {
+        ArgumentNullException.ThrowIfNull(namePrefix);
+        FlagNamePrefix = namePrefix;
+        return this;
+    }
+
+    /// <summary>Sends <paramref name="apiKey"/> in the <c>X-AzKv-Key</c> header.</summary>
+    public AzKvConfigurationOptions UseApiKey(string apiKey)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(apiKey);
+        _apiKey = apiKey;
+        return this;
+    }
+
+    /// <summary>
+    /// Authenticates with Entra ID bearer tokens from <paramref name="credential"/> (e.g.
+    /// <c>DefaultAzureCredential</c>, a managed identity), cached and refreshed before expiry.
+    /// </summary>
+    /// <param name="credential">The credential.</param>
+    /// <param name="scopes">The token scopes, e.g. <c>api://&lt;AzKv app id&gt;/.default</c>.</param>
+    public AzKvConfigurationOptions UseTokenCredential(TokenCredential credential, params string[] scopes) =>
+        UseTokenProvider(AzKvTokenCredential.ToTokenProvider(credential, scopes));
+
+    /// <summary>Authenticates with bearer tokens from <paramref name="tokenProvider"/>, cached and refreshed before expiry.</summary>
+    public AzKvConfigurationOptions UseTokenProvider(Func<CancellationToken, ValueTask<AzKvAccessToken>> tokenProvider)
+    {
+        ArgumentNullException.ThrowIfNull(tokenProvider);
+        _tokenProvider = tokenProvider;
+        return this;
+    }
+
+    /// <summary>The client options to connect with; throws naming the setting when something is missing.</summary>
+    internal AzKvClientOptions BuildClientOptions()
+    {
+        if (_endpoints.Count == 0)
+        {
+            throw new InvalidOperationException("AddAzKv: call Connect(...) with at least one AzKv endpoint, e.g. o.Connect(new Uri(\"http://127.0.0.1:8080\")).");
+        }
+
+        if (StartupTimeout <= TimeSpan.Zero)
+        {
+            throw new InvalidOperationException($"AddAzKv: StartupTimeout must be positive (it is {StartupTimeout}).");
+        }
+
+        if (_clientOptions is not null)
+        {
+            if (_apiKey is not null || _tokenProvider is not null)
+            {
+                throw new InvalidOperationException("AddAzKv: with Connect(AzKvClientOptions), set ApiKey or TokenProvider on those options instead of UseApiKey/UseTokenCredential.");
+            }
+
+            return _clientOptions;
+        }
+
+        // Defaults for a long-lived background reader: the watch resumes within 5 s of a node's
+        // return (the client's default backoff goes up to 10 s), and the clock is the provider's.
+        return new AzKvClientOptions
+        {
+            Endpoints = _endpoints,
+            MaxBackoff = TimeSpan.FromSeconds(5),
+            ApiKey = _apiKey,
+            TokenProvider = _tokenProvider,
+            TimeProvider = TimeProvider,
+        };
+    }
+
+    /// <summary>The prefixes to load: the selected ones, or every key when nothing at all is selected.</summary>
+    internal IReadOnlyList<string> EffectivePrefixes() =>
+        _prefixes.Count == 0 && FlagNamePrefix is null ? [string.Empty] : _prefixes;
+}
