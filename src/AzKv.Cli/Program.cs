@@ -11,6 +11,7 @@ root.Subcommands.Add(DeleteCommand.Create());
 root.Subcommands.Add(ListCommand.Create());
 root.Subcommands.Add(WatchCommand.Create());
 root.Subcommands.Add(ClusterCommand.Create());
+root.Subcommands.Add(FlagCommand.Create());
 root.Subcommands.Add(UpCommand.Create());
 root.Subcommands.Add(ServeCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());

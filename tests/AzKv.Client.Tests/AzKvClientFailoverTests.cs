@@ -1,3 +1,4 @@
+using AzKv.Testing.Server;
 using AzKv.Client.Tests.Support;
 using AzKv.Testing.Azurite;
 

@@ -52,6 +52,24 @@ public sealed class RestartTests
     }
 
     [Fact]
+    public async Task Stop_WhileAWatchIsWaiting_EndsTheWatchAndStopsPromptly()
+    {
+        var server = await ServerProcess.StartAsync(_azurite, "sw" + Guid.NewGuid().ToString("N")[..16]);
+        using var watcher = new HttpClient { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromSeconds(90) };
+        var watch = watcher.GetAsync("/v1/watch?prefix=none/&timeout=60");
+        await Task.Delay(TimeSpan.FromMilliseconds(500));
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await server.DisposeAsync();
+        var stopped = clock.Elapsed;
+        var answer = await watch.WaitAsync(TimeSpan.FromSeconds(5));
+
+        Assert.Equal(0, await server.Exited);
+        Assert.True(stopped < TimeSpan.FromSeconds(10), $"stopping took {stopped} with a watch open");
+        Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+    }
+
+    [Fact]
     public async Task Start_WhenRegionDiffersFromTheContainersCluster_FailsNamingTheSetting()
     {
         var container = "rg" + Guid.NewGuid().ToString("N")[..16];

@@ -14,7 +14,7 @@ public static class AzKvFeatureFlags
     public const string KeyPrefix = ".appconfig.featureflag/";
 
     /// <summary>The content type flags are stored with (a JSON document).</summary>
-    public const string ContentType = "application/vnd.microsoft.appconfig.ff+json;charset=utf-8";
+    public const string ContentType = "application/vnd.microsoft.appconfig.ff+json; charset=utf-8";
 
     /// <summary>The key of flag <paramref name="name"/>.</summary>
     /// <exception cref="ArgumentException">The name is not a valid flag name (<see cref="IsValidName"/>).</exception>

@@ -12,8 +12,7 @@ internal sealed class KeySelection
     {
         Prefixes = prefixes;
         FlagKeyPrefix = flagNamePrefix is null ? null : AzKvFeatureFlags.KeyPrefix + flagNamePrefix;
-        ListPrefixes = [.. prefixes, .. FlagKeyPrefix is null ? Array.Empty<string>() : [FlagKeyPrefix]];
-        WatchPrefixes = Cover(ListPrefixes);
+        WatchPrefixes = Cover([.. prefixes, .. FlagKeyPrefix is null ? Array.Empty<string>() : [FlagKeyPrefix]]);
     }
 
     /// <summary>The settings prefixes in the order they were selected (later ones win on conflicts).</summary>
@@ -22,10 +21,10 @@ internal sealed class KeySelection
     /// <summary>The key prefix of the flags to load; null when flags are off.</summary>
     public string? FlagKeyPrefix { get; }
 
-    /// <summary>Every prefix to list.</summary>
-    public IReadOnlyList<string> ListPrefixes { get; }
-
-    /// <summary>The fewest prefixes whose watches see every selected key (a prefix inside another is dropped).</summary>
+    /// <summary>
+    /// The fewest prefixes whose listings and watches see every selected key (a prefix inside
+    /// another is dropped); what they bring that is not selected is filtered out.
+    /// </summary>
     public IReadOnlyList<string> WatchPrefixes { get; }
 
     /// <summary>True when <paramref name="key"/> is a setting or flag this provider loads.</summary>

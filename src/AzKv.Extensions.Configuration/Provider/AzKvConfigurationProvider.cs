@@ -83,22 +83,38 @@ internal sealed partial class AzKvConfigurationProvider : ConfigurationProvider,
     public override void Load()
     {
         var restart = false;
+        var requested = false;
+        CancellationTokenSource? running = null;
         lock (_lock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             if (_refreshTask is { IsCompleted: false })
             {
                 _reloadRequested = true;
-                _generation?.Cancel();
-                return;
+                requested = true;
+                running = _generation;
             }
-
-            if (_refreshTask is not null)
+            else if (_refreshTask is not null)
             {
                 // The task ended (ReloadOnChange is off): run it once more for one full load.
                 _refreshTask = null;
                 restart = true;
             }
+        }
+
+        if (requested)
+        {
+            // Cancelled outside the lock: cancellation callbacks may run continuations inline.
+            try
+            {
+                running?.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+                // That generation just ended; the next one sees _reloadRequested.
+            }
+
+            return;
         }
 
         if (restart)
@@ -156,6 +172,13 @@ internal sealed partial class AzKvConfigurationProvider : ConfigurationProvider,
         }
 
         var reason = Describe(failure, startup.IsCancellationRequested);
+        if (Origin == DataOrigin.Store)
+        {
+            // A reload (ReloadOnChange off) that failed: the settings already loaded stay.
+            Log.ManualReloadFailed(_logger, reason);
+            return;
+        }
+
         var copy = _cache is null ? null : await _cache.TryReadAsync(cancellationToken).ConfigureAwait(false);
         if (copy is { } found)
         {
@@ -195,7 +218,7 @@ internal sealed partial class AzKvConfigurationProvider : ConfigurationProvider,
         }
 
         var items = new Dictionary<string, StoredItem>(StringComparer.Ordinal);
-        foreach (var prefix in _selection.ListPrefixes)
+        foreach (var prefix in _selection.WatchPrefixes)
         {
             await foreach (var item in _client.ListAsync(prefix, AzKvClient.MaxPageSize, includeValues: true, cancellationToken).ConfigureAwait(false))
             {

@@ -6,6 +6,7 @@ using AzKv.Server.Node;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Hosting;
 
 namespace AzKv.Server.Api;
 
@@ -21,7 +22,8 @@ internal static class WatchEndpoint
     public static void MapWatchEndpoint(this IEndpointRouteBuilder app) =>
         app.MapGet("/v1/watch", WatchAsync).WithTags("watch").WithName("Watch");
 
-    private static async Task<IResult> WatchAsync(HttpContext context, PartitionHost host, Forwarder forwarder, string? prefix, string? cursor, string? timeout)
+    private static async Task<IResult> WatchAsync(
+        HttpContext context, PartitionHost host, Forwarder forwarder, IHostApplicationLifetime lifetime, string? prefix, string? cursor, string? timeout)
     {
         prefix ??= string.Empty;
         var wait = TimeSpan.FromSeconds(30);
@@ -55,15 +57,18 @@ internal static class WatchEndpoint
             return Problems.InvalidRequest("cursor is not a watch cursor of this cluster.");
         }
 
+        // A stopping node ends its long polls and streams at once (with the cursor reached), so
+        // shutdown is not held up and partitions are handed over promptly; clients resume elsewhere.
+        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping);
         var streaming = context.Request.Headers.Accept.ToString().Contains("text/event-stream", StringComparison.OrdinalIgnoreCase);
         if (streaming)
         {
-            await StreamAsync(context, host, forwarder, prefix, positions).ConfigureAwait(false);
+            await StreamAsync(context, host, forwarder, prefix, positions, stopping.Token).ConfigureAwait(false);
             return Results.Empty;
         }
 
         var changes = new List<WatchChange>();
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(stopping.Token);
         deadline.CancelAfter(wait);
         while (true)
         {
@@ -89,12 +94,11 @@ internal static class WatchEndpoint
         }
     }
 
-    private static async Task StreamAsync(HttpContext context, PartitionHost host, Forwarder forwarder, string prefix, long[] positions)
+    private static async Task StreamAsync(HttpContext context, PartitionHost host, Forwarder forwarder, string prefix, long[] positions, CancellationToken aborted)
     {
         var response = context.Response;
         response.ContentType = "text/event-stream";
         response.Headers.CacheControl = "no-cache";
-        var aborted = context.RequestAborted;
         var changes = new List<WatchChange>();
         var origins = new List<(int Partition, long Lsn)>();
         await response.Body.FlushAsync(aborted).ConfigureAwait(false);

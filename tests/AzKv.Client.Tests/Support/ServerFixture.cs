@@ -1,3 +1,4 @@
+using AzKv.Testing.Server;
 using AzKv.Testing.Azurite;
 
 namespace AzKv.Client.Tests.Support;
@@ -20,7 +21,7 @@ public sealed class ServerFixture : IAsyncLifetime
             return _server ??= await InProcessServer.StartAsync(
                 azurite.ConnectionString,
                 "c" + Guid.NewGuid().ToString("N")[..20],
-                extraArguments).ConfigureAwait(false);
+                extraArguments: extraArguments).ConfigureAwait(false);
         }
         finally
         {

@@ -3,11 +3,12 @@ using System.Net;
 using System.Net.Sockets;
 using AzKv.Server;
 
-namespace AzKv.Client.Tests.Support;
+namespace AzKv.Testing.Server;
 
 /// <summary>
-/// A real AzKv node running in the test process (<see cref="ServerApp.RunAsync"/>) on a free
-/// loopback port, over Azurite, in its own container; stopped (partitions handed over) on dispose.
+/// A real AzKv node running in the test process (<see cref="ServerApp.RunAsync"/>) on a loopback
+/// port, over Azurite. Stopping it (dispose) hands its partitions over, so another node on the same
+/// container, or this one started again on the same port, takes them at once.
 /// </summary>
 public sealed class InProcessServer : IAsyncDisposable
 {
@@ -15,6 +16,7 @@ public sealed class InProcessServer : IAsyncDisposable
 
     private readonly CancellationTokenSource _stop;
     private readonly Task<int> _run;
+    private bool _stopped;
 
     private InProcessServer(Uri url, string container, CancellationTokenSource stop, Task<int> run)
     {
@@ -30,21 +32,25 @@ public sealed class InProcessServer : IAsyncDisposable
     /// <summary>The container holding its data.</summary>
     public string Container { get; }
 
-    /// <summary>Starts a node and waits until /readyz answers 200.</summary>
-    public static async Task<InProcessServer> StartAsync(string connectionString, string container, IEnumerable<string>? extraArguments = null)
+    /// <summary>A container name no other test uses.</summary>
+    public static string NewContainer() => "c" + Guid.NewGuid().ToString("N")[..20];
+
+    /// <summary>Starts a node (on <paramref name="port"/>, or a free one) and waits until /readyz answers 200.</summary>
+    public static async Task<InProcessServer> StartAsync(
+        string connectionString, string container, int? port = null, string nodeId = "test-node", IEnumerable<string>? extraArguments = null)
     {
-        var port = GetFreeLoopbackPort();
-        var url = new Uri($"http://127.0.0.1:{port}");
+        var chosen = port ?? GetFreeLoopbackPort();
+        var url = new Uri($"http://127.0.0.1:{chosen}");
         string[] args =
         [
             "--AzKv:Region=local",
-            "--AzKv:NodeId=test-node",
-            $"--AzKv:Urls=http://127.0.0.1:{port}",
-            $"--AzKv:AdvertisedUrl=http://127.0.0.1:{port}",
+            "--AzKv:NodeId=" + nodeId,
+            $"--AzKv:Urls=http://127.0.0.1:{chosen}",
+            $"--AzKv:AdvertisedUrl=http://127.0.0.1:{chosen}",
+            "--AzKv:Membership:HeartbeatMilliseconds=250",
             "--AzKv:Storage:ConnectionString=" + connectionString,
             "--AzKv:Storage:Container=" + container,
             "--AzKv:Cluster:PartitionCount=4",
-            "--AzKv:Membership:HeartbeatMilliseconds=250",
             "--Logging:LogLevel:Default=Warning",
             .. extraArguments ?? [],
         ];
@@ -53,23 +59,29 @@ public sealed class InProcessServer : IAsyncDisposable
         var server = new InProcessServer(url, container, stop, run);
         try
         {
-            await server.WaitUntilReadyAsync().ConfigureAwait(false);
+            await server.WaitUntilReadyAsync();
             return server;
         }
         catch
         {
-            await server.DisposeAsync().ConfigureAwait(false);
+            await server.DisposeAsync();
             throw;
         }
     }
 
-    /// <summary>Stops the node and waits for it.</summary>
+    /// <summary>Stops the node and waits for it (idempotent).</summary>
     public async ValueTask DisposeAsync()
     {
-        await _stop.CancelAsync().ConfigureAwait(false);
+        if (_stopped)
+        {
+            return;
+        }
+
+        _stopped = true;
+        await _stop.CancelAsync();
         try
         {
-            await _run.WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+            await _run.WaitAsync(TimeSpan.FromSeconds(30));
         }
         catch (TimeoutException)
         {
@@ -77,6 +89,16 @@ public sealed class InProcessServer : IAsyncDisposable
         }
 
         _stop.Dispose();
+    }
+
+    /// <summary>A loopback port nothing listens on right now.</summary>
+    public static int GetFreeLoopbackPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
     }
 
     private async Task WaitUntilReadyAsync()
@@ -88,18 +110,18 @@ public sealed class InProcessServer : IAsyncDisposable
         {
             if (_run.IsCompleted)
             {
-                throw new InvalidOperationException($"The node stopped while starting (exit code {await _run.ConfigureAwait(false)}).");
+                throw new InvalidOperationException($"The node stopped while starting (exit code {await _run}).");
             }
 
             try
             {
-                using var response = await http.GetAsync(new Uri(Url, "/readyz")).ConfigureAwait(false);
+                using var response = await http.GetAsync(new Uri(Url, "/readyz"));
                 if (response.StatusCode == HttpStatusCode.OK)
                 {
                     return;
                 }
 
-                last = $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync().ConfigureAwait(false)}";
+                last = $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}";
             }
             catch (HttpRequestException ex)
             {
@@ -110,18 +132,9 @@ public sealed class InProcessServer : IAsyncDisposable
                 last = "timed out";
             }
 
-            await Task.Delay(100).ConfigureAwait(false);
+            await Task.Delay(100);
         }
 
         throw new TimeoutException($"The node at {Url} was not ready within {StartTimeout.TotalSeconds} s; last /readyz answer: {last}");
-    }
-
-    internal static int GetFreeLoopbackPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
     }
 }

@@ -1,0 +1,244 @@
+using AzKv.Testing.Server;
+using System.Text;
+using AzKv.Client;
+using AzKv.Extensions.Configuration.Provider;
+using AzKv.Extensions.Configuration.Tests.Support;
+using AzKv.Testing.Azurite;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Primitives;
+using Xunit.Abstractions;
+
+namespace AzKv.Extensions.Configuration.Tests.Provider;
+
+/// <summary>The provider against a real node: loading, JSON, prefixes, watch-driven reloads, unreachable stores.</summary>
+[Collection(AzuriteCollection.Name)]
+public sealed class AzKvConfigurationProviderTests : IClassFixture<ServerFixture>, IAsyncLifetime, IDisposable
+{
+    /// <summary>The issue's bar: a change made through the API reaches IConfiguration within a second.</summary>
+    private static readonly TimeSpan PropagationBudget = TimeSpan.FromSeconds(1);
+
+    private readonly AzuriteFixture _azurite;
+    private readonly ServerFixture _fixture;
+    private readonly ITestOutputHelper _output;
+    private readonly TempDirectory _cacheDirectory = new();
+    private readonly List<IConfigurationRoot> _roots = [];
+    private InProcessServer _server = null!;
+    private AzKvClient _client = null!;
+
+    public AzKvConfigurationProviderTests(AzuriteFixture azurite, ServerFixture fixture, ITestOutputHelper output)
+    {
+        _azurite = azurite;
+        _fixture = fixture;
+        _output = output;
+    }
+
+    public async Task InitializeAsync()
+    {
+        _server = await _fixture.GetAsync(_azurite);
+        _client = new AzKvClient(_server.Url);
+    }
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    public void Dispose()
+    {
+        foreach (var root in _roots)
+        {
+            (root as IDisposable)?.Dispose();
+        }
+
+        _client.Dispose();
+        _cacheDirectory.Dispose();
+    }
+
+    [Fact]
+    public async Task AddAzKv_WhenKeysAreUnderTheSelectedPrefix_LoadsThemWithoutThePrefixAndWithColons()
+    {
+        await _client.PutStringAsync("load/Greeting", "hello");
+        await _client.PutStringAsync("load/Logging/LogLevel/Default", "Warning");
+        await _client.PutStringAsync("loadother/Greeting", "not mine");
+
+        var configuration = Build(o => o.Select("load/"));
+
+        Assert.Equal("hello", configuration["Greeting"]);
+        Assert.Equal("Warning", configuration["Logging:LogLevel:Default"]);
+        Assert.Equal(2, configuration.AsEnumerable().Count(e => e.Value is not null));
+        Assert.Equal(DataOrigin.Store, ProviderOf(configuration).Origin);
+    }
+
+    [Fact]
+    public async Task AddAzKv_WhenAValueIsStoredAsJson_ExpandsItIntoNestedKeys()
+    {
+        await _client.PutAsync("json/Db", Encoding.UTF8.GetBytes("""{"Host":"db1","Port":5432,"Replicas":["r1","r2"]}"""), "application/json");
+
+        var configuration = Build(o => o.Select("json/"));
+
+        Assert.Equal("db1", configuration["Db:Host"]);
+        Assert.Equal("5432", configuration["Db:Port"]);
+        Assert.Equal("r2", configuration["Db:Replicas:1"]);
+        Assert.Equal(5432, configuration.GetSection("Db").GetValue<int>("Port"));
+    }
+
+    [Fact]
+    public async Task AddAzKv_WhenAKeyChangesThroughTheApi_ReachesIConfigurationWithinASecond()
+    {
+        await _client.PutStringAsync("live/Greeting", "v0");
+        var configuration = Build(o => o.Select("live/"));
+        Assert.Equal("v0", configuration["Greeting"]);
+
+        var times = new List<TimeSpan>();
+        for (var i = 1; i <= 5; i++)
+        {
+            var expected = "v" + i;
+            var started = System.Diagnostics.Stopwatch.StartNew();
+            await _client.PutStringAsync("live/Greeting", expected);
+            await Eventually.HoldsAsync(() => configuration["Greeting"] == expected, TimeSpan.FromSeconds(10), $"change {i}");
+            times.Add(started.Elapsed);
+        }
+
+        _output.WriteLine("put → IConfiguration: " + string.Join(", ", times.Select(t => $"{t.TotalMilliseconds:0} ms")));
+        Assert.All(times, t => Assert.True(t < PropagationBudget, $"A change took {t.TotalMilliseconds:0} ms to reach IConfiguration."));
+    }
+
+    [Fact]
+    public async Task AddAzKv_WhenAKeyIsAddedThenDeleted_RaisesTheReloadTokenAndRemovesIt()
+    {
+        await _client.PutStringAsync("del/Keep", "k");
+        var configuration = Build(o => o.Select("del/"));
+        var reloads = 0;
+        using var subscription = ChangeToken.OnChange(configuration.GetReloadToken, () => Interlocked.Increment(ref reloads));
+
+        await _client.PutStringAsync("del/Temp", "t");
+        await Eventually.HoldsAsync(() => configuration["Temp"] == "t", TimeSpan.FromSeconds(10), "the new key");
+        await _client.DeleteAsync("del/Temp");
+        await Eventually.HoldsAsync(() => configuration["Temp"] is null, TimeSpan.FromSeconds(10), "the delete");
+
+        Assert.Equal("k", configuration["Keep"]);
+        Assert.True(Volatile.Read(ref reloads) >= 2, $"The reload token fired {reloads} times.");
+    }
+
+    [Fact]
+    public async Task AddAzKv_WhenKeysOutsideThePrefixChange_DoesNotReload()
+    {
+        var configuration = Build(o => o.Select("quiet/"));
+        var reloads = 0;
+        using var subscription = ChangeToken.OnChange(configuration.GetReloadToken, () => Interlocked.Increment(ref reloads));
+
+        await _client.PutStringAsync("noise/x", "1");
+        await _client.PutStringAsync("quiet/Marker", "m");
+        await Eventually.HoldsAsync(() => configuration["Marker"] == "m", TimeSpan.FromSeconds(10), "the marker");
+
+        Assert.Equal(1, Volatile.Read(ref reloads));
+        Assert.Null(configuration["x"]);
+    }
+
+    [Fact]
+    public async Task Reload_WhenReloadOnChangeIsOff_ReadsTheStoreAgain()
+    {
+        await _client.PutStringAsync("manual/Greeting", "first");
+        var configuration = Build(o =>
+        {
+            o.Select("manual/");
+            o.ReloadOnChange = false;
+        });
+        Assert.Equal("first", configuration["Greeting"]);
+        Assert.Null(ProviderOf(configuration).RefreshTask);
+
+        await _client.PutStringAsync("manual/Greeting", "second");
+        configuration.Reload();
+
+        await Eventually.HoldsAsync(() => configuration["Greeting"] == "second", TimeSpan.FromSeconds(10), "the reload");
+    }
+
+    [Fact]
+    public async Task Reload_WhenWatching_ReloadsAndKeepsWatching()
+    {
+        await _client.PutStringAsync("rewatch/Greeting", "first");
+        var configuration = Build(o => o.Select("rewatch/"));
+
+        configuration.Reload();
+        await _client.PutStringAsync("rewatch/Greeting", "second");
+
+        await Eventually.HoldsAsync(() => configuration["Greeting"] == "second", TimeSpan.FromSeconds(10), "a change after the reload");
+        Assert.False(ProviderOf(configuration).RefreshTask!.IsCompleted);
+    }
+
+    [Fact]
+    public async Task AddAzKv_WhenLoaded_WritesTheLastKnownGoodCopy()
+    {
+        await _client.PutStringAsync("copy/Greeting", "saved");
+
+        var configuration = Build(o => o.Select("copy/"));
+
+        var path = ProviderOf(configuration).CacheFilePath!;
+        Assert.StartsWith(_cacheDirectory.Path, path, StringComparison.Ordinal);
+        Assert.Contains("copy/Greeting", await File.ReadAllTextAsync(path), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AddAzKv_WhenEveryEndpointIsDownAndThereIsNoCopy_ThrowsAMessageNamingTheEndpointAndTheWayOut()
+    {
+        var dead = new Uri($"http://127.0.0.1:{InProcessServer.GetFreeLoopbackPort()}");
+
+        var exception = Assert.Throws<InvalidOperationException>(() => new ConfigurationBuilder()
+            .AddAzKv(o =>
+            {
+                o.Connect(dead).Select("none/");
+                o.CacheDirectory = _cacheDirectory.Path;
+                o.StartupTimeout = TimeSpan.FromSeconds(5);
+            })
+            .Build());
+
+        Assert.Contains(dead.GetLeftPart(UriPartial.Authority), exception.Message, StringComparison.Ordinal);
+        Assert.Contains("no last-known-good copy", exception.Message, StringComparison.Ordinal);
+        Assert.Contains("Optional = true", exception.Message, StringComparison.Ordinal);
+        Assert.IsAssignableFrom<AzKvException>(exception.InnerException);
+    }
+
+    [Fact]
+    public void AddAzKv_WhenOptionalAndEveryEndpointIsDown_StartsWithoutSettings()
+    {
+        var dead = new Uri($"http://127.0.0.1:{InProcessServer.GetFreeLoopbackPort()}");
+
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["Greeting"] = "default" })
+            .AddAzKv(o =>
+            {
+                o.Connect(dead).Select("none/");
+                o.CacheDirectory = _cacheDirectory.Path;
+                o.Optional = true;
+                o.StartupTimeout = TimeSpan.FromSeconds(5);
+            })
+            .Build();
+        _roots.Add(configuration);
+
+        Assert.Equal("default", configuration["Greeting"]);
+        Assert.Equal(DataOrigin.None, ProviderOf(configuration).Origin);
+    }
+
+    [Fact]
+    public void AddAzKv_WhenConnectWasNotCalled_ThrowsNamingConnect()
+    {
+        var exception = Assert.Throws<InvalidOperationException>(() => new ConfigurationBuilder().AddAzKv(o => o.Select("x/")));
+
+        Assert.Contains("Connect", exception.Message, StringComparison.Ordinal);
+    }
+
+    private IConfigurationRoot Build(Action<AzKvConfigurationOptions> select)
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddAzKv(o =>
+            {
+                o.Connect(_server.Url);
+                o.CacheDirectory = _cacheDirectory.Path;
+                o.LoggerFactory = TestOutputLoggerFactory.Create(_output);
+                select(o);
+            })
+            .Build();
+        _roots.Add(configuration);
+        return configuration;
+    }
+
+    internal static AzKvConfigurationProvider ProviderOf(IConfigurationRoot configuration) =>
+        configuration.Providers.OfType<AzKvConfigurationProvider>().Single();
+}
