@@ -23,6 +23,9 @@ internal static class HttpBenchRunner
         }
 
         using var metrics = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+
+        // Requests carry no token (see LoadConnection): Ctrl-C closes the connections instead.
+        using var onCancel = cancellationToken.Register(() => AbortAll(connections));
         try
         {
             var label = $"{HttpBenchSettings.Name(settings.Target)} {HttpBenchSettings.Name(settings.Workload)}";
@@ -40,11 +43,15 @@ internal static class HttpBenchRunner
             }
 
             var all = Task.WhenAll(runs);
+            using var watchdog = new CancellationTokenSource();
+            var watching = WatchAsync(all, connections, clock, watchdog.Token);
             var scrape = settings.Target == BenchTarget.AzKv
                 ? ScrapeWindowAsync(metrics, settings.Url, clock, cancellationToken)
                 : Task.FromResult<(double Records, double Appends)?>(null);
             await ReportProgressAsync(all, connections, clock, label, progress, cancellationToken).ConfigureAwait(false);
             await all.ConfigureAwait(false);
+            await watchdog.CancelAsync().ConfigureAwait(false);
+            await watching.ConfigureAwait(false);
             var window = await scrape.ConfigureAwait(false);
             return Summarize(settings, connections, clock, window);
         }
@@ -54,6 +61,35 @@ internal static class HttpBenchRunner
             {
                 connection.Dispose();
             }
+        }
+    }
+
+    /// <summary>A server that stops answering must not hold the run: connections still busy this long after the end are closed.</summary>
+    private static readonly TimeSpan StuckAfter = TimeSpan.FromSeconds(30);
+
+    private static void AbortAll(LoadConnection[] connections)
+    {
+        foreach (var connection in connections)
+        {
+            connection.Abort();
+        }
+    }
+
+    /// <summary>Closes the connections if the run is still going <see cref="StuckAfter"/> after its end.</summary>
+    private static async Task WatchAsync(Task all, LoadConnection[] connections, RunClock clock, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var due = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), clock.MeasureEnd) + StuckAfter;
+            await Task.Delay(due, cancellationToken).ConfigureAwait(false);
+            if (!all.IsCompleted)
+            {
+                AbortAll(connections);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The run ended in time.
         }
     }
 

@@ -14,9 +14,6 @@ namespace AzKv.Cli.Benchmarking;
 /// </summary>
 internal sealed class LoadConnection : IDisposable
 {
-    /// <summary>A value per request that never answers would stall the run; 30 s bounds it.</summary>
-    private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(30);
-
     private readonly HttpClient _client;
     private readonly BenchRequests _requests;
     private readonly MediaTypeHeaderValue _contentType;
@@ -27,6 +24,7 @@ internal sealed class LoadConnection : IDisposable
     private long _completed;
     private long _failed;
     private int _connectionsOpened;
+    private volatile bool _aborted;
 
     public LoadConnection(BenchRequests requests, int seed)
     {
@@ -47,7 +45,11 @@ internal sealed class LoadConnection : IDisposable
             AutomaticDecompression = DecompressionMethods.None,
             ConnectCallback = ConnectAsync,
         };
-        _client = new HttpClient(handler) { Timeout = RequestTimeout };
+
+        // No timeout and no cancellation token per request: either makes HttpClient create a
+        // linked CancellationTokenSource and a timer for every request, which costs the generator
+        // CPU that the servers need. A stuck request is ended by Abort (the runner's watchdog, Ctrl-C).
+        _client = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
     }
 
     /// <summary>Latency of successful operations during the measured time, in microseconds.</summary>
@@ -77,9 +79,9 @@ internal sealed class LoadConnection : IDisposable
     /// <summary>Puts keys <paramref name="first"/>, first + step, … once each (not measured).</summary>
     public async Task PreloadAsync(int first, int step, int keys, CancellationToken cancellationToken)
     {
-        for (var key = first; key < keys && !cancellationToken.IsCancellationRequested; key += step)
+        for (var key = first; key < keys && !_aborted && !cancellationToken.IsCancellationRequested; key += step)
         {
-            var error = await ExecuteAsync(BenchOperation.Put, key, cancellationToken).ConfigureAwait(false);
+            var error = await ExecuteAsync(BenchOperation.Put, key).ConfigureAwait(false);
             if (error is not null)
             {
                 Interlocked.Increment(ref _failed);
@@ -99,7 +101,7 @@ internal sealed class LoadConnection : IDisposable
     public async Task RunAsync(BenchWorkload workload, int keys, RunClock clock, CancellationToken cancellationToken)
     {
         var consecutiveFailures = 0;
-        while (!cancellationToken.IsCancellationRequested)
+        while (!_aborted && !cancellationToken.IsCancellationRequested)
         {
             var operation = workload switch
             {
@@ -110,7 +112,7 @@ internal sealed class LoadConnection : IDisposable
             };
             var key = _random.Next(keys);
             var started = Stopwatch.GetTimestamp();
-            var error = await ExecuteAsync(operation, key, cancellationToken).ConfigureAwait(false);
+            var error = await ExecuteAsync(operation, key).ConfigureAwait(false);
             var ended = Stopwatch.GetTimestamp();
             var phase = clock.PhaseAt(ended);
             if (phase == RunPhase.Done)
@@ -163,40 +165,47 @@ internal sealed class LoadConnection : IDisposable
 
     public void Dispose() => _client.Dispose();
 
+    /// <summary>Ends the request in flight (the connection is closed) and stops the loops; for stuck servers and Ctrl-C.</summary>
+    public void Abort()
+    {
+        _aborted = true;
+        _client.Dispose();
+    }
+
     /// <summary>One request and its whole answer; null on success, else the reason it failed.</summary>
-    private async Task<string?> ExecuteAsync(BenchOperation operation, int key, CancellationToken cancellationToken)
+    private async Task<string?> ExecuteAsync(BenchOperation operation, int key)
     {
         try
         {
             using var request = _requests.Create(operation, key, _contentType);
-            using var response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
-            var length = await ReadBodyAsync(response, cancellationToken).ConfigureAwait(false);
+            using var response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead).ConfigureAwait(false);
+            var length = await ReadBodyAsync(response).ConfigureAwait(false);
             return _requests.Check(operation, response.StatusCode, _buffer.AsSpan(0, length));
         }
         catch (HttpRequestException ex)
         {
-            return "connection: " + (ex.HttpRequestError == HttpRequestError.Unknown ? ex.Message : ex.HttpRequestError.ToString());
+            return _aborted ? "aborted" : "connection: " + (ex.HttpRequestError == HttpRequestError.Unknown ? ex.Message : ex.HttpRequestError.ToString());
         }
-        catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
+        catch (IOException ex)
         {
-            return "timeout";
+            return _aborted ? "aborted" : "connection: " + ex.Message;
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when (ex is ObjectDisposedException or OperationCanceledException && _aborted)
         {
-            return "cancelled";
+            return "aborted";
         }
     }
 
     /// <summary>Reads the body into the connection's buffer (whatever does not fit is read and dropped); returns the bytes kept.</summary>
-    private async Task<int> ReadBodyAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    private async Task<int> ReadBodyAsync(HttpResponseMessage response)
     {
-        var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        var stream = await response.Content.ReadAsStreamAsync().ConfigureAwait(false);
         await using (stream.ConfigureAwait(false))
         {
             var kept = 0;
             while (kept < _buffer.Length)
             {
-                var read = await stream.ReadAsync(_buffer.AsMemory(kept), cancellationToken).ConfigureAwait(false);
+                var read = await stream.ReadAsync(_buffer.AsMemory(kept)).ConfigureAwait(false);
                 if (read == 0)
                 {
                     return kept;
@@ -205,7 +214,7 @@ internal sealed class LoadConnection : IDisposable
                 kept += read;
             }
 
-            while (await stream.ReadAsync(_overflow, cancellationToken).ConfigureAwait(false) > 0)
+            while (await stream.ReadAsync(_overflow).ConfigureAwait(false) > 0)
             {
                 // An answer larger than the buffer: drained, not kept.
             }

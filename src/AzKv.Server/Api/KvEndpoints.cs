@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Text.Json;
 using AzKv.Keys;
 using AzKv.Partitions;
 using AzKv.Server.Hosting;
@@ -6,6 +7,7 @@ using AzKv.Server.Node;
 using AzKv.Versioning;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Primitives;
 
@@ -22,7 +24,11 @@ internal static class KvEndpoints
         kv.MapDelete("/{**key}", DeleteAsync).WithName("DeleteKey");
     }
 
-    private static async Task<IResult> GetAsync(HttpContext context, PartitionHost host, Forwarder forwarder)
+    /// <summary>
+    /// The hot read path: served from the partition's in-memory snapshot, allocating nothing of
+    /// its own beyond the key (ValueTask, the body written here instead of a result object).
+    /// </summary>
+    private static async ValueTask<IResult> GetAsync(HttpContext context, PartitionHost host, Forwarder forwarder)
     {
         if (!TryResolve(context, host, out var key, out var owner, out var problem))
         {
@@ -34,23 +40,40 @@ internal static class KvEndpoints
             return Problems.Unavailable($"Partition {owner.Partition} is changing owner.");
         }
 
+        // Under LWW a read shows the winner unless it is a tombstone (SiblingSet.GetVisible), without building the list.
         var set = state.Get(key!);
-        if (set is null || set.IsDeleted(ConflictPolicy.Lww))
+        var winner = set?.Winner;
+        if (winner is null || winner.IsTombstone)
         {
             return Problems.NotFound(key!);
         }
 
-        var etag = set.Context.ToETag();
+        // The context's ETag is built once per version vector and cached there.
+        var etag = set!.Context.ToETag();
+        var response = context.Response;
         var ifNoneMatch = context.Request.Headers.IfNoneMatch;
         if (!StringValues.IsNullOrEmpty(ifNoneMatch) && MatchesAny(ifNoneMatch, etag))
         {
-            context.Response.Headers.ETag = etag;
+            response.Headers.ETag = etag;
             return Results.StatusCode(StatusCodes.Status304NotModified);
         }
 
-        var winner = set.Winner!;
-        context.Response.Headers.ETag = etag;
-        return Results.Bytes(winner.Value, winner.ContentType);
+        // What Results.Bytes(value, contentType) writes (no ranges, no validators), minus its
+        // per-request logger lookup, typed-header parsing and result object.
+        response.Headers.ETag = etag;
+        response.ContentType = winner.ContentType;
+        response.ContentLength = winner.Value.Length;
+        try
+        {
+            await response.Body.WriteAsync(winner.Value, context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // The client went away (as Results.Bytes does: no exception, and never a truncated 200).
+            context.Abort();
+        }
+
+        return Results.Empty;
     }
 
     private static async Task<IResult> PutAsync(HttpContext context, PartitionHost host, ServerOptions options, Forwarder forwarder)
@@ -89,11 +112,12 @@ internal static class KvEndpoints
         switch (outcome.Status)
         {
             case WriteStatus.Committed:
-                context.Response.Headers.ETag = outcome.ETag;
-                var body = new PutResponse(key!, outcome.ETag!, outcome.Created);
-                return outcome.Created
-                    ? Results.Json(body, ApiJson.Context.PutResponse, statusCode: StatusCodes.Status201Created)
-                    : Results.Json(body, ApiJson.Context.PutResponse);
+                await WriteJsonAsync(
+                    context,
+                    outcome.Created ? StatusCodes.Status201Created : StatusCodes.Status200OK,
+                    outcome.ETag!,
+                    JsonSerializer.SerializeToUtf8Bytes(new PutResponse(key!, outcome.ETag!, outcome.Created), ApiJson.Context.PutResponse)).ConfigureAwait(false);
+                return Results.Empty;
             case WriteStatus.PreconditionFailed:
                 return Problems.PreconditionFailed(precondition == PreconditionKind.IfNoneMatchAny
                     ? $"'{key}' already exists."
@@ -152,7 +176,7 @@ internal static class KvEndpoints
     private static bool TryResolve(HttpContext context, PartitionHost host, out string? key, out PartitionOwner? owner, out IResult? problem)
     {
         owner = null;
-        key = KeyPath.TryGetKey(context, out var error);
+        key = GetKey(context, out var error);
         if (key is null)
         {
             problem = Problems.InvalidKey(error!);
@@ -233,6 +257,48 @@ internal static class KvEndpoints
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// What <c>Results.Json(body, typeInfo, statusCode)</c> writes (the same bytes and content type), with
+    /// a Content-Length instead of a chunked body and without its per-request logger lookup.
+    /// </summary>
+    private static async Task WriteJsonAsync(HttpContext context, int status, string etag, byte[] json)
+    {
+        var response = context.Response;
+        response.StatusCode = status;
+        response.Headers.ETag = etag;
+        response.ContentType = "application/json; charset=utf-8";
+        response.ContentLength = json.Length;
+        try
+        {
+            await response.Body.WriteAsync(json, context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            context.Abort();
+        }
+    }
+
+    /// <summary>
+    /// The key of the request: a target of plain printable ASCII after <c>/v1/kv/</c> (no escapes,
+    /// no query) is the key as it is, which is what <see cref="KeyPath.TryGetKey"/> decodes it to;
+    /// anything else goes through the full decoder.
+    /// </summary>
+    private static string? GetKey(HttpContext context, out string? error)
+    {
+        var raw = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
+        if (raw is not null && raw.Length > KeyPath.Prefix.Length && raw.StartsWith(KeyPath.Prefix, StringComparison.Ordinal))
+        {
+            var rest = raw.AsSpan(KeyPath.Prefix.Length);
+            if (!rest.ContainsAnyExceptInRange((char)0x20, (char)0x7E) && !rest.ContainsAny('%', '?'))
+            {
+                error = null;
+                return raw[KeyPath.Prefix.Length..];
+            }
+        }
+
+        return KeyPath.TryGetKey(context, out error);
     }
 
     private static bool MatchesAny(StringValues header, string etag)

@@ -17,6 +17,13 @@ internal sealed class PrometheusExporter : IDisposable
     private readonly MeterListener _listener = new();
     private readonly ConcurrentDictionary<(Instrument Instrument, string Labels), Series> _series = new();
 
+    /// <summary>
+    /// The series of a measurement found from its instrument and tag values without building the
+    /// label text: every request records several measurements, and the text (lists, escaping,
+    /// sorting, joining) cost more than the request itself. Filled from <see cref="_series"/>.
+    /// </summary>
+    private readonly ConcurrentDictionary<TagKey, Series> _byTags = new();
+
     public PrometheusExporter(IEnumerable<string> meterNames)
     {
         var names = meterNames.ToHashSet(StringComparer.Ordinal);
@@ -57,8 +64,20 @@ internal sealed class PrometheusExporter : IDisposable
 
     private void Record(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
     {
-        var labels = Labels(tags);
-        var series = _series.GetOrAdd((instrument, labels), static _ => new Series());
+        if (tags.Length > TagKey.MaxTags)
+        {
+            _series.GetOrAdd((instrument, Labels(tags)), static _ => new Series()).Add(value);
+            return;
+        }
+
+        var key = new TagKey(instrument, tags);
+        if (!_byTags.TryGetValue(key, out var series))
+        {
+            // Equal tag values give equal label text, so every key maps to the one series of its text.
+            series = _series.GetOrAdd((instrument, Labels(tags)), static _ => new Series());
+            _byTags.TryAdd(key, series);
+        }
+
         series.Add(value);
     }
 
@@ -104,46 +123,95 @@ internal sealed class PrometheusExporter : IDisposable
         return builder.ToString();
     }
 
+    /// <summary>
+    /// An instrument and up to <see cref="MaxTags"/> tags, compared by tag name and value (in the
+    /// order given), held inline so a lookup allocates nothing.
+    /// </summary>
+    private readonly struct TagKey : IEquatable<TagKey>
+    {
+        public const int MaxTags = 4;
+
+        private readonly Instrument _instrument;
+        private readonly int _count;
+        private readonly KeyValuePair<string, object?> _tag0;
+        private readonly KeyValuePair<string, object?> _tag1;
+        private readonly KeyValuePair<string, object?> _tag2;
+        private readonly KeyValuePair<string, object?> _tag3;
+
+        public TagKey(Instrument instrument, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+        {
+            _instrument = instrument;
+            _count = tags.Length;
+            _tag0 = tags.Length > 0 ? tags[0] : default;
+            _tag1 = tags.Length > 1 ? tags[1] : default;
+            _tag2 = tags.Length > 2 ? tags[2] : default;
+            _tag3 = tags.Length > 3 ? tags[3] : default;
+        }
+
+        public bool Equals(TagKey other) =>
+            ReferenceEquals(_instrument, other._instrument)
+            && _count == other._count
+            && Same(_tag0, other._tag0)
+            && Same(_tag1, other._tag1)
+            && Same(_tag2, other._tag2)
+            && Same(_tag3, other._tag3);
+
+        public override bool Equals(object? obj) => obj is TagKey other && Equals(other);
+
+        public override int GetHashCode() => HashCode.Combine(
+            System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(_instrument), _count, Hash(_tag0), Hash(_tag1), Hash(_tag2), Hash(_tag3));
+
+        private static bool Same(KeyValuePair<string, object?> left, KeyValuePair<string, object?> right) =>
+            string.Equals(left.Key, right.Key, StringComparison.Ordinal) && Equals(left.Value, right.Value);
+
+        private static int Hash(KeyValuePair<string, object?> tag) =>
+            HashCode.Combine(tag.Key is null ? 0 : StringComparer.Ordinal.GetHashCode(tag.Key), tag.Value?.GetHashCode() ?? 0);
+    }
+
+    /// <summary>One series: lock-free, so requests on every thread record without waiting on each other.</summary>
     private sealed class Series
     {
         private readonly long[] _buckets = new long[Bounds.Length + 1];
-        private readonly object _gate = new();
         private double _sum;
-        private long _count;
 
         public void Add(double value)
         {
-            lock (_gate)
+            var index = Array.BinarySearch(Bounds, value);
+            Interlocked.Increment(ref _buckets[index >= 0 ? index : ~index]);
+            var sum = Volatile.Read(ref _sum);
+            while (true)
             {
-                _sum += value;
-                _count++;
-                var index = Array.BinarySearch(Bounds, value);
-                _buckets[index >= 0 ? index : ~index]++;
+                var seen = Interlocked.CompareExchange(ref _sum, sum + value, sum);
+                if (BitConverter.DoubleToInt64Bits(seen) == BitConverter.DoubleToInt64Bits(sum))
+                {
+                    return;
+                }
+
+                sum = seen;
             }
         }
 
         public void Render(StringBuilder text, string name, string labels, bool histogram)
         {
-            lock (_gate)
+            var sum = Volatile.Read(ref _sum);
+            if (!histogram)
             {
-                if (!histogram)
-                {
-                    text.Append(name).Append(Braces(labels)).Append(' ').Append(_sum.ToString(CultureInfo.InvariantCulture)).Append('\n');
-                    return;
-                }
-
-                long cumulative = 0;
-                for (var i = 0; i < Bounds.Length; i++)
-                {
-                    cumulative += _buckets[i];
-                    text.Append(name).Append("_bucket").Append(Braces(Join(labels, $"le=\"{Bounds[i].ToString(CultureInfo.InvariantCulture)}\""))).Append(' ').Append(cumulative).Append('\n');
-                }
-
-                cumulative += _buckets[^1];
-                text.Append(name).Append("_bucket").Append(Braces(Join(labels, "le=\"+Inf\""))).Append(' ').Append(cumulative).Append('\n');
-                text.Append(name).Append("_sum").Append(Braces(labels)).Append(' ').Append(_sum.ToString(CultureInfo.InvariantCulture)).Append('\n');
-                text.Append(name).Append("_count").Append(Braces(labels)).Append(' ').Append(_count).Append('\n');
+                text.Append(name).Append(Braces(labels)).Append(' ').Append(sum.ToString(CultureInfo.InvariantCulture)).Append('\n');
+                return;
             }
+
+            // The count is the sum of the buckets read here, so +Inf and _count always agree.
+            long cumulative = 0;
+            for (var i = 0; i < Bounds.Length; i++)
+            {
+                cumulative += Volatile.Read(ref _buckets[i]);
+                text.Append(name).Append("_bucket").Append(Braces(Join(labels, $"le=\"{Bounds[i].ToString(CultureInfo.InvariantCulture)}\""))).Append(' ').Append(cumulative).Append('\n');
+            }
+
+            cumulative += Volatile.Read(ref _buckets[^1]);
+            text.Append(name).Append("_bucket").Append(Braces(Join(labels, "le=\"+Inf\""))).Append(' ').Append(cumulative).Append('\n');
+            text.Append(name).Append("_sum").Append(Braces(labels)).Append(' ').Append(sum.ToString(CultureInfo.InvariantCulture)).Append('\n');
+            text.Append(name).Append("_count").Append(Braces(labels)).Append(' ').Append(cumulative).Append('\n');
         }
 
         private static string Join(string labels, string extra) => labels.Length == 0 ? extra : labels + "," + extra;

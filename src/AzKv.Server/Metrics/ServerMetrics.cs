@@ -18,6 +18,9 @@ internal static class ServerMetrics
     private static readonly Histogram<double> Duration = Meter.CreateHistogram<double>(
         "azkv.http.request.duration", "ms", "HTTP request duration by route and status.");
 
+    /// <summary>Status codes 100–599 boxed once: a tag value is an object, and boxing per request allocates.</summary>
+    private static readonly object[] StatusObjects = CreateStatusObjects();
+
     /// <summary>Middleware recording every request.</summary>
     public static async Task RecordAsync(HttpContext context, RequestDelegate next)
     {
@@ -33,10 +36,24 @@ internal static class ServerMetrics
             {
                 { "route", route },
                 { "method", context.Request.Method },
-                { "status", context.Response.StatusCode },
+                { "status", BoxedStatus(context.Response.StatusCode) },
             };
             Requests.Add(1, tags);
             Duration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds, tags);
         }
+    }
+
+    private static object BoxedStatus(int status) =>
+        status is >= 100 and < 600 ? StatusObjects[status - 100] : status;
+
+    private static object[] CreateStatusObjects()
+    {
+        var objects = new object[500];
+        for (var i = 0; i < objects.Length; i++)
+        {
+            objects[i] = i + 100;
+        }
+
+        return objects;
     }
 }
