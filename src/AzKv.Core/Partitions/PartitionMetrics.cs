@@ -37,5 +37,16 @@ internal static class PartitionMetrics
     public static readonly Counter<long> Writes = Meter.CreateCounter<long>(
         "azkv.writes", "{write}", "Writes by outcome (committed, precondition_failed, not_found, not_owner, unavailable).");
 
+    public static readonly Counter<long> Conflicts = Meter.CreateCounter<long>(
+        "azkv.replication.conflicts", "{conflict}", "LWW losers recorded in the conflict log.");
+
+    public static readonly Counter<long> ReplicatedRecords = Meter.CreateCounter<long>(
+        "azkv.replication.records", "{record}", "Records read from other regions' logs and applied, by source region.");
+
+    public static readonly Histogram<double> ReplicationApplyLag = Meter.CreateHistogram<double>(
+        "azkv.replication.apply_lag", "ms", "Per applied record: now minus the record's HLC (source commit to local durable apply), by source region.");
+
+    public static TagList Source(string region) => new() { { "source", region } };
+
     public static TagList Outcome(string outcome) => new() { { "outcome", outcome } };
 }

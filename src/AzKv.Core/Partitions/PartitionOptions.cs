@@ -65,6 +65,12 @@ public sealed class PartitionOptions
     /// <summary>Largest value accepted, in bytes (the API's 413 limit).</summary>
     public int MaxValueBytes { get; set; } = 1024 * 1024;
 
+    /// <summary>
+    /// Conflict policy per key prefix: under <see cref="Versioning.ConflictPolicy.Lww"/> the losers of concurrent
+    /// writes merged from other regions are recorded in the conflict log.
+    /// </summary>
+    public Versioning.ConflictPolicies ConflictPolicies { get; set; } = Versioning.ConflictPolicies.Default;
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first setting that is out of range.</summary>
     public void Validate()
     {

@@ -92,7 +92,7 @@ public sealed partial class PartitionOwner
                         }
 
                         Decide(next, state, changes, lsn + 1, buffer);
-                        if (next.Outcome.Status == WriteStatus.Committed)
+                        if (next.Outcome is { Status: WriteStatus.Committed, Lsn: > 0 })
                         {
                             lsn++;
                         }
@@ -206,6 +206,12 @@ public sealed partial class PartitionOwner
     {
         var command = pending.Command;
         var current = changes.TryGetValue(command.Key, out var inBatch) ? inBatch : state.Get(command.Key);
+        if (command.Kind == WriteKind.Apply)
+        {
+            DecideApply(pending, current ?? SiblingSet.Empty, changes, lsn, buffer);
+            return;
+        }
+
         // Visible under LWW (SiblingSet.IsDeleted(Lww) is false), without building the visible list.
         var exists = current?.Winner is { IsTombstone: false };
 
@@ -239,6 +245,34 @@ public sealed partial class PartitionOwner
         pending.Outcome = new WriteOutcome(WriteStatus.Committed, result.State.Context.ToETag(), Created: !exists, Lsn: lsn);
     }
 
+    /// <summary>
+    /// Merges a write another region made. Logged (the same write clock, this partition's LSN) only
+    /// when it changes the key; either way, when the key then holds concurrent versions under LWW,
+    /// the losers are noted on the write for the conflict log (re-noting after a crash is harmless:
+    /// the log is read deduplicated).
+    /// </summary>
+    private void DecideApply(PendingWrite pending, SiblingSet current, Dictionary<string, SiblingSet> changes, long lsn, ArrayBufferWriter<byte> buffer)
+    {
+        var command = pending.Command;
+        var write = command.Replicated!;
+        _clock.Observe(write.Version.Hlc);
+        var next = current.Apply(write);
+        if (next.HasConflict && _options.ConflictPolicies.For(command.Key) == ConflictPolicy.Lww)
+        {
+            pending.Conflict = next.ResolveLww();
+        }
+
+        if (next.Equals(current))
+        {
+            pending.Outcome = new WriteOutcome(WriteStatus.Committed, current.Context.ToETag(), Created: false, Lsn: 0);
+            return;
+        }
+
+        WalCodec.Encode(buffer, lsn, command.Key, write);
+        changes[command.Key] = next;
+        pending.Outcome = new WriteOutcome(WriteStatus.Committed, next.Context.ToETag(), Created: false, Lsn: lsn);
+    }
+
     /// <summary>Hands the batch's records to the change feed; <paramref name="states"/> holds each key's state after the batch (as published).</summary>
     private void PublishChanges(List<PendingWrite> batch, Dictionary<string, SiblingSet> states)
     {
@@ -250,7 +284,7 @@ public sealed partial class PartitionOwner
         var changes = new List<Change>(batch.Count);
         foreach (var pending in batch)
         {
-            if (pending.Outcome.Status == WriteStatus.Committed)
+            if (pending.Outcome.Status == WriteStatus.Committed && pending.Outcome.Lsn > 0)
             {
                 changes.Add(ToChange(pending.Outcome.Lsn, pending.Command.Key, states[pending.Command.Key]));
             }

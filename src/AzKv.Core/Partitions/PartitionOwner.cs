@@ -157,5 +157,8 @@ public sealed partial class PartitionOwner : IAsyncDisposable
 
         /// <summary>Set while the batch is built: the outcome to report once the batch is durable.</summary>
         public WriteOutcome Outcome { get; set; }
+
+        /// <summary>For an applied remote write that left concurrent versions under LWW: the resolution (winner and losers).</summary>
+        public LwwResolution? Conflict { get; set; }
     }
 }

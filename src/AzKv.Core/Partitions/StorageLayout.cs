@@ -34,6 +34,19 @@ public static class StorageLayout
     /// <summary>Membership heartbeat of a node.</summary>
     public static string Member(string nodeId) => "members/" + nodeId + ".json";
 
+    /// <summary>The prefix of every conflict log of the region.</summary>
+    public const string ConflictPrefix = "conflicts/";
+
+    /// <summary>
+    /// A conflict log of one partition, written by the owner of one epoch:
+    /// <c>conflicts/{p:D4}/{epoch:D10}-{sequence:D6}.log</c> (append blob of JSON lines).
+    /// </summary>
+    public static string ConflictLog(int partition, long epoch, int sequence) =>
+        string.Create(CultureInfo.InvariantCulture, $"{ConflictPrefix}{partition:D4}/{epoch:D10}-{sequence:D6}.log");
+
+    /// <summary>The prefix of every replication position of a source region.</summary>
+    public static string ReplicationPrefix(string sourceRegion) => "replication/" + sourceRegion + "/";
+
     /// <summary>How far this region consumed a source region's log for one partition.</summary>
     public static string ReplicationPosition(string sourceRegion, int partition) =>
         string.Create(CultureInfo.InvariantCulture, $"replication/{sourceRegion}/{partition:D4}.json");

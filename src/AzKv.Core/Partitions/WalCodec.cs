@@ -21,8 +21,9 @@ internal static class WalCodec
         + RegionId.MaxLength
         + VersionVector.MaxEncodedLength
         + Encoding.UTF8.GetMaxByteCount(command.Key.Length)
-        + command.ContentType.Length
-        + command.Value.Length;
+        + (command.Replicated is { } write
+            ? Encoding.UTF8.GetMaxByteCount(write.Version.ContentType.Length) + write.Version.Value.Length
+            : Encoding.UTF8.GetMaxByteCount(command.ContentType.Length) + command.Value.Length);
 }
 
 /// <summary>One decoded record of a segment.</summary>

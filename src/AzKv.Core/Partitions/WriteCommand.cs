@@ -10,6 +10,12 @@ public enum WriteKind
 
     /// <summary>Delete the key (a tombstone version, so the delete replicates and merges like a write).</summary>
     Delete,
+
+    /// <summary>
+    /// Apply a write another region made (<see cref="WriteCommand.Replicated"/>): the DVV merge, logged
+    /// as the same write clock with this partition's next LSN; nothing is logged when it changes nothing.
+    /// </summary>
+    Apply,
 }
 
 /// <summary>The condition a write depends on (HTTP If-Match / If-None-Match).</summary>
@@ -48,6 +54,9 @@ public sealed record WriteCommand
 
     /// <summary>The context the client read (If-Match), when <see cref="Precondition"/> is IfMatch.</summary>
     public VersionVector? IfMatch { get; init; }
+
+    /// <summary>The write clock to merge, for <see cref="WriteKind.Apply"/>.</summary>
+    public CausalWrite? Replicated { get; init; }
 }
 
 /// <summary>How a write ended.</summary>

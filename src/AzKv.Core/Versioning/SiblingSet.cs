@@ -184,6 +184,43 @@ public sealed class SiblingSet : IEquatable<SiblingSet>
     }
 
     /// <summary>
+    /// This set as write clocks, one per sibling, so that a full-state sync (a source region's checkpoint) can be
+    /// logged as ordinary WAL records: applying them in order with <see cref="Apply"/> to any set <c>x</c> gives
+    /// <c>x.Merge(this)</c>. Each write's context is <see cref="Context"/> with every sibling's region lowered to just
+    /// below that region's lowest sibling counter, so no write covers another sibling of this set.
+    /// </summary>
+    /// <remarks>
+    /// Exact for every set the API produces: at most one sibling per region, whose counter equals the context's
+    /// (docs/merge-rules.md, "Siblings are bounded"). For a set with stale-context siblings the replayed context
+    /// claims less than <see cref="Context"/> for their regions; later records of those regions restore it.
+    /// </remarks>
+    public ImmutableArray<CausalWrite> ToWrites()
+    {
+        if (Siblings.IsEmpty)
+        {
+            return [];
+        }
+
+        var context = Context;
+        foreach (var sibling in Siblings)
+        {
+            var below = sibling.Dot.Counter - 1;
+            if (context.Get(sibling.Dot.Region) > below)
+            {
+                context = context.With(sibling.Dot.Region, below);
+            }
+        }
+
+        var writes = ImmutableArray.CreateBuilder<CausalWrite>(Siblings.Length);
+        foreach (var sibling in Siblings)
+        {
+            writes.Add(new CausalWrite(context, sibling));
+        }
+
+        return writes.MoveToImmutable();
+    }
+
+    /// <summary>
     /// Last-writer-wins resolution as a view: the set reduced to <see cref="Winner"/> (context unchanged) and the
     /// losers, for the conflict log. Use it to answer reads; keep storing the full set (docs/merge-rules.md).
     /// </summary>

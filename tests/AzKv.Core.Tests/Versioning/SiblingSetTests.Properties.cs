@@ -212,6 +212,37 @@ public sealed partial class SiblingSetTests
         });
     }
 
+    [Fact]
+    public void ToWrites_WhenAppliedInOrderToAnyReachableState_EqualsMerge()
+    {
+        Property.ForAll(random =>
+        {
+            var simulation = new DvvSimulation(random, random.Next(2, 5), staleContexts: false);
+            simulation.Run(random.Next(1, 30));
+            var source = random.Pick(simulation.History);
+            var local = random.Pick(simulation.History);
+
+            var applied = source.ToWrites().Aggregate(local, (state, write) => state.Apply(write));
+
+            Assert.Equal(local.Merge(source), applied);
+        });
+    }
+
+    [Fact]
+    public void ToWrites_WhenAppliedToEmpty_RebuildsTheSet()
+    {
+        Property.ForAll(random =>
+        {
+            var simulation = new DvvSimulation(random, random.Next(2, 5), staleContexts: false);
+            simulation.Run(random.Next(1, 30));
+            var source = random.Pick(simulation.History);
+
+            var rebuilt = source.ToWrites().Aggregate(SiblingSet.Empty, (state, write) => state.Apply(write));
+
+            Assert.Equal(source, rebuilt);
+        });
+    }
+
     private static List<SiblingSet> RandomHistory(Random random)
     {
         var simulation = new DvvSimulation(random, random.Next(2, 5), staleContexts: random.Next(2) == 0);

@@ -1,0 +1,425 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using AzKv.Partitions;
+using AzKv.Storage;
+using AzKv.Versioning;
+using Microsoft.Extensions.Logging;
+
+namespace AzKv.Replication;
+
+/// <summary>Pacing of a <see cref="ReplicationConsumer"/>.</summary>
+public sealed class ReplicationOptions
+{
+    /// <summary>Wait after a read that found nothing new; doubled while the source stays idle.</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Longest wait between reads of an idle source.</summary>
+    public TimeSpan MaxPollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Records read (and applied together) per round.</summary>
+    public int MaxRecordsPerRead { get; set; } = 2048;
+
+    /// <summary>Wait after a failed round (source unreachable, this owner busy), before retrying.</summary>
+    public TimeSpan RetryInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first setting out of range.</summary>
+    public void Validate()
+    {
+        if (PollInterval <= TimeSpan.Zero || MaxPollInterval < PollInterval)
+        {
+            throw new ArgumentException("PollInterval must be positive and at most MaxPollInterval.", nameof(PollInterval));
+        }
+
+        if (MaxRecordsPerRead < 1)
+        {
+            throw new ArgumentException("MaxRecordsPerRead must be at least 1.", nameof(MaxRecordsPerRead));
+        }
+    }
+}
+
+/// <summary>Where a consumer stands, as one immutable snapshot.</summary>
+/// <param name="SourceRegion">The source region.</param>
+/// <param name="Partition">The partition.</param>
+/// <param name="Position">The saved position (null before the first record).</param>
+/// <param name="LastAppliedHlc">HLC of the last record applied (0 when none yet).</param>
+/// <param name="CaughtUp">True when the last read found nothing newer at the source.</param>
+/// <param name="Paused">True while paused by an operator or a test.</param>
+/// <param name="AppliedRecords">Records applied since this consumer started.</param>
+/// <param name="LastError">The last failure, cleared by the next good round.</param>
+public sealed record ReplicationProgress(
+    string SourceRegion, int Partition, ReplicationPosition? Position, long LastAppliedHlc, bool CaughtUp, bool Paused, long AppliedRecords, string? LastError)
+{
+    /// <summary>
+    /// Replication lag at <paramref name="now"/>: 0 when caught up with the source, else now minus
+    /// the HLC of the last applied record; null when behind and nothing was applied yet.
+    /// </summary>
+    public double? LagMilliseconds(DateTimeOffset now)
+    {
+        if (CaughtUp && LastError is null)
+        {
+            return 0;
+        }
+
+        if (LastAppliedHlc == 0)
+        {
+            return null;
+        }
+
+        return Math.Max(0, now.ToUnixTimeMilliseconds() - HybridLogicalClock.GetPhysicalMilliseconds(LastAppliedHlc));
+    }
+}
+
+/// <summary>
+/// Brings one source region's writes to one partition of this region, for as long as this node owns
+/// the partition: reads the source's log through the transport, applies the records through the
+/// owner's writer (<see cref="PartitionOwner.ApplyAsync"/>), then saves its position in this region's
+/// storage (<c>replication/{source}/{p:D4}.json</c>, compare-and-swap). A crash between applying and
+/// saving re-applies some records, which changes nothing (DVV merge is idempotent).
+/// </summary>
+public sealed partial class ReplicationConsumer : IAsyncDisposable
+{
+    private readonly PartitionOwner _owner;
+    private readonly IReplicationTransport _transport;
+    private readonly IBlobStore _local;
+    private readonly ReplicationOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly string _positionBlob;
+    private ReplicationProgress _progress;
+    private TaskCompletionSource _resumed = NewResumeSignal(completed: true);
+    private Task _loop = Task.CompletedTask;
+    private string? _positionETag;
+
+    /// <summary>Creates a consumer for <paramref name="owner"/>'s partition; call <see cref="Start"/>.</summary>
+    public ReplicationConsumer(PartitionOwner owner, IReplicationTransport transport, IBlobStore localStorage, ReplicationOptions options, TimeProvider time, ILogger logger)
+    {
+        ArgumentNullException.ThrowIfNull(owner);
+        ArgumentNullException.ThrowIfNull(transport);
+        ArgumentNullException.ThrowIfNull(localStorage);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _owner = owner;
+        _transport = transport;
+        _local = localStorage;
+        _options = options;
+        _time = time;
+        _logger = logger;
+        _positionBlob = StorageLayout.ReplicationPosition(transport.SourceRegion, owner.Partition);
+        _progress = new ReplicationProgress(transport.SourceRegion, owner.Partition, null, 0, false, false, 0, null);
+    }
+
+    /// <summary>The source region.</summary>
+    public string SourceRegion => _transport.SourceRegion;
+
+    /// <summary>Where this consumer stands.</summary>
+    public ReplicationProgress Progress => Volatile.Read(ref _progress);
+
+    /// <summary>Completes when the loop has ended (stopped, or the owner stopped).</summary>
+    public Task Completion => _loop;
+
+    /// <summary>Starts the loop in the background.</summary>
+    public void Start() => _loop = Task.Run(() => RunAsync(_stopping.Token), CancellationToken.None);
+
+    /// <summary>Stops reading after the round in progress (nothing is applied while paused).</summary>
+    public void Pause()
+    {
+        var current = Volatile.Read(ref _resumed);
+        if (current.Task.IsCompleted && ReferenceEquals(Interlocked.CompareExchange(ref _resumed, NewResumeSignal(completed: false), current), current))
+        {
+            Update(p => p with { Paused = true, CaughtUp = false });
+        }
+    }
+
+    /// <summary>Resumes reading from the saved position.</summary>
+    public void Resume()
+    {
+        Update(p => p with { Paused = false });
+        Volatile.Read(ref _resumed).TrySetResult();
+    }
+
+    /// <summary>Stops the loop and waits for it.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        Volatile.Read(ref _resumed).TrySetResult();
+        try
+        {
+            await _loop.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopped.
+        }
+
+        _stopping.Dispose();
+    }
+
+    private static TaskCompletionSource NewResumeSignal(bool completed)
+    {
+        var signal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (completed)
+        {
+            signal.SetResult();
+        }
+
+        return signal;
+    }
+
+    private async Task RunAsync(CancellationToken cancellationToken)
+    {
+        var idle = _options.PollInterval;
+        var loaded = false;
+        while (!cancellationToken.IsCancellationRequested && _owner.StopReason is null)
+        {
+            await Volatile.Read(ref _resumed).Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            TimeSpan wait;
+            try
+            {
+                if (!loaded)
+                {
+                    await LoadPositionAsync(cancellationToken).ConfigureAwait(false);
+                    loaded = true;
+                }
+
+                var moved = await RoundAsync(cancellationToken).ConfigureAwait(false);
+                if (moved is null)
+                {
+                    wait = _options.RetryInterval; // this owner could not apply: it is stopping, or storage is down
+                }
+                else if (moved.Value)
+                {
+                    idle = _options.PollInterval;
+                    wait = TimeSpan.Zero;
+                }
+                else
+                {
+                    wait = idle;
+                    idle = TimeSpan.FromTicks(Math.Min(idle.Ticks * 2, _options.MaxPollInterval.Ticks));
+                }
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is BlobStorageException or PartitionStorageException or HttpRequestException or IOException or JsonException)
+            {
+                ReplicationLog.RoundFailed(_logger, _transport.SourceRegion, _owner.Partition, ex.Message);
+                Update(p => p with { LastError = ex.Message, CaughtUp = false });
+                wait = _options.RetryInterval;
+                loaded = loaded && ex is not JsonException;
+            }
+
+            if (wait > TimeSpan.Zero)
+            {
+                try
+                {
+                    await Task.WhenAny(Task.Delay(wait, _time, cancellationToken), _owner.Stopped).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+        }
+    }
+
+    /// <summary>One read-apply-save round: true when it moved, false when the source had nothing new, null when applying failed.</summary>
+    private async Task<bool?> RoundAsync(CancellationToken cancellationToken)
+    {
+        var from = Progress.Position;
+        var batch = await _transport.ReadAsync(_owner.Partition, from, _options.MaxRecordsPerRead, cancellationToken).ConfigureAwait(false);
+        if (batch.CatchUp is { } checkpoint)
+        {
+            ReplicationLog.CatchingUp(_logger, _transport.SourceRegion, _owner.Partition, checkpoint.Lsn, checkpoint.Keys.Count);
+            var writes = new List<KeyValuePair<string, CausalWrite>>();
+            foreach (var (key, set) in checkpoint.Keys)
+            {
+                foreach (var write in set.ToWrites())
+                {
+                    writes.Add(new(key, write));
+                }
+
+                if (writes.Count >= _options.MaxRecordsPerRead && !await ApplyAsync(writes, cancellationToken).ConfigureAwait(false))
+                {
+                    return null;
+                }
+            }
+
+            if (!await ApplyAsync(writes, cancellationToken).ConfigureAwait(false))
+            {
+                return null;
+            }
+        }
+
+        long lastHlc = 0;
+        if (batch.Records.Count > 0)
+        {
+            var writes = new List<KeyValuePair<string, CausalWrite>>(batch.Records.Count);
+            foreach (var record in batch.Records)
+            {
+                writes.Add(new(record.Key, record.Write));
+            }
+
+            if (!await ApplyAsync(writes, cancellationToken).ConfigureAwait(false))
+            {
+                return null;
+            }
+
+            var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+            var source = PartitionMetrics.Source(_transport.SourceRegion);
+            foreach (var record in batch.Records)
+            {
+                PartitionMetrics.ReplicationApplyLag.Record(Math.Max(0, now - HybridLogicalClock.GetPhysicalMilliseconds(record.Write.Version.Hlc)), source);
+            }
+
+            PartitionMetrics.ReplicatedRecords.Add(batch.Records.Count, source);
+            lastHlc = batch.LastHlc;
+        }
+
+        var moved = batch.Position is not null && batch.Position != from;
+        if (moved)
+        {
+            await SavePositionAsync(batch.Position!, Math.Max(lastHlc, Progress.LastAppliedHlc), cancellationToken).ConfigureAwait(false);
+        }
+
+        var caughtUp = batch.Records.Count == 0 && batch.CatchUp is null;
+        Update(p => p with
+        {
+            Position = batch.Position ?? p.Position,
+            LastAppliedHlc = Math.Max(p.LastAppliedHlc, lastHlc),
+            CaughtUp = caughtUp,
+            AppliedRecords = p.AppliedRecords + batch.Records.Count,
+            LastError = null,
+        });
+        return moved || !caughtUp;
+    }
+
+    private async Task<bool> ApplyAsync(List<KeyValuePair<string, CausalWrite>> writes, CancellationToken cancellationToken)
+    {
+        if (writes.Count == 0)
+        {
+            return true;
+        }
+
+        var outcome = await _owner.ApplyAsync(writes, cancellationToken).ConfigureAwait(false);
+        writes.Clear();
+        if (outcome.Status != WriteStatus.Committed)
+        {
+            ReplicationLog.ApplyFailed(_logger, _transport.SourceRegion, _owner.Partition, outcome.Status.ToString());
+            Update(p => p with { LastError = "applying failed: " + outcome.Status, CaughtUp = false });
+            return false;
+        }
+
+        return true;
+    }
+
+    private async Task LoadPositionAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            var download = await _local.DownloadAsync(_positionBlob, BlobRange.All, default, cancellationToken).ConfigureAwait(false);
+            var saved = JsonSerializer.Deserialize(download.Content.Span, ReplicationJsonContext.Default.SavedPosition)
+                ?? throw new JsonException("empty document");
+            _positionETag = download.Properties.ETag;
+            var position = saved.Segment is null ? null : new ReplicationPosition(saved.Segment, saved.Offset, saved.Lsn);
+            Update(p => p with { Position = position, LastAppliedHlc = saved.LastHlc });
+        }
+        catch (BlobStorageException ex) when (ex.IsNotFound && !ex.IsContainerNotFound)
+        {
+            _positionETag = null;
+            Update(p => p with { Position = null });
+        }
+        catch (JsonException ex)
+        {
+            // Unreadable: start over from the beginning (re-applying is harmless) and overwrite it.
+            ReplicationLog.PositionUnreadable(_logger, _positionBlob, ex.Message);
+            var properties = await _local.GetPropertiesAsync(_positionBlob, default, cancellationToken).ConfigureAwait(false);
+            _positionETag = properties.ETag;
+            Update(p => p with { Position = null });
+        }
+    }
+
+    private async Task SavePositionAsync(ReplicationPosition position, long lastHlc, CancellationToken cancellationToken)
+    {
+        var document = new SavedPosition
+        {
+            Source = _transport.SourceRegion,
+            Partition = _owner.Partition,
+            Segment = position.Segment,
+            Offset = position.Offset,
+            Lsn = position.Lsn,
+            LastHlc = lastHlc,
+            Updated = _time.GetUtcNow(),
+        };
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(document, ReplicationJsonContext.Default.SavedPosition);
+        var conditions = _positionETag is null ? BlobConditions.IfNotExists : BlobConditions.IfMatchETag(_positionETag);
+        try
+        {
+            var result = await _local.PutBlockBlobAsync(
+                _positionBlob, bytes, new BlobWriteOptions { ContentType = "application/json", Conditions = conditions }, cancellationToken).ConfigureAwait(false);
+            _positionETag = result.ETag;
+        }
+        catch (BlobStorageException ex) when (ex.IsPreconditionFailed)
+        {
+            // Another consumer of this partition saved meanwhile (a previous owner finishing a round):
+            // take its ETag and keep ours, which is at least as far (applying again is harmless).
+            var properties = await _local.GetPropertiesAsync(_positionBlob, default, cancellationToken).ConfigureAwait(false);
+            _positionETag = properties.ETag;
+            var retry = await _local.PutBlockBlobAsync(
+                _positionBlob, bytes, new BlobWriteOptions { ContentType = "application/json", Conditions = BlobConditions.IfMatchETag(_positionETag) }, cancellationToken).ConfigureAwait(false);
+            _positionETag = retry.ETag;
+        }
+    }
+
+    private void Update(Func<ReplicationProgress, ReplicationProgress> change)
+    {
+        while (true)
+        {
+            var current = Volatile.Read(ref _progress);
+            if (ReferenceEquals(Interlocked.CompareExchange(ref _progress, change(current), current), current))
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>The document at <c>replication/{source}/{p:D4}.json</c>.</summary>
+    internal sealed record SavedPosition
+    {
+        public int Version { get; init; } = 1;
+
+        public string Source { get; init; } = string.Empty;
+
+        public int Partition { get; init; }
+
+        public string? Segment { get; init; }
+
+        public long Offset { get; init; }
+
+        public long Lsn { get; init; }
+
+        public long LastHlc { get; init; }
+
+        public DateTimeOffset Updated { get; init; }
+    }
+}
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, WriteIndented = true)]
+[JsonSerializable(typeof(ReplicationConsumer.SavedPosition))]
+internal sealed partial class ReplicationJsonContext : JsonSerializerContext;
+
+internal static partial class ReplicationLog
+{
+    [LoggerMessage(4000, LogLevel.Warning, "Replication from {Source}, partition {Partition}: round failed, will retry: {Error}")]
+    public static partial void RoundFailed(ILogger logger, string source, int partition, string error);
+
+    [LoggerMessage(4001, LogLevel.Information, "Replication from {Source}, partition {Partition}: catching up from the source's checkpoint at LSN {Lsn} ({Keys} keys).")]
+    public static partial void CatchingUp(ILogger logger, string source, int partition, long lsn, int keys);
+
+    [LoggerMessage(4002, LogLevel.Warning, "Replication from {Source}, partition {Partition}: applying stopped ({Status}); will retry from the saved position.")]
+    public static partial void ApplyFailed(ILogger logger, string source, int partition, string status);
+
+    [LoggerMessage(4003, LogLevel.Warning, "Replication position {Blob} is unreadable ({Error}); starting from the beginning.")]
+    public static partial void PositionUnreadable(ILogger logger, string blob, string error);
+}
