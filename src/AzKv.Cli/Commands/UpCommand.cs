@@ -14,13 +14,14 @@ internal static class UpCommand
         var data = new Option<string?>("--data") { Description = "Folder for Azurite's data and the node logs, kept across runs. Default: data in memory, logs in a temp folder." };
         var region = new Option<string>("--region") { Description = "Region id of the nodes.", DefaultValueFactory = _ => "local" };
         var partitions = new Option<int>("--partitions") { Description = "Partitions, when the cluster is first created.", DefaultValueFactory = _ => 32 };
+        var regions = new Option<int>("--regions") { Description = $"Regions (1-{UpSettings.MaxRegions}), each with --nodes nodes and its own storage account, replicating to each other. With more than one, region ids are <region>-1 ... <region>-R.", DefaultValueFactory = _ => 1 };
         var readyTimeout = new Option<int>("--ready-timeout") { Description = "Seconds every node has to become ready.", DefaultValueFactory = _ => 120 };
 
         var command = new Command(
             "up",
-            "Start a local cluster: Azurite and N nodes on 127.0.0.1. Prints 'node <region> <nodeId> <url> <pid>' per node, 'logs <dir>', then 'ready'; runs until Ctrl-C.")
+            "Start a local cluster: Azurite and N nodes on 127.0.0.1 (R regions of N nodes with --regions). Prints 'node <region> <nodeId> <url> <pid>' per node, 'logs <dir>', then 'ready'; runs until Ctrl-C.")
         {
-            nodes, basePort, data, region, partitions, readyTimeout,
+            nodes, regions, basePort, data, region, partitions, readyTimeout,
         };
 
         command.SetAction(async (parseResult, cancellationToken) =>
@@ -32,7 +33,8 @@ internal static class UpCommand
                 parseResult.GetValue(data),
                 parseResult.GetValue(region)!,
                 parseResult.GetValue(partitions),
-                TimeSpan.FromSeconds(parseResult.GetValue(readyTimeout)));
+                TimeSpan.FromSeconds(parseResult.GetValue(readyTimeout)),
+                parseResult.GetValue(regions));
             var problems = settings.Validate();
             if (problems.Count > 0)
             {

@@ -42,12 +42,12 @@ internal sealed class LocalCluster
     /// <summary>Runs the cluster until <paramref name="shutdown"/> fires; returns the exit code.</summary>
     public async Task<int> RunAsync(CancellationToken shutdown)
     {
-        for (var i = 1; i <= _settings.Nodes; i++)
+        for (var i = 1; i <= _settings.TotalNodes; i++)
         {
             var port = _settings.BasePort + i - 1;
             if (!PortProbe.IsFree(port))
             {
-                await ErrorAsync($"port {port} (for node-{i}) is already in use on 127.0.0.1. Stop what listens there, or choose another --base-port.").ConfigureAwait(false);
+                await ErrorAsync($"port {port} (for node {i}) is already in use on 127.0.0.1. Stop what listens there, or choose another --base-port.").ConfigureAwait(false);
                 return ExitCodes.Error;
             }
         }
@@ -65,7 +65,13 @@ internal sealed class LocalCluster
         try
         {
             azurite = await AzuriteProcess.StartAsync(
-                new AzuriteOptions { DataDirectory = dataDirectory is null ? null : Path.Combine(dataDirectory, "azurite") },
+                new AzuriteOptions
+                {
+                    DataDirectory = dataDirectory is null ? null : Path.Combine(dataDirectory, "azurite"),
+                    ExtraAccounts = _settings.Regions == 1
+                        ? new Dictionary<string, string>()
+                        : Enumerable.Range(1, _settings.Regions).Select(NodeLaunch.RegionAccount).ToDictionary(a => a.Key, a => a.Value),
+                },
                 shutdown).ConfigureAwait(false);
         }
         catch (AzuriteStartException ex)
@@ -82,7 +88,7 @@ internal sealed class LocalCluster
         try
         {
             await _output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"azurite {azurite.GetBlobEndpoint()} {azurite.ProcessId}")).ConfigureAwait(false);
-            if (!await StartNodesAsync(azurite.GetConnectionString(), logDirectory, nodes).ConfigureAwait(false))
+            if (!await StartNodesAsync(azurite, logDirectory, nodes).ConfigureAwait(false))
             {
                 return ExitCodes.Error;
             }
@@ -105,16 +111,29 @@ internal sealed class LocalCluster
         }
     }
 
-    private async Task<bool> StartNodesAsync(string connectionString, string logDirectory, List<NodeProcess> nodes)
+    /// <summary>
+    /// Starts every node: one region uses the development account; several get an account each
+    /// (<see cref="NodeLaunch.RegionAccount"/>), node ids <c>&lt;region&gt;-node-&lt;i&gt;</c>, and
+    /// every other region as a peer.
+    /// </summary>
+    private async Task<bool> StartNodesAsync(AzuriteProcess azurite, string logDirectory, List<NodeProcess> nodes)
     {
-        for (var i = 1; i <= _settings.Nodes; i++)
+        var names = _settings.RegionNames;
+        var connections = _settings.Regions == 1
+            ? [azurite.GetConnectionString()]
+            : Enumerable.Range(1, _settings.Regions).Select(r => NodeLaunch.RegionAccount(r)).Select(a => azurite.GetConnectionString(a.Key, a.Value)).ToList();
+        for (var n = 0; n < _settings.TotalNodes; n++)
         {
+            var region = n / _settings.Nodes;
+            var i = (n % _settings.Nodes) + 1;
+            var peers = Enumerable.Range(0, _settings.Regions).Where(r => r != region).Select(r => new KeyValuePair<string, string>(names[r], connections[r])).ToList();
             var settings = new NodeLaunch.NodeSettings(
-                _settings.Region,
-                string.Create(CultureInfo.InvariantCulture, $"node-{i}"),
-                NodeLaunch.NodeUrl(_settings.BasePort, i),
-                connectionString,
-                _settings.Partitions);
+                names[region],
+                _settings.Regions == 1 ? string.Create(CultureInfo.InvariantCulture, $"node-{i}") : string.Create(CultureInfo.InvariantCulture, $"{names[region]}-node-{i}"),
+                NodeLaunch.NodeUrl(_settings.BasePort, n + 1),
+                connections[region],
+                _settings.Partitions,
+                peers);
             var startInfo = NodeLaunch.CreateStartInfo(_processPath, _assemblyPath, NodeLaunch.ServerArguments(settings));
             var logPath = Path.Combine(logDirectory, settings.NodeId + ".log");
             NodeProcess node;

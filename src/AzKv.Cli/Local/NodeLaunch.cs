@@ -15,7 +15,8 @@ internal static class NodeLaunch
     /// <param name="Url">Where it listens and what it advertises.</param>
     /// <param name="StorageConnectionString">Azurite's connection string (the public development key).</param>
     /// <param name="PartitionCount">Partitions when the cluster is first created.</param>
-    public sealed record NodeSettings(string Region, string NodeId, Uri Url, string StorageConnectionString, int PartitionCount)
+    /// <param name="Peers">The other regions to replicate from: region id and its storage's connection string.</param>
+    public sealed record NodeSettings(string Region, string NodeId, Uri Url, string StorageConnectionString, int PartitionCount, IReadOnlyList<KeyValuePair<string, string>>? Peers = null)
     {
         /// <summary>Never prints the connection string.</summary>
         public override string ToString() => $"{NodeId} ({Region}) at {Url}";
@@ -41,7 +42,24 @@ internal static class NodeLaunch
             // The node logs go to a file; ASP.NET's per-request lines (and up's /readyz polling)
             // would bury AzKv's own.
             "--Logging:LogLevel:Microsoft.AspNetCore=Warning",
+            .. (node.Peers ?? []).SelectMany((peer, i) => new[]
+            {
+                string.Create(CultureInfo.InvariantCulture, $"--AzKv:Peers:{i}:Region={peer.Key}"),
+                string.Create(CultureInfo.InvariantCulture, $"--AzKv:Peers:{i}:ConnectionString={peer.Value}"),
+            }),
         ];
+    }
+
+    /// <summary>
+    /// The local storage account of region <paramref name="index"/> (1-based) when several regions
+    /// share one Azurite: <c>azkvregion&lt;i&gt;</c> with a key derived from the name (stable across
+    /// runs, so <c>--data</c> keeps working; Azurite is local and loopback-only).
+    /// </summary>
+    public static KeyValuePair<string, string> RegionAccount(int index)
+    {
+        var name = string.Create(CultureInfo.InvariantCulture, $"azkvregion{index}");
+        var key = Convert.ToBase64String(System.Security.Cryptography.SHA512.HashData(System.Text.Encoding.UTF8.GetBytes("azkv-local-" + name)));
+        return new(name, key);
     }
 
     /// <summary>

@@ -9,9 +9,22 @@ namespace AzKv.Cli.Local;
 /// <param name="Region">The region id.</param>
 /// <param name="Partitions">Partitions when the cluster is first created.</param>
 /// <param name="ReadyTimeout">How long every node has to answer /readyz with 200.</param>
-internal sealed partial record UpSettings(int Nodes, int BasePort, string? DataDirectory, string Region, int Partitions, TimeSpan ReadyTimeout)
+/// <param name="Regions">Regions, 1–8; each a full cluster of <paramref name="Nodes"/> nodes with its own storage account.</param>
+internal sealed partial record UpSettings(int Nodes, int BasePort, string? DataDirectory, string Region, int Partitions, TimeSpan ReadyTimeout, int Regions = 1)
 {
     public const int MaxNodes = 32;
+
+    public const int MaxRegions = 8;
+
+    /// <summary>Every node of every region.</summary>
+    public int TotalNodes => Nodes * Regions;
+
+    /// <summary>
+    /// The region ids: <see cref="Region"/> alone for one region, else <c>&lt;region&gt;-1</c> … <c>&lt;region&gt;-R</c>.
+    /// </summary>
+    public IReadOnlyList<string> RegionNames => Regions == 1
+        ? [Region]
+        : [.. Enumerable.Range(1, Regions).Select(i => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{Region}-{i}"))];
 
     public const int MaxPartitions = 4096;
 
@@ -24,14 +37,19 @@ internal sealed partial record UpSettings(int Nodes, int BasePort, string? DataD
             errors.Add($"--nodes must be from 1 to {MaxNodes}.");
         }
 
-        if (BasePort < 1 || BasePort + Math.Max(Nodes, 1) - 1 > 65535)
+        if (Regions is < 1 or > MaxRegions)
+        {
+            errors.Add($"--regions must be from 1 to {MaxRegions}.");
+        }
+
+        if (BasePort < 1 || BasePort + Math.Max(TotalNodes, 1) - 1 > 65535)
         {
             errors.Add("--base-port must leave room for every node's port (1 to 65535).");
         }
 
-        if (!RegionPattern().IsMatch(Region))
+        if (!RegionPattern().IsMatch(Region) || (Regions > 1 && Region.Length > 29))
         {
-            errors.Add("--region must be 1 to 32 characters of a-z, 0-9 and '-'.");
+            errors.Add("--region must be 1 to 32 characters of a-z, 0-9 and '-' (at most 29 with --regions, which adds '-<i>').");
         }
 
         if (Partitions is < 1 or > MaxPartitions)

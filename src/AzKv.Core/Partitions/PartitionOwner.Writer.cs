@@ -212,8 +212,10 @@ public sealed partial class PartitionOwner
             return;
         }
 
-        // Visible under LWW (SiblingSet.IsDeleted(Lww) is false), without building the visible list.
-        var exists = current?.Winner is { IsTombstone: false };
+        // Visible under LWW (SiblingSet.IsDeleted(Lww) is false), without building the visible list;
+        // under the siblings policy a key with concurrent versions exists while any of them is live.
+        var exists = current?.Winner is { IsTombstone: false }
+            || (current is { HasConflict: true } && _options.ConflictPolicies.For(command.Key) == ConflictPolicy.Siblings && !current.IsDeleted(ConflictPolicy.Siblings));
 
         switch (command.Precondition)
         {

@@ -36,7 +36,25 @@ internal sealed record ClusterNode(string NodeId, string Endpoint, IReadOnlyList
 internal sealed record ClusterPartition(int Id, string? Owner, long Epoch, long Lsn, bool Serving);
 
 /// <summary>How far this region is behind another (multi-region replication; empty in a single region).</summary>
-internal sealed record ReplicationStatus(string Region, double LagMilliseconds, long LastAppliedHlc);
+internal sealed record ReplicationStatus(string Region, double? LagMilliseconds, long LastAppliedHlc, int Partitions, bool CaughtUp, bool Paused)
+{
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? LastError { get; init; }
+}
+
+internal sealed record ConflictVersionItem(string Region, ulong Counter, long Hlc, bool Tombstone)
+{
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? ContentType { get; init; }
+
+    /// <summary>Base64 of the value (losers only).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Value { get; init; }
+}
+
+internal sealed record ConflictItem(string Key, DateTimeOffset Detected, string DetectedIn, ConflictVersionItem Winner, ConflictVersionItem Loser);
+
+internal sealed record ConflictsResponse(IReadOnlyList<ConflictItem> Items);
 
 internal sealed record ClusterResponse(
     string Region, string NodeId, int PartitionCount, IReadOnlyList<ClusterNode> Nodes, IReadOnlyList<ClusterPartition> Partitions, IReadOnlyList<ReplicationStatus> Replication);
@@ -48,6 +66,7 @@ internal sealed record ClusterResponse(
 [JsonSerializable(typeof(WatchResponse))]
 [JsonSerializable(typeof(WatchChange))]
 [JsonSerializable(typeof(ClusterResponse))]
+[JsonSerializable(typeof(ConflictsResponse))]
 [JsonSerializable(typeof(ProblemDocument))]
 [JsonSerializable(typeof(PartitionKeysResponse))]
 [JsonSerializable(typeof(ChangesResponse))]

@@ -16,7 +16,7 @@ internal static class ClusterEndpoints
         app.MapGet("/v1/cluster", Cluster).WithTags("cluster").WithName("Cluster");
         app.MapGet("/healthz", () => Results.Text("ok\n")).WithTags("health").WithName("Health");
         app.MapGet("/readyz", Ready).WithTags("health").WithName("Ready");
-        app.MapGet("/metrics", (PrometheusExporter exporter) => Results.Text(exporter.Render(), "text/plain; version=0.0.4; charset=utf-8"))
+        app.MapGet("/metrics", (PrometheusExporter exporter, PartitionHost host) => Results.Text(exporter.Render() + ReplicationGauges(host), "text/plain; version=0.0.4; charset=utf-8"))
             .WithTags("health").WithName("Metrics");
     }
 
@@ -72,8 +72,39 @@ internal static class ClusterEndpoints
         }
 
         return Results.Json(
-            new ClusterResponse(node.Region, node.NodeId, host.PartitionCount, nodes, partitionsView, []),
+            new ClusterResponse(node.Region, node.NodeId, host.PartitionCount, nodes, partitionsView, ToApi(host.ReplicationStatus())),
             ApiJson.Context.ClusterResponse);
+    }
+
+    private static List<ReplicationStatus> ToApi(IReadOnlyList<SourceReplicationStatus> status) =>
+        [.. status.Select(s => new ReplicationStatus(s.Region, s.LagMilliseconds, s.LastAppliedHlc, s.Partitions, s.CaughtUp, s.Paused) { LastError = s.LastError })];
+
+    /// <summary>Replication lag per source region as Prometheus gauges (this node's partitions; -1 while unknown).</summary>
+    private static string ReplicationGauges(PartitionHost host)
+    {
+        var status = host.ReplicationStatus();
+        if (status.Count == 0)
+        {
+            return string.Empty;
+        }
+
+        var text = new System.Text.StringBuilder();
+        text.Append("# HELP azkv_replication_lag_milliseconds Now minus the HLC of the last record applied from the source region (0 when caught up; -1 unknown), largest over this node's partitions.\n");
+        text.Append("# TYPE azkv_replication_lag_milliseconds gauge\n");
+        foreach (var source in status)
+        {
+            text.Append("azkv_replication_lag_milliseconds{source=\"").Append(source.Region).Append("\"} ")
+                .Append((source.LagMilliseconds ?? -1).ToString(System.Globalization.CultureInfo.InvariantCulture)).Append('\n');
+        }
+
+        text.Append("# HELP azkv_replication_caught_up 1 when every partition of this node has applied everything the source region has logged.\n");
+        text.Append("# TYPE azkv_replication_caught_up gauge\n");
+        foreach (var source in status)
+        {
+            text.Append("azkv_replication_caught_up{source=\"").Append(source.Region).Append("\"} ").Append(source.CaughtUp ? '1' : '0').Append('\n');
+        }
+
+        return text.ToString();
     }
 
     private static IResult Ready(PartitionHost host)

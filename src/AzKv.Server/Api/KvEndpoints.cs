@@ -43,6 +43,17 @@ internal static class KvEndpoints
         // Under LWW a read shows the winner unless it is a tombstone (SiblingSet.GetVisible), without building the list.
         var set = state.Get(key!);
         var winner = set?.Winner;
+        if (set is { HasConflict: true } && host.ConflictPolicies.For(key!) == ConflictPolicy.Siblings)
+        {
+            var live = set.GetVisible(ConflictPolicy.Siblings);
+            if (live.Length > 1)
+            {
+                return Siblings(context, key!, set);
+            }
+
+            winner = live.IsEmpty ? null : live[0];
+        }
+
         if (winner is null || winner.IsTombstone)
         {
             return Problems.NotFound(key!);
@@ -257,6 +268,20 @@ internal static class KvEndpoints
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// <c>300 Multiple Choices</c> (policy <c>siblings</c>, concurrent versions): every live version and
+    /// the one context ETag a PUT with <c>If-Match</c> resolves them with.
+    /// </summary>
+    private static IResult Siblings(HttpContext context, string key, SiblingSet set)
+    {
+        var etag = set.Context.ToETag();
+        context.Response.Headers.ETag = etag;
+        var versions = set.GetVisible(ConflictPolicy.Siblings)
+            .Select(v => new SiblingVersion(v.ContentType, Convert.ToBase64String(v.Value.Span), v.Dot.Region, v.Hlc))
+            .ToList();
+        return Results.Json(new SiblingsResponse(key, etag, versions), ApiJson.Context.SiblingsResponse, statusCode: StatusCodes.Status300MultipleChoices);
     }
 
     /// <summary>

@@ -116,6 +116,7 @@ public static partial class ServerApp
         builder.Services.AddSingleton(new AzKv.Cluster.MembershipOptions { HeartbeatInterval = TimeSpan.FromMilliseconds(options.Membership.HeartbeatMilliseconds) });
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(CreateStore(options.Storage));
+        builder.Services.AddSingleton(CreateReplication(options));
         builder.Services.AddSingleton<PartitionHost>();
         builder.Services.AddSingleton<Forwarder>();
         builder.Services.AddHostedService(services => services.GetRequiredService<PartitionHost>());
@@ -132,6 +133,7 @@ public static partial class ServerApp
         app.MapListEndpoint();
         app.MapWatchEndpoint();
         app.MapClusterEndpoints();
+        app.MapReplicationEndpoints();
         app.MapInternalEndpoints();
         app.MapOpenApi("/openapi/{documentName}.json");
         return app;
@@ -156,6 +158,42 @@ public static partial class ServerApp
             ManagedIdentityClientId = string.IsNullOrWhiteSpace(storage.ManagedIdentityClientId) ? null : storage.ManagedIdentityClientId,
         });
         return AzureBlobStores.FromAccountUrl(new Uri(storage.AccountUrl!), credential, storage.Container);
+    }
+
+    /// <summary>The transports to the other regions' storage (<c>AzKv__Peers__{i}__…</c>) and the consumers' pacing.</summary>
+    private static ReplicationSetup CreateReplication(ServerOptions options)
+    {
+        var transports = new List<AzKv.Replication.IReplicationTransport>();
+        for (var i = 0; i < options.Peers.Count; i++)
+        {
+            var peer = options.Peers[i];
+            IBlobStore store;
+            if (!string.IsNullOrWhiteSpace(peer.ConnectionString))
+            {
+                try
+                {
+                    store = AzureBlobStores.FromConnectionString(peer.ConnectionString, peer.Container);
+                }
+                catch (ArgumentException ex)
+                {
+                    throw new ConfigurationException([$"AzKv__Peers__{i}__ConnectionString is invalid: {ex.Message}"]);
+                }
+            }
+            else
+            {
+                var credential = new DefaultAzureCredential(new DefaultAzureCredentialOptions
+                {
+                    ManagedIdentityClientId = string.IsNullOrWhiteSpace(options.Storage.ManagedIdentityClientId) ? null : options.Storage.ManagedIdentityClientId,
+                });
+                store = AzureBlobStores.FromAccountUrl(new Uri(peer.AccountUrl!), credential, peer.Container);
+            }
+
+            transports.Add(new AzKv.Replication.BlobTailTransport(peer.Region!, store));
+        }
+
+        var poll = TimeSpan.FromMilliseconds(options.Replication.PollMilliseconds);
+        var pacing = new AzKv.Replication.ReplicationOptions { PollInterval = poll, MaxPollInterval = poll * 10, RetryInterval = TimeSpan.FromSeconds(1) };
+        return new ReplicationSetup([.. transports], pacing, options.ConflictPolicies);
     }
 
     /// <summary>An exception escaped an endpoint: storage trouble is 503, anything else 500 — as problem+json, never a stack trace.</summary>

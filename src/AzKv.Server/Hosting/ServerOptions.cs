@@ -49,6 +49,15 @@ public sealed partial class ServerOptions
     /// <summary>Other regions (multi-region replication).</summary>
     public List<PeerSettings> Peers { get; set; } = [];
 
+    /// <summary>
+    /// Conflict policy per key prefix (<c>prefix=lww|siblings;…</c>), written to cluster.json when set;
+    /// empty: keep what cluster.json says (default: every key LWW).
+    /// </summary>
+    public string? ConflictPolicies { get; set; }
+
+    /// <summary>Replication pacing.</summary>
+    public ReplicationSettings Replication { get; set; } = new();
+
     /// <summary>The node id to use (configured, else host name and process id).</summary>
     public string EffectiveNodeId => string.IsNullOrWhiteSpace(NodeId)
         ? $"{Environment.MachineName.ToLowerInvariant()}-{Environment.ProcessId}"
@@ -123,10 +132,21 @@ public sealed partial class ServerOptions
 
         for (var i = 0; i < Peers.Count; i++)
         {
-            if (string.IsNullOrWhiteSpace(Peers[i].Region))
+            Peers[i].Validate(i, Region ?? string.Empty, errors);
+            if (Peers.Take(i).Any(p => string.Equals(p.Region, Peers[i].Region, StringComparison.Ordinal)))
             {
-                errors.Add($"AzKv__Peers__{i}__Region is missing.");
+                errors.Add($"AzKv__Peers__{i}__Region '{Peers[i].Region}' is listed twice.");
             }
+        }
+
+        if (!AzKv.Versioning.ConflictPolicies.TryParse(ConflictPolicies, out _, out var policyError))
+        {
+            errors.Add($"AzKv__ConflictPolicies is invalid: {policyError} Write prefix=lww or prefix=siblings, separated by ';'.");
+        }
+
+        if (Replication.PollMilliseconds is < 10 or > 10_000)
+        {
+            errors.Add($"AzKv__Replication__PollMilliseconds {Replication.PollMilliseconds} is out of range (10–10000).");
         }
 
         return errors;
@@ -233,4 +253,45 @@ public sealed class PeerSettings
 
     /// <summary>Its container.</summary>
     public string Container { get; set; } = "azkv";
+
+    internal void Validate(int index, string ownRegion, List<string> errors)
+    {
+        var name = $"AzKv__Peers__{index}__";
+        if (string.IsNullOrWhiteSpace(Region))
+        {
+            errors.Add(name + "Region is missing.");
+        }
+        else if (!AzKv.Versioning.RegionId.IsValid(Region) || !System.Text.RegularExpressions.Regex.IsMatch(Region, "^[a-z0-9-]{1,32}$"))
+        {
+            errors.Add($"{name}Region '{Region}' is invalid: use 1–32 characters of a-z, 0-9 and '-'.");
+        }
+        else if (string.Equals(Region, ownRegion, StringComparison.Ordinal))
+        {
+            errors.Add($"{name}Region '{Region}' is this node's own region (AzKv__Region).");
+        }
+
+        var hasConnection = !string.IsNullOrWhiteSpace(ConnectionString);
+        var hasUrl = !string.IsNullOrWhiteSpace(AccountUrl);
+        if (hasConnection == hasUrl)
+        {
+            errors.Add($"Set exactly one of {name}ConnectionString (Shared Key, local) and {name}AccountUrl (Entra ID).");
+        }
+
+        if (hasUrl && !Uri.TryCreate(AccountUrl, UriKind.Absolute, out _))
+        {
+            errors.Add($"{name}AccountUrl '{AccountUrl}' is not an absolute URL.");
+        }
+
+        if (!System.Text.RegularExpressions.Regex.IsMatch(Container ?? string.Empty, "^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$"))
+        {
+            errors.Add($"{name}Container '{Container}' is not a valid container name (3–63 of a-z, 0-9, '-').");
+        }
+    }
+}
+
+/// <summary>Replication pacing.</summary>
+public sealed class ReplicationSettings
+{
+    /// <summary>Wait after a read of another region's log that found nothing new (doubles while idle, up to 10×).</summary>
+    public int PollMilliseconds { get; set; } = 100;
 }

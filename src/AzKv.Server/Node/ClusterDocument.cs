@@ -16,13 +16,21 @@ internal sealed record ClusterDocument
 
     public DateTimeOffset Created { get; init; }
 
+    /// <summary>Conflict policy per key prefix (<c>prefix=policy;…</c>); null or empty: every key LWW.</summary>
+    public string? ConflictPolicies { get; init; }
+
+    /// <summary>The parsed policies (a document that does not parse was refused when it was written).</summary>
+    public AzKv.Versioning.ConflictPolicies Policies =>
+        AzKv.Versioning.ConflictPolicies.TryParse(ConflictPolicies, out var policies, out _) ? policies : AzKv.Versioning.ConflictPolicies.Default;
+
     /// <summary>
     /// Reads cluster.json, creating it from the settings when the container is new. The partition
     /// count then comes from storage; a region mismatch is a startup error (wrong container).
     /// </summary>
     public static async Task<ClusterDocument> LoadOrCreateAsync(
-        IBlobStore store, string region, int partitionCount, TimeProvider time, CancellationToken cancellationToken)
+        IBlobStore store, string region, int partitionCount, string? conflictPolicies, TimeProvider time, CancellationToken cancellationToken)
     {
+        var wanted = string.IsNullOrWhiteSpace(conflictPolicies) ? null : AzKv.Versioning.ConflictPolicies.TryParse(conflictPolicies, out var parsed, out _) ? parsed.ToString() : null;
         await store.CreateContainerIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
         for (var attempt = 0; attempt < 3; attempt++)
         {
@@ -38,11 +46,30 @@ internal sealed record ClusterDocument
                         "Each region needs its own container (AzKv__Storage__Container) or account.");
                 }
 
-                return existing;
+                if (wanted is null || string.Equals(existing.Policies.ToString(), wanted, StringComparison.Ordinal))
+                {
+                    return existing;
+                }
+
+                // The setting changes the region's conflict policies: compare-and-swap the document.
+                var updated = existing with { ConflictPolicies = wanted };
+                try
+                {
+                    await store.PutBlockBlobAsync(
+                        StorageLayout.ClusterBlob,
+                        JsonSerializer.SerializeToUtf8Bytes(updated, ClusterJsonContext.Default.ClusterDocument),
+                        new BlobWriteOptions { ContentType = "application/json", Conditions = BlobConditions.IfMatchETag(download.Properties.ETag) },
+                        cancellationToken).ConfigureAwait(false);
+                    return updated;
+                }
+                catch (BlobStorageException conflict) when (conflict.IsPreconditionFailed)
+                {
+                    continue; // changed meanwhile: read it again
+                }
             }
             catch (BlobStorageException ex) when (ex.IsNotFound && !ex.IsContainerNotFound)
             {
-                var created = new ClusterDocument { Region = region, PartitionCount = partitionCount, Created = time.GetUtcNow() };
+                var created = new ClusterDocument { Region = region, PartitionCount = partitionCount, Created = time.GetUtcNow(), ConflictPolicies = wanted };
                 try
                 {
                     await store.PutBlockBlobAsync(

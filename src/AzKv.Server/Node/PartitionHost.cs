@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using AzKv.Cluster;
 using AzKv.Keys;
 using AzKv.Partitions;
+using AzKv.Replication;
 using AzKv.Storage;
 using AzKv.Versioning;
 using Microsoft.Extensions.Hosting;
@@ -28,15 +29,19 @@ internal sealed partial class PartitionHost : IHostedService, IAsyncDisposable
     private readonly ILogger<PartitionHost> _logger;
     private readonly HybridLogicalClock _clock;
     private readonly ManifestStore _manifests;
+    private readonly ReplicationSetup _replication;
     private readonly CancellationTokenSource _stopping = new();
+    private ImmutableHashSet<string> _pausedSources = ImmutableHashSet.Create<string>(StringComparer.Ordinal);
     private PartitionSlot[] _slots = [];
     private Membership? _membership;
     private HashRing? _ring;
     private Task _supervisor = Task.CompletedTask;
     private int _disposed;
 
-    public PartitionHost(IBlobStore store, NodeIdentity node, PartitionOptions options, MembershipOptions membershipOptions, TimeProvider time, ILogger<PartitionHost> logger)
+    public PartitionHost(
+        IBlobStore store, NodeIdentity node, PartitionOptions options, MembershipOptions membershipOptions, ReplicationSetup replication, TimeProvider time, ILogger<PartitionHost> logger)
     {
+        _replication = replication;
         _store = store;
         _node = node;
         _options = options;
@@ -92,7 +97,9 @@ internal sealed partial class PartitionHost : IHostedService, IAsyncDisposable
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        Cluster = await ClusterDocument.LoadOrCreateAsync(_store, _node.Region, _node.ConfiguredPartitionCount, _time, cancellationToken).ConfigureAwait(false);
+        Cluster = await ClusterDocument.LoadOrCreateAsync(
+            _store, _node.Region, _node.ConfiguredPartitionCount, _replication.ConflictPolicies, _time, cancellationToken).ConfigureAwait(false);
+        _options.ConflictPolicies = Cluster.Policies;
         _slots = Enumerable.Range(0, Cluster.PartitionCount).Select(p => new PartitionSlot(p, new ChangeFeed(ChangeFeedCapacity))).ToArray();
         HostLog.Starting(_logger, _node.NodeId, _node.Region, Cluster.PartitionCount);
         var self = new MemberRecord
@@ -150,6 +157,7 @@ internal sealed partial class PartitionHost : IHostedService, IAsyncDisposable
         await _stopping.CancelAsync().ConfigureAwait(false);
         foreach (var slot in _slots)
         {
+            await StopReplicationAsync(slot).ConfigureAwait(false);
             if (slot.Owner is { } owner)
             {
                 await owner.DisposeAsync().ConfigureAwait(false);
@@ -162,6 +170,99 @@ internal sealed partial class PartitionHost : IHostedService, IAsyncDisposable
         }
 
         _stopping.Dispose();
+    }
+
+    /// <summary>The conflict policies of the region (from cluster.json), once started.</summary>
+    public ConflictPolicies ConflictPolicies => _options.ConflictPolicies;
+
+    /// <summary>The regions this one replicates from.</summary>
+    public IReadOnlyList<string> SourceRegions => [.. _replication.Transports.Select(t => t.SourceRegion)];
+
+    /// <summary>
+    /// Replication from each source region, over the partitions this node owns: the largest lag (null
+    /// while a partition has applied nothing and is not caught up), whether every one is caught up.
+    /// </summary>
+    public IReadOnlyList<SourceReplicationStatus> ReplicationStatus()
+    {
+        var now = _time.GetUtcNow();
+        var result = new List<SourceReplicationStatus>();
+        foreach (var transport in _replication.Transports)
+        {
+            var progress = _slots.SelectMany(s => s.Consumers).Where(c => c.SourceRegion == transport.SourceRegion).Select(c => c.Progress).ToList();
+            var lags = progress.Select(p => p.LagMilliseconds(now)).ToList();
+            result.Add(new SourceReplicationStatus(
+                transport.SourceRegion,
+                lags.Count == 0 || lags.Any(l => l is null) ? null : lags.Max(),
+                progress.Count == 0 ? 0 : progress.Max(p => p.LastAppliedHlc),
+                progress.Count,
+                progress.Count > 0 && progress.All(p => p.CaughtUp && p.LastError is null),
+                _pausedSources.Contains(transport.SourceRegion),
+                progress.Select(p => p.LastError).FirstOrDefault(e => e is not null)));
+        }
+
+        return result;
+    }
+
+    /// <summary>Stops applying a source region's writes on this node (until <see cref="ResumeReplication"/>); false for an unknown region.</summary>
+    public bool PauseReplication(string source)
+    {
+        if (!_replication.Transports.Any(t => t.SourceRegion == source))
+        {
+            return false;
+        }
+
+        ImmutableInterlocked.Update(ref _pausedSources, set => set.Add(source));
+        foreach (var consumer in _slots.SelectMany(s => s.Consumers).Where(c => c.SourceRegion == source))
+        {
+            consumer.Pause();
+        }
+
+        return true;
+    }
+
+    /// <summary>Resumes applying a source region's writes from the saved positions; false for an unknown region.</summary>
+    public bool ResumeReplication(string source)
+    {
+        if (!_replication.Transports.Any(t => t.SourceRegion == source))
+        {
+            return false;
+        }
+
+        ImmutableInterlocked.Update(ref _pausedSources, set => set.Remove(source));
+        foreach (var consumer in _slots.SelectMany(s => s.Consumers).Where(c => c.SourceRegion == source))
+        {
+            consumer.Resume();
+        }
+
+        return true;
+    }
+
+    private void StartReplication(PartitionSlot slot, PartitionOwner owner)
+    {
+        var consumers = ImmutableArray.CreateBuilder<ReplicationConsumer>(_replication.Transports.Length);
+        foreach (var transport in _replication.Transports)
+        {
+            var consumer = new ReplicationConsumer(owner, transport, _store, _replication.Options, _time, _logger);
+            if (_pausedSources.Contains(transport.SourceRegion))
+            {
+                consumer.Pause();
+            }
+
+            consumer.Start();
+            consumers.Add(consumer);
+        }
+
+        slot.Consumers = consumers.MoveToImmutable();
+    }
+
+    private static async Task StopReplicationAsync(PartitionSlot slot)
+    {
+        var consumers = slot.Consumers;
+        slot.Consumers = [];
+        foreach (var consumer in consumers)
+        {
+            await consumer.DisposeAsync().ConfigureAwait(false);
+        }
     }
 
     /// <summary>Follows the ring: opens this node's partitions, hands over the others, re-opens stopped ones.</summary>
@@ -246,6 +347,7 @@ internal sealed partial class PartitionHost : IHostedService, IAsyncDisposable
 
         try
         {
+            await StopReplicationAsync(slot).ConfigureAwait(false);
             await owner.HandOverAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is BlobStorageException or OperationCanceledException)
@@ -272,6 +374,7 @@ internal sealed partial class PartitionHost : IHostedService, IAsyncDisposable
             if (slot.Owner is { } previous)
             {
                 HostLog.Reopening(_logger, slot.Partition, previous.StopReason ?? "stopped");
+                await StopReplicationAsync(slot).ConfigureAwait(false);
                 await previous.DisposeAsync().ConfigureAwait(false);
                 slot.Owner = null;
             }
@@ -290,6 +393,7 @@ internal sealed partial class PartitionHost : IHostedService, IAsyncDisposable
             {
                 slot.Owner = result.Owner;
                 slot.BusySince = null;
+                StartReplication(slot, result.Owner!);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -313,6 +417,7 @@ internal sealed partial class PartitionHost : IHostedService, IAsyncDisposable
 internal sealed class PartitionSlot
 {
     private PartitionOwner? _owner;
+    private ImmutableArray<ReplicationConsumer> _consumers = [];
 
     public PartitionSlot(int partition, ChangeFeed feed)
     {
@@ -323,6 +428,13 @@ internal sealed class PartitionSlot
     public int Partition { get; }
 
     public ChangeFeed Feed { get; }
+
+    /// <summary>Consumers of other regions' logs for this partition, while this node owns it.</summary>
+    public ImmutableArray<ReplicationConsumer> Consumers
+    {
+        get => _consumers;
+        set => ImmutableInterlocked.InterlockedExchange(ref _consumers, value);
+    }
 
     /// <summary>Why the partition cannot be served (corrupt data), or null.</summary>
     public string? CorruptReason { get; set; }
@@ -347,6 +459,16 @@ internal sealed class PartitionSlot
 /// <param name="Roles">Roles.</param>
 /// <param name="ConfiguredPartitionCount">Partition count used if the cluster is new.</param>
 internal sealed record NodeIdentity(string NodeId, string Region, string Endpoint, IReadOnlyList<string> Roles, int ConfiguredPartitionCount);
+
+/// <summary>The regions this one replicates from, and how.</summary>
+/// <param name="Transports">One transport per source region.</param>
+/// <param name="Options">Consumer pacing.</param>
+/// <param name="ConflictPolicies">The AzKv__ConflictPolicies setting (written to cluster.json when set).</param>
+internal sealed record ReplicationSetup(ImmutableArray<IReplicationTransport> Transports, ReplicationOptions Options, string? ConflictPolicies);
+
+/// <summary>Replication from one source region, over the partitions this node owns.</summary>
+internal sealed record SourceReplicationStatus(
+    string Region, double? LagMilliseconds, long LastAppliedHlc, int Partitions, bool CaughtUp, bool Paused, string? LastError);
 
 internal static partial class HostLog
 {

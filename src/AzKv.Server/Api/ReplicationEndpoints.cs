@@ -1,0 +1,53 @@
+using AzKv.Replication;
+using AzKv.Server.Node;
+using AzKv.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace AzKv.Server.Api;
+
+/// <summary>
+/// <c>GET /v1/conflicts</c> (the LWW conflict log of this region) and the operator switches
+/// <c>POST /v1/replication/{source}/pause|resume</c> (this node's partitions).
+/// </summary>
+internal static class ReplicationEndpoints
+{
+    private const int DefaultLimit = 100;
+    private const int MaxLimit = 1000;
+
+    public static void MapReplicationEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/v1/conflicts", ConflictsAsync).WithTags("replication").WithName("Conflicts");
+        app.MapPost("/v1/replication/{source}/pause", (string source, PartitionHost host) => Switch(host.PauseReplication(source), source))
+            .WithTags("replication").WithName("PauseReplication");
+        app.MapPost("/v1/replication/{source}/resume", (string source, PartitionHost host) => Switch(host.ResumeReplication(source), source))
+            .WithTags("replication").WithName("ResumeReplication");
+    }
+
+    private static async Task<IResult> ConflictsAsync(HttpContext context, IBlobStore store)
+    {
+        var query = context.Request.Query;
+        var prefix = query["prefix"].ToString();
+        var limit = DefaultLimit;
+        if (query.TryGetValue("limit", out var text)
+            && (!int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out limit) || limit is < 1 or > MaxLimit))
+        {
+            return Problems.InvalidRequest($"limit must be an integer from 1 to {MaxLimit}.");
+        }
+
+        var entries = await ConflictLog.ReadAsync(store, prefix, limit, context.RequestAborted).ConfigureAwait(false);
+        var items = entries.Select(e => new ConflictItem(e.Key, e.Detected, e.Region, ToApi(e.Winner), ToApi(e.Loser))).ToList();
+        return Results.Json(new ConflictsResponse(items), ApiJson.Context.ConflictsResponse);
+    }
+
+    private static ConflictVersionItem ToApi(ConflictVersion version) => new(version.Region, version.Counter, version.Hlc, version.Tombstone)
+    {
+        ContentType = version.ContentType,
+        Value = version.Value is null ? null : Convert.ToBase64String(version.Value),
+    };
+
+    private static IResult Switch(bool known, string source) => known
+        ? Results.NoContent()
+        : Problems.UnknownRegion($"This node does not replicate from a region named '{source}' (AzKv__Peers).");
+}
