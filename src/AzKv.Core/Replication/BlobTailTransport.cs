@@ -32,7 +32,7 @@ public sealed class BlobTailTransport : IReplicationTransport
     public string SourceRegion { get; }
 
     /// <inheritdoc />
-    public async Task<ReplicationBatch> ReadAsync(int partition, ReplicationPosition? from, int maxRecords, CancellationToken cancellationToken)
+    public async Task<ReplicationBatch> ReadAsync(int partition, ReplicationPosition? from, int maxRecords, ReplicationScope scope, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxRecords, 1);
         var manifest = (await _manifests.ReadAsync(partition, cancellationToken).ConfigureAwait(false))?.Manifest;
@@ -56,6 +56,9 @@ public sealed class BlobTailTransport : IReplicationTransport
             }
         }
 
+        // Resuming inside a segment: the record at the offset must be the next LSN, or the source's
+        // storage was recreated under the same names (see SourceResetException).
+        var verifyResume = offset > 0;
         var records = new List<ReplicatedRecord>();
         var position = from;
         while (records.Count < maxRecords && index < manifest.Segments.Count)
@@ -64,9 +67,26 @@ public sealed class BlobTailTransport : IReplicationTransport
             var end = segment.Sealed
                 ? segment.Length ?? 0
                 : (await _source.GetPropertiesAsync(segment.Name, default, cancellationToken).ConfigureAwait(false)).ContentLength;
+            if (offset > end && records.Count == 0)
+            {
+                // The segment is shorter than our position: the source region's storage was
+                // recreated (same names, new data). Start over from its beginning; applying again
+                // what we already have is harmless.
+                return await ReadAsync(partition, null, maxRecords, scope, cancellationToken).ConfigureAwait(false);
+            }
+
             if (offset < end)
             {
-                (offset, lsn) = await ReadSegmentAsync(segment, offset, end, lsn, maxRecords, records, cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    (offset, lsn) = await ReadSegmentAsync(segment, offset, end, lsn, maxRecords, scope, verifyResume, records, cancellationToken).ConfigureAwait(false);
+                }
+                catch (SourceResetException) when (from is not null)
+                {
+                    return await ReadAsync(partition, null, maxRecords, scope, cancellationToken).ConfigureAwait(false);
+                }
+
+                verifyResume = false;
                 position = new ReplicationPosition(segment.Name, offset, lsn);
             }
 
@@ -87,8 +107,9 @@ public sealed class BlobTailTransport : IReplicationTransport
     }
 
     private async Task<(long Offset, long Lsn)> ReadSegmentAsync(
-        ManifestSegment segment, long offset, long end, long lsn, int maxRecords, List<ReplicatedRecord> output, CancellationToken cancellationToken)
+        ManifestSegment segment, long offset, long end, long lsn, int maxRecords, ReplicationScope scope, bool verifyResume, List<ReplicatedRecord> output, CancellationToken cancellationToken)
     {
+        var first = verifyResume;
         var buffer = Array.Empty<byte>();
         var count = 0;
         var read = offset;
@@ -98,8 +119,14 @@ public sealed class BlobTailTransport : IReplicationTransport
             var view = default(WalRecordView);
             var consumed = 0;
             var status = span.IsEmpty ? WalReadStatus.Incomplete : WalReader.TryReadNext(span, out view, out consumed);
+            if (first && (status == WalReadStatus.Corrupt || (status == WalReadStatus.Ok && (long)view.Lsn != lsn + 1)))
+            {
+                throw new SourceResetException();
+            }
+
             if (status == WalReadStatus.Ok)
             {
+                first = false;
                 var recordLsn = (long)view.Lsn;
                 if (recordLsn > lsn)
                 {
@@ -109,7 +136,7 @@ public sealed class BlobTailTransport : IReplicationTransport
                             $"Region {SourceRegion}: LSN gap in {segment.Name} at offset {offset}: {recordLsn} after {lsn}.");
                     }
 
-                    if (view.IsFromRegion(SourceRegion))
+                    if (scope == ReplicationScope.AllOrigins || view.IsFromRegion(SourceRegion))
                     {
                         var record = view.ToRecord();
                         output.Add(new ReplicatedRecord(recordLsn, record.Key, record.Write));
@@ -206,3 +233,9 @@ public sealed class BlobTailTransport : IReplicationTransport
         return -1;
     }
 }
+
+/// <summary>
+/// The record at a saved position is not the next one: the source region's storage was recreated
+/// (a region rebuilt from scratch reuses segment names). The reader starts over from the beginning.
+/// </summary>
+internal sealed class SourceResetException : Exception;

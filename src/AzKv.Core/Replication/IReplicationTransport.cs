@@ -23,8 +23,23 @@ public interface IReplicationTransport
     /// <summary>
     /// Reads the next records of <paramref name="partition"/> after <paramref name="from"/> (null: from
     /// the beginning). Returns an empty batch with the same position when nothing new is there yet.
+    /// <paramref name="scope"/> <see cref="ReplicationScope.AllOrigins"/> also returns the records the
+    /// source received from other regions (a region bootstrapping from scratch needs them).
     /// </summary>
-    Task<ReplicationBatch> ReadAsync(int partition, ReplicationPosition? from, int maxRecords, CancellationToken cancellationToken);
+    Task<ReplicationBatch> ReadAsync(int partition, ReplicationPosition? from, int maxRecords, ReplicationScope scope, CancellationToken cancellationToken);
+}
+
+/// <summary>Which records of the source's log a read returns.</summary>
+public enum ReplicationScope
+{
+    /// <summary>Only writes made in the source region (steady state: no re-shipping, no loops).</summary>
+    SourceOrigin,
+
+    /// <summary>
+    /// Every record, whatever region made it: for a region that starts from scratch, whose own past
+    /// writes exist only in the other regions' logs. Applying them is idempotent.
+    /// </summary>
+    AllOrigins,
 }
 
 /// <summary>Where a consumer is in a source partition's log.</summary>

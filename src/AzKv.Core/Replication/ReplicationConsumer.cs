@@ -46,8 +46,13 @@ public sealed class ReplicationOptions
 /// <param name="Paused">True while paused by an operator or a test.</param>
 /// <param name="AppliedRecords">Records applied since this consumer started.</param>
 /// <param name="LastError">The last failure, cleared by the next good round.</param>
+/// <param name="Bootstrapping">
+/// True until this region has once read the source's whole log (every origin) to its end; while it is,
+/// this partition must not accept local writes (see <see cref="ReplicationScope.AllOrigins"/>).
+/// </param>
 public sealed record ReplicationProgress(
-    string SourceRegion, int Partition, ReplicationPosition? Position, long LastAppliedHlc, bool CaughtUp, bool Paused, long AppliedRecords, string? LastError)
+    string SourceRegion, int Partition, ReplicationPosition? Position, long LastAppliedHlc, bool CaughtUp, bool Paused, long AppliedRecords, string? LastError,
+    bool Bootstrapping = true)
 {
     /// <summary>
     /// Replication lag at <paramref name="now"/>: 0 when caught up with the source, else now minus
@@ -85,6 +90,7 @@ public sealed partial class ReplicationConsumer : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
+    private readonly SemaphoreSlim _round = new(1, 1);
     private readonly string _positionBlob;
     private ReplicationProgress _progress;
     private TaskCompletionSource _resumed = NewResumeSignal(completed: true);
@@ -121,14 +127,17 @@ public sealed partial class ReplicationConsumer : IAsyncDisposable
     /// <summary>Starts the loop in the background.</summary>
     public void Start() => _loop = Task.Run(() => RunAsync(_stopping.Token), CancellationToken.None);
 
-    /// <summary>Stops reading after the round in progress (nothing is applied while paused).</summary>
-    public void Pause()
+    /// <summary>Stops reading; completes once the round in progress (if any) has ended, so nothing is applied after it.</summary>
+    public async Task PauseAsync(CancellationToken cancellationToken = default)
     {
         var current = Volatile.Read(ref _resumed);
         if (current.Task.IsCompleted && ReferenceEquals(Interlocked.CompareExchange(ref _resumed, NewResumeSignal(completed: false), current), current))
         {
             Update(p => p with { Paused = true, CaughtUp = false });
         }
+
+        await _round.WaitAsync(cancellationToken).ConfigureAwait(false);
+        _round.Release();
     }
 
     /// <summary>Resumes reading from the saved position.</summary>
@@ -174,8 +183,14 @@ public sealed partial class ReplicationConsumer : IAsyncDisposable
         {
             await Volatile.Read(ref _resumed).Task.WaitAsync(cancellationToken).ConfigureAwait(false);
             TimeSpan wait;
+            await _round.WaitAsync(cancellationToken).ConfigureAwait(false);
             try
             {
+                if (!Volatile.Read(ref _resumed).Task.IsCompleted)
+                {
+                    continue; // paused while waiting for the gate
+                }
+
                 if (!loaded)
                 {
                     await LoadPositionAsync(cancellationToken).ConfigureAwait(false);
@@ -209,6 +224,10 @@ public sealed partial class ReplicationConsumer : IAsyncDisposable
                 wait = _options.RetryInterval;
                 loaded = loaded && ex is not JsonException;
             }
+            finally
+            {
+                _round.Release();
+            }
 
             if (wait > TimeSpan.Zero)
             {
@@ -228,7 +247,9 @@ public sealed partial class ReplicationConsumer : IAsyncDisposable
     private async Task<bool?> RoundAsync(CancellationToken cancellationToken)
     {
         var from = Progress.Position;
-        var batch = await _transport.ReadAsync(_owner.Partition, from, _options.MaxRecordsPerRead, cancellationToken).ConfigureAwait(false);
+        var bootstrapping = Progress.Bootstrapping;
+        var scope = bootstrapping ? ReplicationScope.AllOrigins : ReplicationScope.SourceOrigin;
+        var batch = await _transport.ReadAsync(_owner.Partition, from, _options.MaxRecordsPerRead, scope, cancellationToken).ConfigureAwait(false);
         if (batch.CatchUp is { } checkpoint)
         {
             ReplicationLog.CatchingUp(_logger, _transport.SourceRegion, _owner.Partition, checkpoint.Lsn, checkpoint.Keys.Count);
@@ -278,14 +299,23 @@ public sealed partial class ReplicationConsumer : IAsyncDisposable
         }
 
         var moved = batch.Position is not null && batch.Position != from;
-        if (moved)
+        var caughtUp = batch.Records.Count == 0 && batch.CatchUp is null;
+        var bootstrapped = bootstrapping && caughtUp;
+        if (moved || bootstrapped)
         {
-            await SavePositionAsync(batch.Position!, Math.Max(lastHlc, Progress.LastAppliedHlc), cancellationToken).ConfigureAwait(false);
+            // Reaching the source's end once while reading every origin ends the bootstrap: from
+            // then on only the source's own writes are read (the others come from their regions).
+            await SavePositionAsync(batch.Position, Math.Max(lastHlc, Progress.LastAppliedHlc), !bootstrapping || bootstrapped, cancellationToken).ConfigureAwait(false);
         }
 
-        var caughtUp = batch.Records.Count == 0 && batch.CatchUp is null;
+        if (bootstrapped)
+        {
+            ReplicationLog.Bootstrapped(_logger, _transport.SourceRegion, _owner.Partition);
+        }
+
         Update(p => p with
         {
+            Bootstrapping = p.Bootstrapping && !bootstrapped,
             Position = batch.Position ?? p.Position,
             LastAppliedHlc = Math.Max(p.LastAppliedHlc, lastHlc),
             CaughtUp = caughtUp,
@@ -323,7 +353,7 @@ public sealed partial class ReplicationConsumer : IAsyncDisposable
                 ?? throw new JsonException("empty document");
             _positionETag = download.Properties.ETag;
             var position = saved.Segment is null ? null : new ReplicationPosition(saved.Segment, saved.Offset, saved.Lsn);
-            Update(p => p with { Position = position, LastAppliedHlc = saved.LastHlc });
+            Update(p => p with { Position = position, LastAppliedHlc = saved.LastHlc, Bootstrapping = !saved.Bootstrapped });
         }
         catch (BlobStorageException ex) when (ex.IsNotFound && !ex.IsContainerNotFound)
         {
@@ -340,16 +370,17 @@ public sealed partial class ReplicationConsumer : IAsyncDisposable
         }
     }
 
-    private async Task SavePositionAsync(ReplicationPosition position, long lastHlc, CancellationToken cancellationToken)
+    private async Task SavePositionAsync(ReplicationPosition? position, long lastHlc, bool bootstrapped, CancellationToken cancellationToken)
     {
         var document = new SavedPosition
         {
             Source = _transport.SourceRegion,
             Partition = _owner.Partition,
-            Segment = position.Segment,
-            Offset = position.Offset,
-            Lsn = position.Lsn,
+            Segment = position?.Segment,
+            Offset = position?.Offset ?? 0,
+            Lsn = position?.Lsn ?? 0,
             LastHlc = lastHlc,
+            Bootstrapped = bootstrapped,
             Updated = _time.GetUtcNow(),
         };
         var bytes = JsonSerializer.SerializeToUtf8Bytes(document, ReplicationJsonContext.Default.SavedPosition);
@@ -401,6 +432,9 @@ public sealed partial class ReplicationConsumer : IAsyncDisposable
 
         public long LastHlc { get; init; }
 
+        /// <summary>True once the source's whole log was read to its end (every origin); see <see cref="ReplicationScope"/>.</summary>
+        public bool Bootstrapped { get; init; }
+
         public DateTimeOffset Updated { get; init; }
     }
 }
@@ -419,6 +453,9 @@ internal static partial class ReplicationLog
 
     [LoggerMessage(4002, LogLevel.Warning, "Replication from {Source}, partition {Partition}: applying stopped ({Status}); will retry from the saved position.")]
     public static partial void ApplyFailed(ILogger logger, string source, int partition, string status);
+
+    [LoggerMessage(4004, LogLevel.Information, "Replication from {Source}, partition {Partition}: bootstrapped (read the source's log to its end); local writes accepted.")]
+    public static partial void Bootstrapped(ILogger logger, string source, int partition);
 
     [LoggerMessage(4003, LogLevel.Warning, "Replication position {Blob} is unreadable ({Error}); starting from the beginning.")]
     public static partial void PositionUnreadable(ILogger logger, string blob, string error);

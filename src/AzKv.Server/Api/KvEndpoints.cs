@@ -94,6 +94,11 @@ internal static class KvEndpoints
             return await ForwardOrFailAsync(context, host, forwarder, key, problem!).ConfigureAwait(false);
         }
 
+        if (host.CatchingUpWith(owner!.Partition) is { } source)
+        {
+            return Problems.Unavailable($"Partition {owner.Partition} is still reading region {source}'s log for the first time (this region's replication is bootstrapping); retry shortly.");
+        }
+
         var contentType = context.Request.ContentType ?? "application/octet-stream";
         if (!VersionedValue.IsValidContentType(contentType) || contentType.Length == 0)
         {
@@ -143,6 +148,11 @@ internal static class KvEndpoints
         if (!TryResolve(context, host, out var key, out var owner, out var problem))
         {
             return await ForwardOrFailAsync(context, host, forwarder, key, problem!).ConfigureAwait(false);
+        }
+
+        if (host.CatchingUpWith(owner!.Partition) is { } source)
+        {
+            return Problems.Unavailable($"Partition {owner.Partition} is still reading region {source}'s log for the first time (this region's replication is bootstrapping); retry shortly.");
         }
 
         if (!TryGetPrecondition(context, allowCreateOnly: false, out var precondition, out var ifMatch, out problem))

@@ -19,7 +19,7 @@ internal static class ReplicationEndpoints
     public static void MapReplicationEndpoints(this IEndpointRouteBuilder app)
     {
         app.MapGet("/v1/conflicts", ConflictsAsync).WithTags("replication").WithName("Conflicts");
-        app.MapPost("/v1/replication/{source}/pause", (string source, PartitionHost host) => Switch(host.PauseReplication(source), source))
+        app.MapPost("/v1/replication/{source}/pause", async (string source, PartitionHost host, HttpContext context) => Switch(await host.PauseReplicationAsync(source, context.RequestAborted).ConfigureAwait(false), source))
             .WithTags("replication").WithName("PauseReplication");
         app.MapPost("/v1/replication/{source}/resume", (string source, PartitionHost host) => Switch(host.ResumeReplication(source), source))
             .WithTags("replication").WithName("ResumeReplication");

@@ -78,7 +78,7 @@ internal sealed partial class PartitionHost : IHostedService, IAsyncDisposable
                 return false;
             }
 
-            return ring.PartitionsOf(_node.NodeId).All(p => _slots[p].Owner?.IsServing == true);
+            return ring.PartitionsOf(_node.NodeId).All(p => _slots[p].Owner?.IsServing == true && CatchingUpWith(p) is null);
         }
     }
 
@@ -175,6 +175,14 @@ internal sealed partial class PartitionHost : IHostedService, IAsyncDisposable
     /// <summary>The conflict policies of the region (from cluster.json), once started.</summary>
     public ConflictPolicies ConflictPolicies => _options.ConflictPolicies;
 
+    /// <summary>
+    /// The source region a partition is still bootstrapping from (reading its whole log for the
+    /// first time), or null. Local writes to such a partition are refused: a region started from
+    /// scratch must learn its own past writes (their dots) from the others before it makes new ones.
+    /// </summary>
+    public string? CatchingUpWith(int partition) =>
+        _slots[partition].Consumers.FirstOrDefault(c => c.Progress.Bootstrapping)?.SourceRegion;
+
     /// <summary>The regions this one replicates from.</summary>
     public IReadOnlyList<string> SourceRegions => [.. _replication.Transports.Select(t => t.SourceRegion)];
 
@@ -203,8 +211,8 @@ internal sealed partial class PartitionHost : IHostedService, IAsyncDisposable
         return result;
     }
 
-    /// <summary>Stops applying a source region's writes on this node (until <see cref="ResumeReplication"/>); false for an unknown region.</summary>
-    public bool PauseReplication(string source)
+    /// <summary>Stops applying a source region's writes on this node (until <see cref="ResumeReplication"/>), once the rounds in progress end; false for an unknown region.</summary>
+    public async Task<bool> PauseReplicationAsync(string source, CancellationToken cancellationToken)
     {
         if (!_replication.Transports.Any(t => t.SourceRegion == source))
         {
@@ -212,11 +220,7 @@ internal sealed partial class PartitionHost : IHostedService, IAsyncDisposable
         }
 
         ImmutableInterlocked.Update(ref _pausedSources, set => set.Add(source));
-        foreach (var consumer in _slots.SelectMany(s => s.Consumers).Where(c => c.SourceRegion == source))
-        {
-            consumer.Pause();
-        }
-
+        await Task.WhenAll(_slots.SelectMany(s => s.Consumers).Where(c => c.SourceRegion == source).Select(c => c.PauseAsync(cancellationToken))).ConfigureAwait(false);
         return true;
     }
 
@@ -245,7 +249,7 @@ internal sealed partial class PartitionHost : IHostedService, IAsyncDisposable
             var consumer = new ReplicationConsumer(owner, transport, _store, _replication.Options, _time, _logger);
             if (_pausedSources.Contains(transport.SourceRegion))
             {
-                consumer.Pause();
+                _ = consumer.PauseAsync(CancellationToken.None); // not started yet: takes effect at once
             }
 
             consumer.Start();

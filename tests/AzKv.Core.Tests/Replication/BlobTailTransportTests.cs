@@ -71,7 +71,7 @@ public sealed class BlobTailTransportTests : IAsyncLifetime
         var position = from;
         for (var round = 0; round < 1000; round++)
         {
-            var batch = await transport.ReadAsync(Partition, position, pageSize, CancellationToken.None);
+            var batch = await transport.ReadAsync(Partition, position, pageSize, ReplicationScope.SourceOrigin, CancellationToken.None);
             catchUp ??= batch.CatchUp;
             records.AddRange(batch.Records);
             if (batch.Records.Count == 0 && batch.CatchUp is null && batch.Position == position)
@@ -110,8 +110,8 @@ public sealed class BlobTailTransportTests : IAsyncLifetime
         await WriteAsync(owner, 0, 10);
         var transport = new BlobTailTransport("a", _source);
 
-        var first = await transport.ReadAsync(Partition, null, 100, CancellationToken.None);
-        var again = await transport.ReadAsync(Partition, first.Position, 100, CancellationToken.None);
+        var first = await transport.ReadAsync(Partition, null, 100, ReplicationScope.SourceOrigin, CancellationToken.None);
+        var again = await transport.ReadAsync(Partition, first.Position, 100, ReplicationScope.SourceOrigin, CancellationToken.None);
 
         Assert.Equal(Enumerable.Range(1, 10).Select(i => (long)i), first.Records.Select(r => r.SourceLsn));
         Assert.All(first.Records, r => Assert.Equal("a", r.Write.Dot.Region));
@@ -194,7 +194,7 @@ public sealed class BlobTailTransportTests : IAsyncLifetime
         };
         Assert.NotNull(await new ManifestStore(_source).TryCreateAsync(manifest, CancellationToken.None));
 
-        var batch = await new BlobTailTransport("a", _source).ReadAsync(Partition, null, 100, CancellationToken.None);
+        var batch = await new BlobTailTransport("a", _source).ReadAsync(Partition, null, 100, ReplicationScope.SourceOrigin, CancellationToken.None);
 
         Assert.Equal([1L, 3L, 5L], batch.Records.Select(r => r.SourceLsn));
         Assert.All(batch.Records, r => Assert.Equal("a", r.Write.Dot.Region));
@@ -205,7 +205,7 @@ public sealed class BlobTailTransportTests : IAsyncLifetime
     [Fact]
     public async Task ReadAsync_WhenThePartitionHasNoLogYet_ReturnsNothing()
     {
-        var batch = await new BlobTailTransport("a", _source).ReadAsync(Partition, null, 10, CancellationToken.None);
+        var batch = await new BlobTailTransport("a", _source).ReadAsync(Partition, null, 10, ReplicationScope.SourceOrigin, CancellationToken.None);
         Assert.Empty(batch.Records);
         Assert.Null(batch.Position);
         Assert.Null(batch.CatchUp);

@@ -1,0 +1,222 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using AzKv.Testing.Azurite;
+using AzKv.Testing.Server;
+
+namespace AzKv.Server.Tests.Replication;
+
+/// <summary>
+/// Two and three regions, each a node with its own container on Azurite, replicating to each other
+/// through the REST API: concurrent writes converge to identical listings everywhere, every LWW loser
+/// is in the conflict log, the siblings policy answers 300 and a PUT with the context resolves it.
+/// </summary>
+[Collection(AzuriteCollection.Name)]
+public sealed class MultiRegionApiTests : IAsyncLifetime
+{
+    private static readonly TimeSpan ConvergeTimeout = TimeSpan.FromSeconds(60);
+    private readonly AzuriteFixture _azurite;
+    private readonly List<InProcessServer> _servers = [];
+    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(30) };
+
+    public MultiRegionApiTests(AzuriteFixture azurite)
+    {
+        _azurite = azurite;
+    }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        foreach (var server in _servers)
+        {
+            await server.DisposeAsync();
+        }
+
+        _http.Dispose();
+    }
+
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    public async Task Put_WhenEveryRegionWritesTheSameKeysWhileReplicationIsPaused_ConvergesAndLogsEveryLoser(int count)
+    {
+        var regions = await StartRegionsAsync(count);
+        await SwitchReplicationAsync(regions, "pause");
+
+        var written = new List<(string Region, string Key, string Value)>();
+        foreach (var (name, server) in regions)
+        {
+            for (var k = 0; k < 6; k++)
+            {
+                var value = $"{name}-{k}";
+                using var response = await _http.PutAsync(new Uri(server.Url, $"/v1/kv/cfg/k{k}"), new StringContent(value, Encoding.UTF8, new MediaTypeHeaderValue("text/plain")));
+                Assert.True(response.IsSuccessStatusCode, $"PUT in {name}: {(int)response.StatusCode}");
+                written.Add((name, $"cfg/k{k}", value));
+            }
+        }
+
+        // Paused: each region still shows only its own writes.
+        foreach (var (name, server) in regions)
+        {
+            Assert.Equal($"{name}-0", await _http.GetStringAsync(new Uri(server.Url, "/v1/kv/cfg/k0")));
+        }
+
+        await SwitchReplicationAsync(regions, "resume");
+        var dump = await ConvergedDumpAsync(regions);
+
+        Assert.Equal(6, dump.GetArrayLength());
+        foreach (var (name, server) in regions)
+        {
+            using var conflicts = JsonDocument.Parse(await _http.GetStringAsync(new Uri(server.Url, "/v1/conflicts?prefix=cfg/&limit=1000")));
+            var items = conflicts.RootElement.GetProperty("items").EnumerateArray().ToList();
+            foreach (var (region, key, value) in written)
+            {
+                var visible = await _http.GetStringAsync(new Uri(server.Url, "/v1/kv/" + key));
+                if (visible == value)
+                {
+                    continue; // the winner, the same in every region
+                }
+
+                // Every other acknowledged write is a loser in this region's conflict log, with its value.
+                Assert.Contains(items, item =>
+                    item.GetProperty("key").GetString() == key
+                    && item.GetProperty("loser").GetProperty("region").GetString() == region
+                    && Encoding.UTF8.GetString(Convert.FromBase64String(item.GetProperty("loser").GetProperty("value").GetString()!)) == value);
+            }
+
+            using var cluster = JsonDocument.Parse(await _http.GetStringAsync(new Uri(server.Url, "/v1/cluster")));
+            var replication = cluster.RootElement.GetProperty("replication").EnumerateArray().ToList();
+            Assert.Equal(count - 1, replication.Count);
+            Assert.All(replication, r => Assert.Equal(0, r.GetProperty("lagMilliseconds").GetDouble()));
+        }
+    }
+
+    [Fact]
+    public async Task Get_WhenThePolicyIsSiblingsAndVersionsAreConcurrent_Returns300AndAPutWithTheContextResolves()
+    {
+        var regions = await StartRegionsAsync(2, "--AzKv:ConflictPolicies=flags/=siblings");
+        await SwitchReplicationAsync(regions, "pause");
+        foreach (var (name, server) in regions)
+        {
+            using var response = await _http.PutAsync(new Uri(server.Url, "/v1/kv/flags/dark-mode"), new StringContent(name, Encoding.UTF8, new MediaTypeHeaderValue("text/plain")));
+            Assert.True(response.IsSuccessStatusCode);
+        }
+
+        await SwitchReplicationAsync(regions, "resume");
+        await ConvergedDumpAsync(regions);
+
+        var first = regions[0].Server;
+        using var siblings = await _http.GetAsync(new Uri(first.Url, "/v1/kv/flags/dark-mode"));
+        Assert.Equal(HttpStatusCode.MultipleChoices, siblings.StatusCode);
+        using var body = JsonDocument.Parse(await siblings.Content.ReadAsStringAsync());
+        var versions = body.RootElement.GetProperty("versions").EnumerateArray()
+            .Select(v => Encoding.UTF8.GetString(Convert.FromBase64String(v.GetProperty("value").GetString()!))).Order().ToList();
+        Assert.Equal(regions.Select(r => r.Name).Order(), versions);
+        var context = body.RootElement.GetProperty("etag").GetString()!;
+        Assert.Equal(context, siblings.Headers.ETag!.Tag);
+
+        using var resolve = new HttpRequestMessage(HttpMethod.Put, new Uri(first.Url, "/v1/kv/flags/dark-mode"))
+        {
+            Content = new StringContent("resolved", Encoding.UTF8, new MediaTypeHeaderValue("text/plain")),
+        };
+        resolve.Headers.TryAddWithoutValidation("If-Match", context);
+        using var resolved = await _http.SendAsync(resolve);
+        Assert.Equal(HttpStatusCode.OK, resolved.StatusCode);
+
+        await ConvergedDumpAsync(regions);
+        foreach (var (_, server) in regions)
+        {
+            Assert.Equal("resolved", await _http.GetStringAsync(new Uri(server.Url, "/v1/kv/flags/dark-mode")));
+        }
+
+        // LWW keys are not affected by the prefix rule, and no siblings conflict is logged.
+        using var log = JsonDocument.Parse(await _http.GetStringAsync(new Uri(first.Url, "/v1/conflicts?prefix=flags/")));
+        Assert.Empty(log.RootElement.GetProperty("items").EnumerateArray());
+    }
+
+    [Fact]
+    public async Task Pause_WhenTheRegionIsUnknown_Returns404Problem()
+    {
+        var regions = await StartRegionsAsync(2);
+
+        using var response = await _http.PostAsync(new Uri(regions[0].Server.Url, "/v1/replication/nowhere/pause"), null);
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+
+    private async Task<List<(string Name, InProcessServer Server)>> StartRegionsAsync(int count, params string[] extra)
+    {
+        var names = Enumerable.Range(1, count).Select(i => $"r{i}").ToList();
+        var containers = names.Select(_ => InProcessServer.NewContainer()).ToList();
+        var started = new List<(string, InProcessServer)>();
+        for (var r = 0; r < count; r++)
+        {
+            var arguments = new List<string> { "--AzKv:Region=" + names[r], "--AzKv:Replication:PollMilliseconds=20" };
+            var p = 0;
+            for (var other = 0; other < count; other++)
+            {
+                if (other == r)
+                {
+                    continue;
+                }
+
+                arguments.Add($"--AzKv:Peers:{p}:Region={names[other]}");
+                arguments.Add($"--AzKv:Peers:{p}:ConnectionString={_azurite.ConnectionString}");
+                arguments.Add($"--AzKv:Peers:{p}:Container={containers[other]}");
+                p++;
+            }
+
+            arguments.AddRange(extra);
+            var server = await InProcessServer.StartAsync(_azurite.ConnectionString, containers[r], nodeId: names[r] + "-node", extraArguments: arguments);
+            _servers.Add(server);
+            started.Add((names[r], server));
+        }
+
+        return started;
+    }
+
+    private async Task SwitchReplicationAsync(List<(string Name, InProcessServer Server)> regions, string action)
+    {
+        foreach (var (name, server) in regions)
+        {
+            foreach (var (source, _) in regions.Where(r => r.Name != name))
+            {
+                using var response = await _http.PostAsync(new Uri(server.Url, $"/v1/replication/{source}/{action}"), null);
+                Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
+            }
+        }
+    }
+
+    /// <summary>Waits until every region lists the same keys, values and ETags, and every consumer is caught up; returns the listing.</summary>
+    private async Task<JsonElement> ConvergedDumpAsync(List<(string Name, InProcessServer Server)> regions)
+    {
+        var deadline = DateTime.UtcNow + ConvergeTimeout;
+        var last = new List<string>();
+        while (true)
+        {
+            last.Clear();
+            var caughtUp = true;
+            foreach (var (_, server) in regions)
+            {
+                last.Add(await _http.GetStringAsync(new Uri(server.Url, "/v1/kv?limit=1000&values=true")));
+                using var cluster = JsonDocument.Parse(await _http.GetStringAsync(new Uri(server.Url, "/v1/cluster")));
+                caughtUp &= cluster.RootElement.GetProperty("replication").EnumerateArray().All(r => r.GetProperty("caughtUp").GetBoolean());
+            }
+
+            if (caughtUp && last.Distinct().Count() == 1)
+            {
+                return JsonDocument.Parse(last[0]).RootElement.GetProperty("items").Clone();
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                Assert.Fail($"The regions did not converge within {ConvergeTimeout} (caught up: {caughtUp}):\n{string.Join("\n", last)}");
+            }
+
+            await Task.Delay(100);
+        }
+    }
+}
