@@ -35,7 +35,17 @@ public sealed class BlobTailTransport : IReplicationTransport
     public async Task<ReplicationBatch> ReadAsync(int partition, ReplicationPosition? from, int maxRecords, ReplicationScope scope, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxRecords, 1);
-        var manifest = (await _manifests.ReadAsync(partition, cancellationToken).ConfigureAwait(false))?.Manifest;
+        PartitionManifest? manifest;
+        try
+        {
+            manifest = (await _manifests.ReadAsync(partition, cancellationToken).ConfigureAwait(false))?.Manifest;
+        }
+        catch (BlobStorageException ex) when (ex.IsContainerNotFound)
+        {
+            // The source region has not been created yet (its first node has not started): nothing to read.
+            manifest = null;
+        }
+
         if (manifest is null || manifest.Segments.Count == 0)
         {
             return new ReplicationBatch([], from, null);

@@ -117,6 +117,14 @@ internal static class ClusterEndpoints
         var assigned = host.Ring?.PartitionsOf(host.Node.NodeId) ?? [];
         var corrupt = host.Slots.Where(s => s.CorruptReason is not null).Select(s => s.Partition).ToList();
         var serving = assigned.Count(p => host.Slots[p].Owner?.IsServing == true);
+        var catchingUp = assigned.Select(p => host.CatchingUpWith(p)).OfType<string>().Distinct(StringComparer.Ordinal).ToList();
+        if (serving == assigned.Count && catchingUp.Count > 0)
+        {
+            return Problems.Unavailable(
+                $"Every partition is owned, but replication is reading region(s) {string.Join(", ", catchingUp)} for the first time " +
+                "(a region learns every write the others hold before it accepts its own); see /v1/cluster.");
+        }
+
         return Problems.Unavailable(host.Ring is null
             ? "The node is joining the cluster."
             : corrupt.Count > 0
