@@ -87,6 +87,10 @@ public sealed class RestartTests
     [InlineData("--AzKv:Limits:MaxValueBytes=0", "AzKv__Limits__MaxValueBytes")]
     [InlineData("--AzKv:Storage:Container=UPPER", "AzKv__Storage__Container")]
     [InlineData("--AzKv:Roles=admin", "AzKv__Roles")]
+    [InlineData("--AzKv:ConflictPolicies=flags/=maybe", "AzKv__ConflictPolicies")]
+    [InlineData("--AzKv:Replication:PollMilliseconds=1", "AzKv__Replication__PollMilliseconds")]
+    [InlineData("--AzKv:Peers:0:Region=local", "AzKv__Peers__0__Region 'local' is this node's own region")]
+    [InlineData("--AzKv:Peers:0:Region=west", "AzKv__Peers__0__ConnectionString")]
     public async Task Start_WhenASettingIsInvalid_ExitsWithCode2NamingIt(string argument, string setting)
     {
         var output = new StringWriter();

@@ -174,23 +174,26 @@ public sealed class StorageSettings
     /// <summary>The container.</summary>
     public string Container { get; set; } = "azkv";
 
-    internal void Validate(List<string> errors)
+    internal void Validate(List<string> errors) => ValidateAccess("AzKv__Storage__", ConnectionString, AccountUrl, Container, errors);
+
+    /// <summary>Checks how a storage container is reached (this region's, or a peer's under <paramref name="prefix"/>).</summary>
+    internal static void ValidateAccess(string prefix, string? connectionString, string? accountUrl, string? container, List<string> errors)
     {
-        var hasConnection = !string.IsNullOrWhiteSpace(ConnectionString);
-        var hasUrl = !string.IsNullOrWhiteSpace(AccountUrl);
+        var hasConnection = !string.IsNullOrWhiteSpace(connectionString);
+        var hasUrl = !string.IsNullOrWhiteSpace(accountUrl);
         if (hasConnection == hasUrl)
         {
-            errors.Add("Set exactly one of AzKv__Storage__ConnectionString (Shared Key, local) and AzKv__Storage__AccountUrl (Entra ID).");
+            errors.Add($"Set exactly one of {prefix}ConnectionString (Shared Key, local) and {prefix}AccountUrl (Entra ID).");
         }
 
-        if (hasUrl && !Uri.TryCreate(AccountUrl, UriKind.Absolute, out _))
+        if (hasUrl && !Uri.TryCreate(accountUrl, UriKind.Absolute, out _))
         {
-            errors.Add($"AzKv__Storage__AccountUrl '{AccountUrl}' is not an absolute URL.");
+            errors.Add($"{prefix}AccountUrl '{accountUrl}' is not an absolute URL.");
         }
 
-        if (!System.Text.RegularExpressions.Regex.IsMatch(Container ?? string.Empty, "^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$"))
+        if (!System.Text.RegularExpressions.Regex.IsMatch(container ?? string.Empty, "^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$"))
         {
-            errors.Add($"AzKv__Storage__Container '{Container}' is not a valid container name (3–63 of a-z, 0-9, '-').");
+            errors.Add($"{prefix}Container '{container}' is not a valid container name (3–63 of a-z, 0-9, '-').");
         }
     }
 }
@@ -270,22 +273,7 @@ public sealed class PeerSettings
             errors.Add($"{name}Region '{Region}' is this node's own region (AzKv__Region).");
         }
 
-        var hasConnection = !string.IsNullOrWhiteSpace(ConnectionString);
-        var hasUrl = !string.IsNullOrWhiteSpace(AccountUrl);
-        if (hasConnection == hasUrl)
-        {
-            errors.Add($"Set exactly one of {name}ConnectionString (Shared Key, local) and {name}AccountUrl (Entra ID).");
-        }
-
-        if (hasUrl && !Uri.TryCreate(AccountUrl, UriKind.Absolute, out _))
-        {
-            errors.Add($"{name}AccountUrl '{AccountUrl}' is not an absolute URL.");
-        }
-
-        if (!System.Text.RegularExpressions.Regex.IsMatch(Container ?? string.Empty, "^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$"))
-        {
-            errors.Add($"{name}Container '{Container}' is not a valid container name (3–63 of a-z, 0-9, '-').");
-        }
+        StorageSettings.ValidateAccess(name, ConnectionString, AccountUrl, Container, errors);
     }
 }
 
