@@ -89,6 +89,7 @@ public sealed partial class ReplicationConsumer : IAsyncDisposable
     private readonly ReplicationOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly SourceChangeMonitor? _monitor;
     private readonly CancellationTokenSource _stopping = new();
     private readonly SemaphoreSlim _round = new(1, 1);
     private readonly string _positionBlob;
@@ -97,9 +98,16 @@ public sealed partial class ReplicationConsumer : IAsyncDisposable
     private Task _loop = Task.CompletedTask;
     private string? _positionETag;
 
-    /// <summary>Creates a consumer for <paramref name="owner"/>'s partition; call <see cref="Start"/>.</summary>
-    public ReplicationConsumer(PartitionOwner owner, IReplicationTransport transport, IBlobStore localStorage, ReplicationOptions options, TimeProvider time, ILogger logger)
+    /// <summary>
+    /// Creates a consumer for <paramref name="owner"/>'s partition; call <see cref="Start"/>. With a
+    /// <paramref name="monitor"/> of the source, an idle consumer wakes when the source's segments
+    /// change instead of polling (and polls every <see cref="ReplicationOptions.MaxPollInterval"/> as a safety net).
+    /// </summary>
+    public ReplicationConsumer(
+        PartitionOwner owner, IReplicationTransport transport, IBlobStore localStorage, ReplicationOptions options, TimeProvider time, ILogger logger,
+        SourceChangeMonitor? monitor = null)
     {
+        _monitor = monitor;
         ArgumentNullException.ThrowIfNull(owner);
         ArgumentNullException.ThrowIfNull(transport);
         ArgumentNullException.ThrowIfNull(localStorage);
@@ -179,10 +187,12 @@ public sealed partial class ReplicationConsumer : IAsyncDisposable
     {
         var idle = _options.PollInterval;
         var loaded = false;
+        long seen = 0;
         while (!cancellationToken.IsCancellationRequested && _owner.StopReason is null)
         {
             await Volatile.Read(ref _resumed).Task.WaitAsync(cancellationToken).ConfigureAwait(false);
             TimeSpan wait;
+            var idleWait = false;
             await _round.WaitAsync(cancellationToken).ConfigureAwait(false);
             try
             {
@@ -197,7 +207,9 @@ public sealed partial class ReplicationConsumer : IAsyncDisposable
                     loaded = true;
                 }
 
+                seen = _monitor?.VersionOf(_owner.Partition) ?? 0;
                 var moved = await RoundAsync(cancellationToken).ConfigureAwait(false);
+                idleWait = moved == false;
                 if (moved is null)
                 {
                     wait = _options.RetryInterval; // this owner could not apply: it is stopping, or storage is down
@@ -233,7 +245,12 @@ public sealed partial class ReplicationConsumer : IAsyncDisposable
             {
                 try
                 {
-                    await Task.WhenAny(Task.Delay(wait, _time, cancellationToken), _owner.Stopped).ConfigureAwait(false);
+                    // With a monitor an idle consumer sleeps until the source's segments change (or the
+                    // slowest poll interval passes, as a safety net); else it polls, backing off.
+                    var sleep = idleWait && _monitor is not null
+                        ? _monitor.WaitAsync(_owner.Partition, seen, _options.MaxPollInterval, cancellationToken)
+                        : Task.Delay(wait, _time, cancellationToken);
+                    await Task.WhenAny(sleep, _owner.Stopped).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException)
                 {

@@ -164,6 +164,7 @@ public static partial class ServerApp
     private static ReplicationSetup CreateReplication(ServerOptions options)
     {
         var transports = new List<AzKv.Replication.IReplicationTransport>();
+        var stores = new List<IBlobStore>();
         for (var i = 0; i < options.Peers.Count; i++)
         {
             var peer = options.Peers[i];
@@ -189,11 +190,12 @@ public static partial class ServerApp
             }
 
             transports.Add(new AzKv.Replication.BlobTailTransport(peer.Region!, store));
+            stores.Add(store);
         }
 
         var poll = TimeSpan.FromMilliseconds(options.Replication.PollMilliseconds);
         var pacing = new AzKv.Replication.ReplicationOptions { PollInterval = poll, MaxPollInterval = poll * 10, RetryInterval = TimeSpan.FromSeconds(1) };
-        return new ReplicationSetup([.. transports], pacing, options.ConflictPolicies);
+        return new ReplicationSetup([.. transports], pacing, options.ConflictPolicies, [.. stores]);
     }
 
     /// <summary>An exception escaped an endpoint: storage trouble is 503, anything else 500 — as problem+json, never a stack trace.</summary>

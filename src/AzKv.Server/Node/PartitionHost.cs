@@ -32,6 +32,7 @@ internal sealed partial class PartitionHost : IHostedService, IAsyncDisposable
     private readonly ReplicationSetup _replication;
     private readonly CancellationTokenSource _stopping = new();
     private ImmutableHashSet<string> _pausedSources = ImmutableHashSet.Create<string>(StringComparer.Ordinal);
+    private ImmutableDictionary<string, SourceChangeMonitor> _monitors = ImmutableDictionary<string, SourceChangeMonitor>.Empty;
     private PartitionSlot[] _slots = [];
     private Membership? _membership;
     private HashRing? _ring;
@@ -100,6 +101,16 @@ internal sealed partial class PartitionHost : IHostedService, IAsyncDisposable
         Cluster = await ClusterDocument.LoadOrCreateAsync(
             _store, _node.Region, _node.ConfiguredPartitionCount, _replication.ConflictPolicies, _time, cancellationToken).ConfigureAwait(false);
         _options.ConflictPolicies = Cluster.Policies;
+        var monitors = ImmutableDictionary.CreateBuilder<string, SourceChangeMonitor>(StringComparer.Ordinal);
+        for (var i = 0; i < _replication.Transports.Length; i++)
+        {
+            var region = _replication.Transports[i].SourceRegion;
+            var monitor = new SourceChangeMonitor(region, _replication.Sources[i], _replication.Options.PollInterval, _time, _logger);
+            monitor.Start();
+            monitors[region] = monitor;
+        }
+
+        _monitors = monitors.ToImmutable();
         _slots = Enumerable.Range(0, Cluster.PartitionCount).Select(p => new PartitionSlot(p, new ChangeFeed(ChangeFeedCapacity))).ToArray();
         HostLog.Starting(_logger, _node.NodeId, _node.Region, Cluster.PartitionCount);
         var self = new MemberRecord
@@ -167,6 +178,11 @@ internal sealed partial class PartitionHost : IHostedService, IAsyncDisposable
         if (_membership is not null)
         {
             await _membership.DisposeAsync().ConfigureAwait(false);
+        }
+
+        foreach (var monitor in _monitors.Values)
+        {
+            await monitor.DisposeAsync().ConfigureAwait(false);
         }
 
         _stopping.Dispose();
@@ -246,7 +262,8 @@ internal sealed partial class PartitionHost : IHostedService, IAsyncDisposable
         var consumers = ImmutableArray.CreateBuilder<ReplicationConsumer>(_replication.Transports.Length);
         foreach (var transport in _replication.Transports)
         {
-            var consumer = new ReplicationConsumer(owner, transport, _store, _replication.Options, _time, _logger);
+            var consumer = new ReplicationConsumer(
+                owner, transport, _store, _replication.Options, _time, _logger, _monitors.GetValueOrDefault(transport.SourceRegion));
             if (_pausedSources.Contains(transport.SourceRegion))
             {
                 _ = consumer.PauseAsync(CancellationToken.None); // not started yet: takes effect at once
@@ -468,7 +485,8 @@ internal sealed record NodeIdentity(string NodeId, string Region, string Endpoin
 /// <param name="Transports">One transport per source region.</param>
 /// <param name="Options">Consumer pacing.</param>
 /// <param name="ConflictPolicies">The AzKv__ConflictPolicies setting (written to cluster.json when set).</param>
-internal sealed record ReplicationSetup(ImmutableArray<IReplicationTransport> Transports, ReplicationOptions Options, string? ConflictPolicies);
+/// <param name="Sources">Each source region's storage, for the change monitor (same order as <paramref name="Transports"/>).</param>
+internal sealed record ReplicationSetup(ImmutableArray<IReplicationTransport> Transports, ReplicationOptions Options, string? ConflictPolicies, ImmutableArray<IBlobStore> Sources);
 
 /// <summary>Replication from one source region, over the partitions this node owns.</summary>
 internal sealed record SourceReplicationStatus(

@@ -226,6 +226,31 @@ public abstract class MultiRegionContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Replicate_WhenTheSourceMonitorSeesItsSegmentGrow_WakesTheIdleConsumerWithoutWaitingForAPoll()
+    {
+        var regions = await StartRegionsAsync(2, Options());
+        var (a, b) = (regions[0], regions[1]);
+        await a.Owner.WriteAsync(new WriteCommand { Key = "first", Value = "1"u8.ToArray() }, CancellationToken.None);
+        await using var monitor = new SourceChangeMonitor("a", a.Store, TimeSpan.FromMilliseconds(50), TimeProvider.System, NullLogger.Instance);
+        monitor.Start();
+
+        // Polling alone would look again only after a minute.
+        var slow = TimeSpan.FromMinutes(1);
+        b.Connect(a, new ReplicationOptions { PollInterval = slow, MaxPollInterval = slow, RetryInterval = TimeSpan.FromMilliseconds(200) }, monitor);
+        await ConvergedAsync(regions);
+        await Task.Delay(300);
+
+        await a.Owner.WriteAsync(new WriteCommand { Key = "second", Value = "2"u8.ToArray() }, CancellationToken.None);
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (b.Owner.State.Get("second") is null)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the consumer was not woken by the monitor");
+            await Task.Delay(20);
+        }
+    }
+
+    [Fact]
     public async Task Replicate_WhenTheOwnerRestarts_ResumesFromTheSavedPosition()
     {
         var regions = await StartRegionsAsync(2, Options());
@@ -351,15 +376,16 @@ public abstract class MultiRegionContractTests : IAsyncLifetime
             Owner = result.Owner!;
         }
 
-        public void Connect(Region source)
+        public void Connect(Region source, ReplicationOptions? options = null, SourceChangeMonitor? monitor = null)
         {
             var consumer = new ReplicationConsumer(
                 Owner,
                 new BlobTailTransport(source.Name, source.Store),
                 Store,
-                new ReplicationOptions { PollInterval = TimeSpan.FromMilliseconds(20), MaxPollInterval = TimeSpan.FromMilliseconds(200), RetryInterval = TimeSpan.FromMilliseconds(200) },
+                options ?? new ReplicationOptions { PollInterval = TimeSpan.FromMilliseconds(20), MaxPollInterval = TimeSpan.FromMilliseconds(200), RetryInterval = TimeSpan.FromMilliseconds(200) },
                 TimeProvider.System,
-                NullLogger.Instance);
+                NullLogger.Instance,
+                monitor);
             Consumers.Add(consumer);
             consumer.Start();
         }
