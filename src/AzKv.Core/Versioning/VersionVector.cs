@@ -443,27 +443,7 @@ public sealed class VersionVector : IEquatable<VersionVector>
         ReadOnlySpan<byte> previous = default;
         for (var i = 0; i < count; i++)
         {
-            if (offset >= source.Length)
-            {
-                return false;
-            }
-
-            int length = source[offset++];
-            if (source.Length - offset < length + 8)
-            {
-                return false;
-            }
-
-            var regionBytes = source.Slice(offset, length);
-            if (!RegionId.IsValid(regionBytes) || (i > 0 && previous.SequenceCompareTo(regionBytes) >= 0))
-            {
-                return false;
-            }
-
-            offset += length;
-            var counter = BinaryPrimitives.ReadUInt64LittleEndian(source[offset..]);
-            offset += 8;
-            if (counter == 0)
+            if (!TryReadEntry(source, ref offset, previous, out var regionBytes, out var counter))
             {
                 return false;
             }
@@ -476,6 +456,37 @@ public sealed class VersionVector : IEquatable<VersionVector>
         vector = new VersionVector(regions, counters);
         consumed = offset;
         return true;
+    }
+
+    /// <summary>
+    /// Reads the entry at <paramref name="offset"/> of a canonical encoding: a valid region id ordered strictly after
+    /// <paramref name="previous"/> (empty for the first entry) and a non-zero counter. False when it is not one.
+    /// </summary>
+    private static bool TryReadEntry(ReadOnlySpan<byte> source, scoped ref int offset, scoped ReadOnlySpan<byte> previous, out ReadOnlySpan<byte> region, out ulong counter)
+    {
+        region = default;
+        counter = 0;
+        if (offset >= source.Length)
+        {
+            return false;
+        }
+
+        int length = source[offset++];
+        if (source.Length - offset < length + 8)
+        {
+            return false;
+        }
+
+        region = source.Slice(offset, length);
+        if (!RegionId.IsValid(region) || (!previous.IsEmpty && previous.SequenceCompareTo(region) >= 0))
+        {
+            return false;
+        }
+
+        offset += length;
+        counter = BinaryPrimitives.ReadUInt64LittleEndian(source[offset..]);
+        offset += 8;
+        return counter != 0;
     }
 
     /// <summary>
@@ -496,27 +507,7 @@ public sealed class VersionVector : IEquatable<VersionVector>
         ReadOnlySpan<byte> previous = default;
         for (var i = 0; i < count; i++)
         {
-            if (offset >= source.Length)
-            {
-                return false;
-            }
-
-            int length = source[offset++];
-            if (source.Length - offset < length + 8)
-            {
-                return false;
-            }
-
-            var regionBytes = source.Slice(offset, length);
-            if (!RegionId.IsValid(regionBytes) || (i > 0 && previous.SequenceCompareTo(regionBytes) >= 0))
-            {
-                return false;
-            }
-
-            offset += length;
-            var counter = BinaryPrimitives.ReadUInt64LittleEndian(source[offset..]);
-            offset += 8;
-            if (counter == 0)
+            if (!TryReadEntry(source, ref offset, previous, out var regionBytes, out var counter))
             {
                 return false;
             }
