@@ -73,7 +73,7 @@ azurite_main="$repo/infra/azurite/node_modules/azurite/dist/src/blob/main.js"
 log "building AzKv (Release)"
 for attempt in 1 2 3; do
   # Other builds may hold files of the tree for a moment: retry.
-  if dotnet build "$repo/src/AzKv.Cli" -c Release -nologo -v quiet >"${TMPDIR:-/tmp}/azkv-bench-build.log" 2>&1; then
+  if timeout 600 dotnet build "$repo/src/AzKv.Cli" -c Release -nologo -v quiet >"${TMPDIR:-/tmp}/azkv-bench-build.log" 2>&1; then
     break
   fi
   if [[ $attempt -eq 3 ]]; then
@@ -85,7 +85,12 @@ done
 azkv_dll="$repo/src/AzKv.Cli/bin/Release/net10.0/azkv.dll"
 # The generator is a new process per run: without tiered PGO's instrumented tier its code
 # settles within the warm-up instead of spending CPU the servers need. Same for both targets.
-bench() { DOTNET_TieredPGO=0 dotnet "$azkv_dll" bench http "$@"; }
+# Each run is bounded: its own watchdog closes connections a stuck server holds; `timeout` is the
+# backstop (pre-load, warm-up, measure, plus slack). --foreground keeps Ctrl-C reaching it.
+bench_limit() { echo $((jit_warmup + warmup + seconds + 180)); }
+bench() { DOTNET_TieredPGO=0 timeout --foreground -k 10 "$(bench_limit)" dotnet "$azkv_dll" bench http "$@"; }
+# The 1/5/15-minute load averages: other work on the machine moves every number.
+load() { cut -d' ' -f1-3 /proc/loadavg; }
 
 # --- processes, stopped on exit ----------------------------------------------------------------
 work=$(mktemp -d "${TMPDIR:-/tmp}/azkv-bench.XXXXXX")
@@ -155,8 +160,13 @@ node "$azurite_main" \
 azurite_pid=$!
 
 wait_for() {
-  local what=$1 url=$2 deadline=$((SECONDS + 90))
+  local what=$1 url=$2 pid=$3 logfile=$4 deadline=$((SECONDS + 90))
   until curl -fsS -o /dev/null --max-time 2 "$url" 2>/dev/null; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      log "$what exited before it was ready; the end of $logfile:"
+      tail -n 20 "$logfile" >&2
+      return 1
+    fi
     if (( SECONDS > deadline )); then
       log "$what did not become ready at $url; see $work"
       return 1
@@ -169,6 +179,7 @@ wait_for() {
 deadline=$((SECONDS + 60))
 until curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$blob_port/"; do
   (( SECONDS <= deadline )) || { log "Azurite did not start; see $work/azurite.log"; exit 1; }
+  kill -0 "$azurite_pid" 2>/dev/null || { log "Azurite exited:"; tail -n 20 "$work/azurite.log" >&2; exit 1; }
   sleep 0.3
 done
 
@@ -184,8 +195,8 @@ dotnet "${server_dll:-$azkv_dll}" serve \
   >"$work/azkv.log" 2>&1 &
 node_pid=$!
 
-wait_for etcd "http://127.0.0.1:$etcd_client/health"
-wait_for "the AzKv node" "http://127.0.0.1:$azkv_port/readyz"
+wait_for etcd "http://127.0.0.1:$etcd_client/health" "$etcd_pid" "$work/etcd.log"
+wait_for "the AzKv node" "http://127.0.0.1:$azkv_port/readyz" "$node_pid" "$work/azkv.log"
 log "etcd $etcd_version and AzKv ($partitions partitions on Azurite, on disk) are ready; $(nproc) cores"
 
 common=(--connections "$connections" --value-bytes "$value_bytes" --keys "$keys")
@@ -198,11 +209,20 @@ if (( jit_warmup > 0 )); then
 fi
 
 common+=(--seconds "$seconds" --warmup-seconds "$warmup")
+# Runs one measured workload; notes the load average before and after it next to its result.
+measure() {
+  local name=$1; shift
+  local before; before=$(load)
+  log "$name: load average before $before"
+  bench "$@" "${common[@]}" --json "$work/$name.json"
+  printf '%s\n%s\n' "$before" "$(load)" >"$work/$name.load"
+  log "$name: load average after $(load)"
+}
 for workload in put get mixed; do
-  bench --target azkv --url "$azkv_url" --workload "$workload" "${common[@]}" --json "$work/azkv-$workload.json"
-  bench --target etcd --url "$etcd_url" --workload "$workload" "${common[@]}" --json "$work/etcd-$workload.json"
+  measure "azkv-$workload" --target azkv --url "$azkv_url" --workload "$workload"
+  measure "etcd-$workload" --target etcd --url "$etcd_url" --workload "$workload"
 done
-bench --target azkv --url "$azkv_url" --workload ceiling "${common[@]}" --json "$work/ceiling.json"
+measure ceiling --target azkv --url "$azkv_url" --workload ceiling
 
 # Every acknowledged put is in the WAL on Azurite's disk: the node's blobs are there.
 wal_bytes=$(du -sb "$work/azurite" | cut -f1)
@@ -210,10 +230,14 @@ wal_bytes=$(du -sb "$work/azurite" | cut -f1)
 node - "$work" "$out" "$etcd_version" "$partitions" "$wal_bytes" "${server_dll:-$azkv_dll}" <<'EOF'
 const fs = require("fs");
 const [work, out, etcdVersion, partitions, azuriteBytes, serverDll] = process.argv.slice(2);
-const run = name => JSON.parse(fs.readFileSync(`${work}/${name}.json`, "utf8")).runs[0];
+const run = name => ({ ...JSON.parse(fs.readFileSync(`${work}/${name}.json`, "utf8")).runs[0], name });
+const loadOf = name => {
+  const [before, after] = fs.readFileSync(`${work}/${name}.load`, "utf8").trim().split("\n");
+  return { before: before.split(" ").map(Number), after: after.split(" ").map(Number) };
+};
 const pick = r => ({
   opsPerSec: r.opsPerSec, p50Ms: r.p50Ms, p99Ms: r.p99Ms, p999Ms: r.p999Ms, maxMs: r.maxMs,
-  errors: r.errors, connectionsOpened: r.connectionsOpened,
+  errors: r.errors, connectionsOpened: r.connectionsOpened, loadAverage: loadOf(r.name),
   ...(r.recordsPerAppend !== undefined ? { recordsPerAppend: r.recordsPerAppend, appends: r.appends } : {}),
 });
 const ceiling = run("ceiling");
@@ -230,7 +254,7 @@ const workloads = ["put", "get", "mixed"].map(name => {
 const put = run("azkv-put"), get = run("azkv-get");
 const result = {
   workloads,
-  httpCeiling: { opsPerSec: ceiling.opsPerSec, p50Ms: ceiling.p50Ms, p99Ms: ceiling.p99Ms },
+  httpCeiling: { opsPerSec: ceiling.opsPerSec, p50Ms: ceiling.p50Ms, p99Ms: ceiling.p99Ms, p999Ms: ceiling.p999Ms, loadAverage: loadOf("ceiling") },
   recordsPerAppend: put.recordsPerAppend ?? null,
   getShareOfCeiling: ceiling.opsPerSec > 0 ? Math.round(get.opsPerSec / ceiling.opsPerSec * 100) / 100 : null,
   cores: put.cores,
