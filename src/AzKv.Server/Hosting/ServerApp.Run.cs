@@ -194,7 +194,9 @@ public static partial class ServerApp
         }
 
         var poll = TimeSpan.FromMilliseconds(options.Replication.PollMilliseconds);
-        var pacing = new AzKv.Replication.ReplicationOptions { PollInterval = poll, MaxPollInterval = poll * 10, RetryInterval = TimeSpan.FromSeconds(1) };
+        // Consumers sleep until the source monitor (one listing per source per poll) sees their
+        // partition's segments grow; their own poll is only a safety net, so it can be slow.
+        var pacing = new AzKv.Replication.ReplicationOptions { PollInterval = poll, MaxPollInterval = TimeSpan.FromSeconds(30), RetryInterval = TimeSpan.FromSeconds(1) };
         return new ReplicationSetup([.. transports], pacing, options.ConflictPolicies, [.. stores]);
     }
 
