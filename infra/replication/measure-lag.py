@@ -74,7 +74,7 @@ with lock:
     missing = sum(1 for k in acked if k not in seen)
 def pct(p):
     return lags[min(len(lags) - 1, int(round(p / 100 * (len(lags) - 1))))] if lags else float("nan")
-print(f"writes acknowledged {len(acked)} at {rate:g}/s for {duration:g}s; seen in the other region {len(lags)}; missing {missing}")
+print(f"writes acknowledged {len(acked)} in {duration:g}s ({len(acked) / duration:.1f}/s achieved, {rate:g}/s asked; one writer, so PUT latency caps it); seen in the other region {len(lags)}; missing {missing}")
 print(f"replication lag ms (ack in A -> change on B's watch): p50 {pct(50):.1f} p90 {pct(90):.1f} p99 {pct(99):.1f} max {lags[-1] if lags else float('nan'):.1f}")
 metrics = urllib.request.urlopen(f"{read_url}/metrics", timeout=10).read().decode()
 sums = [float(l.split()[-1]) for l in metrics.splitlines() if l.startswith("azkv_replication_apply_lag_milliseconds_sum")]
