@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using AzKv.Cli.Tests.Support;
+using AzKv.Testing.Cli;
 
 namespace AzKv.Cli.Tests;
 

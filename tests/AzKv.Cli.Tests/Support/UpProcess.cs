@@ -4,6 +4,7 @@ using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.RegularExpressions;
 using System.Threading.Channels;
+using AzKv.Testing.Cli;
 
 namespace AzKv.Cli.Tests.Support;
 

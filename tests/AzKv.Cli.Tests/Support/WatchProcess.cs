@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Threading.Channels;
+using AzKv.Testing.Cli;
 
 namespace AzKv.Cli.Tests.Support;
 

@@ -7,6 +7,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.FeatureManagement;
 using Xunit.Abstractions;
+using AzKv.Testing.Cli;
 
 namespace AzKv.Extensions.Configuration.Tests.FeatureFlags;
 
@@ -73,7 +74,7 @@ public sealed class FeatureFlagTests : IClassFixture<ServerFixture>, IAsyncLifet
 
         var set = await CliRunner.RunAsync(_server.Url, "flag", "set", "CliBeta", "--enabled");
         Assert.True(set.ExitCode == 0, set.ToString());
-        Assert.Equal("CliBeta enabled created", set.Stdout.Trim());
+        Assert.Equal("CliBeta enabled created", set.StdoutText.Trim());
         await Eventually.HoldsAsync(() => features.IsEnabledAsync("CliBeta"), TimeSpan.FromSeconds(10), "flag set --enabled");
 
         var disable = await CliRunner.RunAsync(_server.Url, "flag", "disable", "CliBeta");
@@ -87,7 +88,7 @@ public sealed class FeatureFlagTests : IClassFixture<ServerFixture>, IAsyncLifet
 
         var everybody = await CliRunner.RunAsync(_server.Url, "flag", "set", "CliPercent", "--filter", """{"name":"Microsoft.Percentage","parameters":{"Value":100}}""");
         Assert.True(everybody.ExitCode == 0, everybody.ToString());
-        Assert.Equal("CliPercent enabled replaced", everybody.Stdout.Trim());
+        Assert.Equal("CliPercent enabled replaced", everybody.StdoutText.Trim());
         await Eventually.HoldsAsync(() => features.IsEnabledAsync("CliPercent"), TimeSpan.FromSeconds(10), "100 % of users");
 
         var stored = await _client.GetAsync(AzKvFeatureFlags.KeyFor("CliPercent"));
@@ -126,7 +127,7 @@ public sealed class FeatureFlagTests : IClassFixture<ServerFixture>, IAsyncLifet
         var list = await CliRunner.RunAsync(_server.Url, "flag", "list");
 
         Assert.True(list.ExitCode == 0, list.ToString());
-        var lines = list.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var lines = list.StdoutText.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         Assert.Contains(lines, l => l.StartsWith("ListA", StringComparison.Ordinal) && l.Contains("yes", StringComparison.Ordinal) && l.EndsWith("Microsoft.Targeting", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.StartsWith("ListB", StringComparison.Ordinal) && l.Contains("no", StringComparison.Ordinal) && l.EndsWith('-'));
     }

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 
-namespace AzKv.Cli.Tests.Support;
+namespace AzKv.Testing.Cli;
 
 /// <summary>The output of one azkv run.</summary>
 public sealed record CliResult(int ExitCode, byte[] Stdout, string Stderr)
@@ -47,6 +47,9 @@ public static class CliRunner
         return startInfo;
     }
 
+    /// <summary>Runs azkv against the node at <paramref name="url"/> to completion (30 s at most).</summary>
+    public static Task<CliResult> RunAsync(Uri url, params string[] args) => RunAsync(args, url.ToString());
+
     /// <summary>Runs azkv to completion (30 s at most) and returns its exit code and output.</summary>
     public static async Task<CliResult> RunAsync(IEnumerable<string> args, string? url = null, byte[]? stdin = null)
     {
@@ -77,7 +80,7 @@ public static class CliRunner
 
     private static string FindAssembly()
     {
-        // tests/AzKv.Cli.Tests/bin/<configuration>/net10.0/ → the same configuration of the CLI.
+        // tests/<project>/bin/<configuration>/net10.0/ → the same configuration of the CLI.
         var baseDirectory = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
         var configuration = baseDirectory.Parent?.Name ?? "Debug";
         for (var dir = baseDirectory; dir is not null; dir = dir.Parent)
