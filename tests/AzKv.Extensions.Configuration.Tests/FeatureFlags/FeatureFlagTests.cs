@@ -1,54 +1,34 @@
-using AzKv.Testing.Server;
 using System.Text;
 using AzKv.Client;
 using AzKv.Extensions.Configuration.Tests.Support;
 using AzKv.Testing.Azurite;
+using AzKv.Testing.Cli;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.FeatureManagement;
 using Xunit.Abstractions;
-using AzKv.Testing.Cli;
 
 namespace AzKv.Extensions.Configuration.Tests.FeatureFlags;
 
 /// <summary>Feature flags from AzKv through the provider into an unchanged Microsoft.FeatureManagement 4.7, written by the API and by the CLI.</summary>
 [Collection(AzuriteCollection.Name)]
-public sealed class FeatureFlagTests : IClassFixture<ServerFixture>, IAsyncLifetime, IDisposable
+public sealed class FeatureFlagTests : LiveNodeTests, IClassFixture<ServerFixture>
 {
     private static readonly TimeSpan PropagationBudget = TimeSpan.FromSeconds(1);
 
-    private readonly AzuriteFixture _azurite;
-    private readonly ServerFixture _fixture;
-    private readonly ITestOutputHelper _output;
-    private readonly TempDirectory _cacheDirectory = new();
     private readonly List<IDisposable> _disposables = [];
-    private InProcessServer _server = null!;
-    private AzKvClient _client = null!;
 
     public FeatureFlagTests(AzuriteFixture azurite, ServerFixture fixture, ITestOutputHelper output)
+        : base(azurite, fixture, output)
     {
-        _azurite = azurite;
-        _fixture = fixture;
-        _output = output;
     }
 
-    public async Task InitializeAsync()
-    {
-        _server = await _fixture.GetAsync(_azurite);
-        _client = new AzKvClient(_server.Url);
-    }
-
-    public Task DisposeAsync() => Task.CompletedTask;
-
-    public void Dispose()
+    protected override void DisposeTestResources()
     {
         foreach (var disposable in Enumerable.Reverse(_disposables))
         {
             disposable.Dispose();
         }
-
-        _client.Dispose();
-        _cacheDirectory.Dispose();
     }
 
     [Fact]
@@ -63,7 +43,7 @@ public sealed class FeatureFlagTests : IClassFixture<ServerFixture>, IAsyncLifet
         await Eventually.HoldsAsync(() => features.IsEnabledAsync("ApiBeta"), TimeSpan.FromSeconds(10), "enabling the flag");
         var elapsed = started.Elapsed;
 
-        _output.WriteLine($"put → IFeatureManager: {elapsed.TotalMilliseconds:0} ms");
+        Output.WriteLine($"put → IFeatureManager: {elapsed.TotalMilliseconds:0} ms");
         Assert.True(elapsed < PropagationBudget, $"The flag took {elapsed.TotalMilliseconds:0} ms to reach IFeatureManager.");
     }
 
@@ -72,26 +52,26 @@ public sealed class FeatureFlagTests : IClassFixture<ServerFixture>, IAsyncLifet
     {
         var features = Start();
 
-        var set = await CliRunner.RunAsync(_server.Url, "flag", "set", "CliBeta", "--enabled");
+        var set = await CliRunner.RunAsync(Server.Url, "flag", "set", "CliBeta", "--enabled");
         Assert.True(set.ExitCode == 0, set.ToString());
         Assert.Equal("CliBeta enabled created", set.StdoutText.Trim());
         await Eventually.HoldsAsync(() => features.IsEnabledAsync("CliBeta"), TimeSpan.FromSeconds(10), "flag set --enabled");
 
-        var disable = await CliRunner.RunAsync(_server.Url, "flag", "disable", "CliBeta");
+        var disable = await CliRunner.RunAsync(Server.Url, "flag", "disable", "CliBeta");
         Assert.True(disable.ExitCode == 0, disable.ToString());
         await Eventually.HoldsAsync(async () => !await features.IsEnabledAsync("CliBeta"), TimeSpan.FromSeconds(10), "flag disable");
 
-        var nobody = await CliRunner.RunAsync(_server.Url, "flag", "set", "CliPercent", "--enabled", "--filter", """{"name":"Microsoft.Percentage","parameters":{"Value":0}}""");
+        var nobody = await CliRunner.RunAsync(Server.Url, "flag", "set", "CliPercent", "--enabled", "--filter", """{"name":"Microsoft.Percentage","parameters":{"Value":0}}""");
         Assert.True(nobody.ExitCode == 0, nobody.ToString());
         await Eventually.HoldsAsync(async () => await features.GetFeatureNamesAsync().AnyAsync(n => n == "CliPercent"), TimeSpan.FromSeconds(10), "the percentage flag");
         Assert.False(await features.IsEnabledAsync("CliPercent"));
 
-        var everybody = await CliRunner.RunAsync(_server.Url, "flag", "set", "CliPercent", "--filter", """{"name":"Microsoft.Percentage","parameters":{"Value":100}}""");
+        var everybody = await CliRunner.RunAsync(Server.Url, "flag", "set", "CliPercent", "--filter", """{"name":"Microsoft.Percentage","parameters":{"Value":100}}""");
         Assert.True(everybody.ExitCode == 0, everybody.ToString());
         Assert.Equal("CliPercent enabled replaced", everybody.StdoutText.Trim());
         await Eventually.HoldsAsync(() => features.IsEnabledAsync("CliPercent"), TimeSpan.FromSeconds(10), "100 % of users");
 
-        var stored = await _client.GetAsync(AzKvFeatureFlags.KeyFor("CliPercent"));
+        var stored = await Client.GetAsync(AzKvFeatureFlags.KeyFor("CliPercent"));
         Assert.Equal(AzKvFeatureFlags.ContentType, stored!.ContentType);
         Assert.Equal(
             """{"id":"CliPercent","enabled":true,"conditions":{"client_filters":[{"name":"Microsoft.Percentage","parameters":{"Value":100}}]}}""",
@@ -109,7 +89,7 @@ public sealed class FeatureFlagTests : IClassFixture<ServerFixture>, IAsyncLifet
         var services = StartServices();
         var variants = services.GetRequiredService<IVariantFeatureManager>();
 
-        var set = await CliRunner.RunAsync(_server.Url, "flag", "enable", "Variants");
+        var set = await CliRunner.RunAsync(Server.Url, "flag", "enable", "Variants");
         Assert.True(set.ExitCode == 0, set.ToString());
         await Eventually.HoldsAsync(() => variants.IsEnabledAsync("Variants", CancellationToken.None).AsTask(), TimeSpan.FromSeconds(10), "flag enable");
 
@@ -124,7 +104,7 @@ public sealed class FeatureFlagTests : IClassFixture<ServerFixture>, IAsyncLifet
         await PutFlagAsync("ListA", """{"id":"ListA","enabled":true,"conditions":{"client_filters":[{"name":"Microsoft.Targeting"}]}}""");
         await PutFlagAsync("ListB", """{"id":"ListB","enabled":false}""");
 
-        var list = await CliRunner.RunAsync(_server.Url, "flag", "list");
+        var list = await CliRunner.RunAsync(Server.Url, "flag", "list");
 
         Assert.True(list.ExitCode == 0, list.ToString());
         var lines = list.StdoutText.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
@@ -135,28 +115,28 @@ public sealed class FeatureFlagTests : IClassFixture<ServerFixture>, IAsyncLifet
     [Fact]
     public async Task FlagEnable_WhenTheFlagDoesNotExist_ExitsWithNotFoundAndCreatesNothing()
     {
-        var result = await CliRunner.RunAsync(_server.Url, "flag", "enable", "Typo");
+        var result = await CliRunner.RunAsync(Server.Url, "flag", "enable", "Typo");
 
         Assert.Equal(3, result.ExitCode);
         Assert.Contains("flag set Typo", result.Stderr, StringComparison.Ordinal);
-        Assert.Null(await _client.GetAsync(AzKvFeatureFlags.KeyFor("Typo")));
+        Assert.Null(await Client.GetAsync(AzKvFeatureFlags.KeyFor("Typo")));
     }
 
     [Fact]
     public async Task FlagSet_WhenTheNameOrFilterIsInvalid_RefusesBeforeWriting()
     {
-        var badName = await CliRunner.RunAsync(_server.Url, "flag", "set", "a:b", "--enabled");
-        var badFilter = await CliRunner.RunAsync(_server.Url, "flag", "set", "Good", "--filter", "{\"parameters\":{}}");
+        var badName = await CliRunner.RunAsync(Server.Url, "flag", "set", "a:b", "--enabled");
+        var badFilter = await CliRunner.RunAsync(Server.Url, "flag", "set", "Good", "--filter", "{\"parameters\":{}}");
 
         Assert.NotEqual(0, badName.ExitCode);
         Assert.Contains("not a valid flag name", badName.Stderr, StringComparison.Ordinal);
         Assert.NotEqual(0, badFilter.ExitCode);
         Assert.Contains("\"name\"", badFilter.Stderr, StringComparison.Ordinal);
-        Assert.Null(await _client.GetAsync(AzKvFeatureFlags.KeyFor("Good")));
+        Assert.Null(await Client.GetAsync(AzKvFeatureFlags.KeyFor("Good")));
     }
 
     private Task PutFlagAsync(string name, string json) =>
-        _client.PutAsync(AzKvFeatureFlags.KeyFor(name), Encoding.UTF8.GetBytes(json), AzKvFeatureFlags.ContentType);
+        Client.PutAsync(AzKvFeatureFlags.KeyFor(name), Encoding.UTF8.GetBytes(json), AzKvFeatureFlags.ContentType);
 
     private IFeatureManager Start() => StartServices().GetRequiredService<IFeatureManager>();
 
@@ -165,9 +145,9 @@ public sealed class FeatureFlagTests : IClassFixture<ServerFixture>, IAsyncLifet
         var configuration = new ConfigurationBuilder()
             .AddAzKv(o =>
             {
-                o.Connect(_server.Url).UseFeatureFlags();
-                o.CacheDirectory = _cacheDirectory.Path;
-                o.LoggerFactory = TestOutputLoggerFactory.Create(_output);
+                o.Connect(Server.Url).UseFeatureFlags();
+                o.CacheDirectory = CacheDirectory.Path;
+                o.LoggerFactory = TestOutputLoggerFactory.Create(Output);
             })
             .Build();
         _disposables.Add((IDisposable)configuration);

@@ -1,9 +1,9 @@
-using AzKv.Testing.Server;
 using System.Text;
 using AzKv.Client;
 using AzKv.Extensions.Configuration.Provider;
 using AzKv.Extensions.Configuration.Tests.Support;
 using AzKv.Testing.Azurite;
+using AzKv.Testing.Server;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Primitives;
 using Xunit.Abstractions;
@@ -12,51 +12,32 @@ namespace AzKv.Extensions.Configuration.Tests.Provider;
 
 /// <summary>The provider against a real node: loading, JSON, prefixes, watch-driven reloads, unreachable stores.</summary>
 [Collection(AzuriteCollection.Name)]
-public sealed class AzKvConfigurationProviderTests : IClassFixture<ServerFixture>, IAsyncLifetime, IDisposable
+public sealed class AzKvConfigurationProviderTests : LiveNodeTests, IClassFixture<ServerFixture>
 {
     /// <summary>The issue's bar: a change made through the API reaches IConfiguration within a second.</summary>
     private static readonly TimeSpan PropagationBudget = TimeSpan.FromSeconds(1);
 
-    private readonly AzuriteFixture _azurite;
-    private readonly ServerFixture _fixture;
-    private readonly ITestOutputHelper _output;
-    private readonly TempDirectory _cacheDirectory = new();
     private readonly List<IConfigurationRoot> _roots = [];
-    private InProcessServer _server = null!;
-    private AzKvClient _client = null!;
 
     public AzKvConfigurationProviderTests(AzuriteFixture azurite, ServerFixture fixture, ITestOutputHelper output)
+        : base(azurite, fixture, output)
     {
-        _azurite = azurite;
-        _fixture = fixture;
-        _output = output;
     }
 
-    public async Task InitializeAsync()
-    {
-        _server = await _fixture.GetAsync(_azurite);
-        _client = new AzKvClient(_server.Url);
-    }
-
-    public Task DisposeAsync() => Task.CompletedTask;
-
-    public void Dispose()
+    protected override void DisposeTestResources()
     {
         foreach (var root in _roots)
         {
             (root as IDisposable)?.Dispose();
         }
-
-        _client.Dispose();
-        _cacheDirectory.Dispose();
     }
 
     [Fact]
     public async Task AddAzKv_WhenKeysAreUnderTheSelectedPrefix_LoadsThemWithoutThePrefixAndWithColons()
     {
-        await _client.PutStringAsync("load/Greeting", "hello");
-        await _client.PutStringAsync("load/Logging/LogLevel/Default", "Warning");
-        await _client.PutStringAsync("loadother/Greeting", "not mine");
+        await Client.PutStringAsync("load/Greeting", "hello");
+        await Client.PutStringAsync("load/Logging/LogLevel/Default", "Warning");
+        await Client.PutStringAsync("loadother/Greeting", "not mine");
 
         var configuration = Build(o => o.Select("load/"));
 
@@ -69,7 +50,7 @@ public sealed class AzKvConfigurationProviderTests : IClassFixture<ServerFixture
     [Fact]
     public async Task AddAzKv_WhenAValueIsStoredAsJson_ExpandsItIntoNestedKeys()
     {
-        await _client.PutAsync("json/Db", Encoding.UTF8.GetBytes("""{"Host":"db1","Port":5432,"Replicas":["r1","r2"]}"""), "application/json");
+        await Client.PutAsync("json/Db", Encoding.UTF8.GetBytes("""{"Host":"db1","Port":5432,"Replicas":["r1","r2"]}"""), "application/json");
 
         var configuration = Build(o => o.Select("json/"));
 
@@ -82,7 +63,7 @@ public sealed class AzKvConfigurationProviderTests : IClassFixture<ServerFixture
     [Fact]
     public async Task AddAzKv_WhenAKeyChangesThroughTheApi_ReachesIConfigurationWithinASecond()
     {
-        await _client.PutStringAsync("live/Greeting", "v0");
+        await Client.PutStringAsync("live/Greeting", "v0");
         var configuration = Build(o => o.Select("live/"));
         Assert.Equal("v0", configuration["Greeting"]);
 
@@ -91,26 +72,26 @@ public sealed class AzKvConfigurationProviderTests : IClassFixture<ServerFixture
         {
             var expected = "v" + i;
             var started = System.Diagnostics.Stopwatch.StartNew();
-            await _client.PutStringAsync("live/Greeting", expected);
+            await Client.PutStringAsync("live/Greeting", expected);
             await Eventually.HoldsAsync(() => configuration["Greeting"] == expected, TimeSpan.FromSeconds(10), $"change {i}");
             times.Add(started.Elapsed);
         }
 
-        _output.WriteLine("put → IConfiguration: " + string.Join(", ", times.Select(t => $"{t.TotalMilliseconds:0} ms")));
+        Output.WriteLine("put → IConfiguration: " + string.Join(", ", times.Select(t => $"{t.TotalMilliseconds:0} ms")));
         Assert.All(times, t => Assert.True(t < PropagationBudget, $"A change took {t.TotalMilliseconds:0} ms to reach IConfiguration."));
     }
 
     [Fact]
     public async Task AddAzKv_WhenAKeyIsAddedThenDeleted_RaisesTheReloadTokenAndRemovesIt()
     {
-        await _client.PutStringAsync("del/Keep", "k");
+        await Client.PutStringAsync("del/Keep", "k");
         var configuration = Build(o => o.Select("del/"));
         var reloads = 0;
         using var subscription = ChangeToken.OnChange(configuration.GetReloadToken, () => Interlocked.Increment(ref reloads));
 
-        await _client.PutStringAsync("del/Temp", "t");
+        await Client.PutStringAsync("del/Temp", "t");
         await Eventually.HoldsAsync(() => configuration["Temp"] == "t", TimeSpan.FromSeconds(10), "the new key");
-        await _client.DeleteAsync("del/Temp");
+        await Client.DeleteAsync("del/Temp");
         await Eventually.HoldsAsync(() => configuration["Temp"] is null, TimeSpan.FromSeconds(10), "the delete");
 
         Assert.Equal("k", configuration["Keep"]);
@@ -124,8 +105,8 @@ public sealed class AzKvConfigurationProviderTests : IClassFixture<ServerFixture
         var reloads = 0;
         using var subscription = ChangeToken.OnChange(configuration.GetReloadToken, () => Interlocked.Increment(ref reloads));
 
-        await _client.PutStringAsync("noise/x", "1");
-        await _client.PutStringAsync("quiet/Marker", "m");
+        await Client.PutStringAsync("noise/x", "1");
+        await Client.PutStringAsync("quiet/Marker", "m");
         await Eventually.HoldsAsync(() => configuration["Marker"] == "m", TimeSpan.FromSeconds(10), "the marker");
 
         Assert.Equal(1, Volatile.Read(ref reloads));
@@ -135,7 +116,7 @@ public sealed class AzKvConfigurationProviderTests : IClassFixture<ServerFixture
     [Fact]
     public async Task Reload_WhenReloadOnChangeIsOff_ReadsTheStoreAgain()
     {
-        await _client.PutStringAsync("manual/Greeting", "first");
+        await Client.PutStringAsync("manual/Greeting", "first");
         var configuration = Build(o =>
         {
             o.Select("manual/");
@@ -144,7 +125,7 @@ public sealed class AzKvConfigurationProviderTests : IClassFixture<ServerFixture
         Assert.Equal("first", configuration["Greeting"]);
         Assert.Null(ProviderOf(configuration).RefreshTask);
 
-        await _client.PutStringAsync("manual/Greeting", "second");
+        await Client.PutStringAsync("manual/Greeting", "second");
         configuration.Reload();
 
         await Eventually.HoldsAsync(() => configuration["Greeting"] == "second", TimeSpan.FromSeconds(10), "the reload");
@@ -153,11 +134,11 @@ public sealed class AzKvConfigurationProviderTests : IClassFixture<ServerFixture
     [Fact]
     public async Task Reload_WhenWatching_ReloadsAndKeepsWatching()
     {
-        await _client.PutStringAsync("rewatch/Greeting", "first");
+        await Client.PutStringAsync("rewatch/Greeting", "first");
         var configuration = Build(o => o.Select("rewatch/"));
 
         configuration.Reload();
-        await _client.PutStringAsync("rewatch/Greeting", "second");
+        await Client.PutStringAsync("rewatch/Greeting", "second");
 
         await Eventually.HoldsAsync(() => configuration["Greeting"] == "second", TimeSpan.FromSeconds(10), "a change after the reload");
         Assert.False(ProviderOf(configuration).RefreshTask!.IsCompleted);
@@ -166,12 +147,12 @@ public sealed class AzKvConfigurationProviderTests : IClassFixture<ServerFixture
     [Fact]
     public async Task AddAzKv_WhenLoaded_WritesTheLastKnownGoodCopy()
     {
-        await _client.PutStringAsync("copy/Greeting", "saved");
+        await Client.PutStringAsync("copy/Greeting", "saved");
 
         var configuration = Build(o => o.Select("copy/"));
 
         var path = ProviderOf(configuration).CacheFilePath!;
-        Assert.StartsWith(_cacheDirectory.Path, path, StringComparison.Ordinal);
+        Assert.StartsWith(CacheDirectory.Path, path, StringComparison.Ordinal);
         Assert.Contains("copy/Greeting", await File.ReadAllTextAsync(path), StringComparison.Ordinal);
     }
 
@@ -184,7 +165,7 @@ public sealed class AzKvConfigurationProviderTests : IClassFixture<ServerFixture
             .AddAzKv(o =>
             {
                 o.Connect(dead).Select("none/");
-                o.CacheDirectory = _cacheDirectory.Path;
+                o.CacheDirectory = CacheDirectory.Path;
                 o.StartupTimeout = TimeSpan.FromSeconds(5);
             })
             .Build());
@@ -205,7 +186,7 @@ public sealed class AzKvConfigurationProviderTests : IClassFixture<ServerFixture
             .AddAzKv(o =>
             {
                 o.Connect(dead).Select("none/");
-                o.CacheDirectory = _cacheDirectory.Path;
+                o.CacheDirectory = CacheDirectory.Path;
                 o.Optional = true;
                 o.StartupTimeout = TimeSpan.FromSeconds(5);
             })
@@ -229,9 +210,9 @@ public sealed class AzKvConfigurationProviderTests : IClassFixture<ServerFixture
         var configuration = new ConfigurationBuilder()
             .AddAzKv(o =>
             {
-                o.Connect(_server.Url);
-                o.CacheDirectory = _cacheDirectory.Path;
-                o.LoggerFactory = TestOutputLoggerFactory.Create(_output);
+                o.Connect(Server.Url);
+                o.CacheDirectory = CacheDirectory.Path;
+                o.LoggerFactory = TestOutputLoggerFactory.Create(Output);
                 select(o);
             })
             .Build();
