@@ -1,47 +1,29 @@
-using AzKv.Testing.Server;
 using AzKv.Client.Tests.Support;
 using AzKv.Testing.Azurite;
+using AzKv.Testing.Server;
 
 namespace AzKv.Client.Tests;
 
 /// <summary>Failover along the ordered endpoint list of <see cref="AzKvClient"/>, against a real node behind a dead or busy one.</summary>
 [Collection(AzuriteCollection.Name)]
-public sealed class AzKvClientFailoverTests : IClassFixture<ServerFixture>, IAsyncLifetime
+public sealed class AzKvClientFailoverTests : LiveNodeTests, IClassFixture<ServerFixture>
 {
-    private readonly AzuriteFixture _azurite;
-    private readonly ServerFixture _fixture;
-    private InProcessServer _server = null!;
-    private AzKvClient _client = null!;
-
     public AzKvClientFailoverTests(AzuriteFixture azurite, ServerFixture fixture)
+        : base(azurite, fixture)
     {
-        _azurite = azurite;
-        _fixture = fixture;
-    }
-
-    public async Task InitializeAsync()
-    {
-        _server = await _fixture.GetAsync(_azurite);
-        _client = new AzKvClient(_server.Url);
-    }
-
-    public Task DisposeAsync()
-    {
-        _client.Dispose();
-        return Task.CompletedTask;
     }
 
     [Fact]
     public async Task GetAsync_WhenTheFirstEndpointAnswers503Repeatedly_FailsOverWithoutBackingOffAndPrefersTheNext()
     {
-        await _client.PutStringAsync("failover503/key", "from the second");
+        await Client.PutStringAsync("failover503/key", "from the second");
         // The "first region": the same node under another name (localhost), always answering 503.
-        var busy = new UriBuilder(_server.Url) { Host = "localhost" }.Uri;
+        var busy = new UriBuilder(Server.Url) { Host = "localhost" }.Uri;
         using var handler = new FaultInjectingHandler
         {
             Fault = (request, _) => request.RequestUri!.Host == "localhost" ? FaultInjectingHandler.Unavailable(TimeSpan.FromSeconds(30)) : null,
         };
-        using var client = new AzKvClient(new AzKvClientOptions { Endpoints = [busy, _server.Url], Handler = handler, MaxRetries = 0 });
+        using var client = new AzKvClient(new AzKvClientOptions { Endpoints = [busy, Server.Url], Handler = handler, MaxRetries = 0 });
         var started = System.Diagnostics.Stopwatch.StartNew();
 
         var first = await client.GetStringAsync("failover503/key");
@@ -57,11 +39,11 @@ public sealed class AzKvClientFailoverTests : IClassFixture<ServerFixture>, IAsy
     [Fact]
     public async Task GetAsync_WhenEveryEndpointAnswers503_ReturnsTheProblemAfterTryingEachOnEveryAttempt()
     {
-        var busy = new UriBuilder(_server.Url) { Host = "localhost" }.Uri;
+        var busy = new UriBuilder(Server.Url) { Host = "localhost" }.Uri;
         using var handler = new FaultInjectingHandler { Fault = (_, _) => FaultInjectingHandler.Unavailable(TimeSpan.Zero) };
         using var client = new AzKvClient(new AzKvClientOptions
         {
-            Endpoints = [busy, _server.Url],
+            Endpoints = [busy, Server.Url],
             Handler = handler,
             MaxRetries = 1,
             InitialBackoff = TimeSpan.FromMilliseconds(10),
@@ -79,7 +61,7 @@ public sealed class AzKvClientFailoverTests : IClassFixture<ServerFixture>, IAsy
         var dead = new Uri($"http://127.0.0.1:{InProcessServer.GetFreeLoopbackPort()}");
         using var client = new AzKvClient(new AzKvClientOptions
         {
-            Endpoints = [dead, _server.Url],
+            Endpoints = [dead, Server.Url],
             InitialBackoff = TimeSpan.FromMilliseconds(10),
             WatchPollTimeout = TimeSpan.FromSeconds(5),
         });
@@ -88,7 +70,7 @@ public sealed class AzKvClientFailoverTests : IClassFixture<ServerFixture>, IAsy
         await using var changes = client.WatchAsync("failoverwatch/", cursor, deadline.Token).GetAsyncEnumerator(deadline.Token);
         var next = changes.MoveNextAsync();
 
-        await _client.PutStringAsync("failoverwatch/a", "1");
+        await Client.PutStringAsync("failoverwatch/a", "1");
 
         Assert.True(await next);
         Assert.Equal("failoverwatch/a", changes.Current.Key);

@@ -1,6 +1,7 @@
 using System.Text;
 using AzKv.Client.Tests.Support;
 using AzKv.Testing.Azurite;
+using AzKv.Testing.Server;
 
 namespace AzKv.Client.Tests;
 

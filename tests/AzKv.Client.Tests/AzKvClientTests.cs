@@ -1,47 +1,29 @@
-using AzKv.Testing.Server;
 using System.Text;
 using AzKv.Client.Tests.Support;
 using AzKv.Testing.Azurite;
+using AzKv.Testing.Server;
 
 namespace AzKv.Client.Tests;
 
 /// <summary>Reads, writes, conditions and errors of <see cref="AzKvClient"/> against a real node.</summary>
 [Collection(AzuriteCollection.Name)]
-public sealed class AzKvClientTests : IClassFixture<ServerFixture>, IAsyncLifetime
+public sealed class AzKvClientTests : LiveNodeTests, IClassFixture<ServerFixture>
 {
     /// <summary>The node of this class accepts values up to this size, so the limit is cheap to test.</summary>
     private const int MaxValueBytes = 4096;
 
-    private readonly AzuriteFixture _azurite;
-    private readonly ServerFixture _fixture;
-    private InProcessServer _server = null!;
-    private AzKvClient _client = null!;
-
     public AzKvClientTests(AzuriteFixture azurite, ServerFixture fixture)
+        : base(azurite, fixture, [$"--AzKv:Limits:MaxValueBytes={MaxValueBytes}"])
     {
-        _azurite = azurite;
-        _fixture = fixture;
-    }
-
-    public async Task InitializeAsync()
-    {
-        _server = await _fixture.GetAsync(_azurite, [$"--AzKv:Limits:MaxValueBytes={MaxValueBytes}"]);
-        _client = new AzKvClient(_server.Url);
-    }
-
-    public Task DisposeAsync()
-    {
-        _client.Dispose();
-        return Task.CompletedTask;
     }
 
     [Fact]
     public async Task GetAsync_WhenKeyWasPut_ReturnsValueETagAndContentType()
     {
         var value = new byte[] { 0, 1, 2, 250, 255 };
-        var put = await _client.PutAsync("get/binary", value, "application/x-test");
+        var put = await Client.PutAsync("get/binary", value, "application/x-test");
 
-        var entry = await _client.GetAsync("get/binary");
+        var entry = await Client.GetAsync("get/binary");
 
         Assert.NotNull(entry);
         Assert.Equal("get/binary", entry.Key);
@@ -55,16 +37,16 @@ public sealed class AzKvClientTests : IClassFixture<ServerFixture>, IAsyncLifeti
     [Fact]
     public async Task GetAsync_WhenKeyIsAbsent_ReturnsNull()
     {
-        Assert.Null(await _client.GetAsync("get/absent"));
-        Assert.Null(await _client.GetStringAsync("get/absent"));
+        Assert.Null(await Client.GetAsync("get/absent"));
+        Assert.Null(await Client.GetStringAsync("get/absent"));
     }
 
     [Fact]
     public async Task PutAsync_WhenContentTypeIsOmitted_StoresOctetStream()
     {
-        await _client.PutAsync("put/default-type", new byte[] { 42 });
+        await Client.PutAsync("put/default-type", new byte[] { 42 });
 
-        var entry = await _client.GetAsync("put/default-type");
+        var entry = await Client.GetAsync("put/default-type");
 
         Assert.Equal("application/octet-stream", entry?.ContentType);
     }
@@ -72,60 +54,60 @@ public sealed class AzKvClientTests : IClassFixture<ServerFixture>, IAsyncLifeti
     [Fact]
     public async Task PutAsync_WhenKeyIsNew_ReportsCreatedThenReplacedWithANewETag()
     {
-        var first = await _client.PutStringAsync("put/created", "one");
-        var second = await _client.PutStringAsync("put/created", "two");
+        var first = await Client.PutStringAsync("put/created", "one");
+        var second = await Client.PutStringAsync("put/created", "two");
 
         Assert.True(first.Created);
         Assert.False(second.Created);
         Assert.NotEqual(first.ETag, second.ETag);
-        Assert.Equal("two", await _client.GetStringAsync("put/created"));
+        Assert.Equal("two", await Client.GetStringAsync("put/created"));
     }
 
     [Fact]
     public async Task PutAsync_WhenIfMatchIsTheCurrentETag_Replaces()
     {
-        var first = await _client.PutStringAsync("cas/current", "v1");
+        var first = await Client.PutStringAsync("cas/current", "v1");
 
-        var second = await _client.PutStringAsync("cas/current", "v2", KvCondition.IfMatch(first.ETag));
+        var second = await Client.PutStringAsync("cas/current", "v2", KvCondition.IfMatch(first.ETag));
 
         Assert.False(second.Created);
-        Assert.Equal("v2", await _client.GetStringAsync("cas/current"));
+        Assert.Equal("v2", await Client.GetStringAsync("cas/current"));
     }
 
     [Fact]
     public async Task PutAsync_WhenIfMatchIsStale_ThrowsPreconditionFailedAndKeepsTheValue()
     {
-        var first = await _client.PutStringAsync("cas/stale", "v1");
-        await _client.PutStringAsync("cas/stale", "v2");
+        var first = await Client.PutStringAsync("cas/stale", "v1");
+        await Client.PutStringAsync("cas/stale", "v2");
 
         var exception = await Assert.ThrowsAsync<AzKvPreconditionFailedException>(
-            () => _client.PutStringAsync("cas/stale", "v3", KvCondition.IfMatch(first.ETag)));
+            () => Client.PutStringAsync("cas/stale", "v3", KvCondition.IfMatch(first.ETag)));
 
         Assert.Equal(412, exception.Status);
-        Assert.Equal("v2", await _client.GetStringAsync("cas/stale"));
+        Assert.Equal("v2", await Client.GetStringAsync("cas/stale"));
     }
 
     [Fact]
     public async Task PutAsync_WhenIfMatchETagIsGivenWithoutQuotes_StillMatches()
     {
-        var first = await _client.PutStringAsync("cas/unquoted", "v1");
+        var first = await Client.PutStringAsync("cas/unquoted", "v1");
 
-        var second = await _client.PutStringAsync("cas/unquoted", "v2", KvCondition.IfMatch(first.ETag.Trim('"')));
+        var second = await Client.PutStringAsync("cas/unquoted", "v2", KvCondition.IfMatch(first.ETag.Trim('"')));
 
-        Assert.Equal("v2", await _client.GetStringAsync("cas/unquoted"));
+        Assert.Equal("v2", await Client.GetStringAsync("cas/unquoted"));
         Assert.NotEqual(first.ETag, second.ETag);
     }
 
     [Fact]
     public async Task TryPutAsync_WhenIfMatchIsStale_ReturnsNullAndKeepsTheValue()
     {
-        var first = await _client.PutStringAsync("cas/try", "v1");
-        var second = await _client.PutStringAsync("cas/try", "v2");
+        var first = await Client.PutStringAsync("cas/try", "v1");
+        var second = await Client.PutStringAsync("cas/try", "v2");
 
-        var result = await _client.TryPutAsync("cas/try", "v3"u8.ToArray(), "text/plain", KvCondition.IfMatch(first.ETag));
+        var result = await Client.TryPutAsync("cas/try", "v3"u8.ToArray(), "text/plain", KvCondition.IfMatch(first.ETag));
 
         Assert.Null(result);
-        var entry = await _client.GetAsync("cas/try");
+        var entry = await Client.GetAsync("cas/try");
         Assert.Equal("v2", entry?.GetString());
         Assert.Equal(second.ETag, entry?.ETag);
     }
@@ -133,55 +115,55 @@ public sealed class AzKvClientTests : IClassFixture<ServerFixture>, IAsyncLifeti
     [Fact]
     public async Task PutAsync_WhenCreateOnlyAndTheKeyIsNew_Creates()
     {
-        var result = await _client.PutStringAsync("create/new", "first", KvCondition.IfNoneMatch);
+        var result = await Client.PutStringAsync("create/new", "first", KvCondition.IfNoneMatch);
 
         Assert.True(result.Created);
-        Assert.Equal("first", await _client.GetStringAsync("create/new"));
+        Assert.Equal("first", await Client.GetStringAsync("create/new"));
     }
 
     [Fact]
     public async Task PutAsync_WhenCreateOnlyAndTheKeyExists_ThrowsPreconditionFailed()
     {
-        await _client.PutStringAsync("create/exists", "first");
+        await Client.PutStringAsync("create/exists", "first");
 
         await Assert.ThrowsAsync<AzKvPreconditionFailedException>(
-            () => _client.PutStringAsync("create/exists", "second", KvCondition.IfNoneMatch));
-        Assert.Null(await _client.TryPutAsync("create/exists", "third"u8.ToArray(), condition: KvCondition.IfNoneMatch));
-        Assert.Equal("first", await _client.GetStringAsync("create/exists"));
+            () => Client.PutStringAsync("create/exists", "second", KvCondition.IfNoneMatch));
+        Assert.Null(await Client.TryPutAsync("create/exists", "third"u8.ToArray(), condition: KvCondition.IfNoneMatch));
+        Assert.Equal("first", await Client.GetStringAsync("create/exists"));
     }
 
     [Fact]
     public async Task DeleteAsync_WhenKeyExists_ReturnsTrueThenFalseAndTheKeyIsGone()
     {
-        await _client.PutStringAsync("delete/me", "x");
+        await Client.PutStringAsync("delete/me", "x");
 
-        Assert.True(await _client.DeleteAsync("delete/me"));
-        Assert.False(await _client.DeleteAsync("delete/me"));
-        Assert.Null(await _client.GetAsync("delete/me"));
+        Assert.True(await Client.DeleteAsync("delete/me"));
+        Assert.False(await Client.DeleteAsync("delete/me"));
+        Assert.Null(await Client.GetAsync("delete/me"));
     }
 
     [Fact]
     public async Task DeleteAsync_WhenIfMatchIsStale_ThrowsPreconditionFailedAndKeepsTheKey()
     {
-        var first = await _client.PutStringAsync("delete/cas", "v1");
-        var second = await _client.PutStringAsync("delete/cas", "v2");
+        var first = await Client.PutStringAsync("delete/cas", "v1");
+        var second = await Client.PutStringAsync("delete/cas", "v2");
 
-        await Assert.ThrowsAsync<AzKvPreconditionFailedException>(() => _client.DeleteAsync("delete/cas", first.ETag));
+        await Assert.ThrowsAsync<AzKvPreconditionFailedException>(() => Client.DeleteAsync("delete/cas", first.ETag));
 
-        Assert.Equal("v2", await _client.GetStringAsync("delete/cas"));
-        Assert.True(await _client.DeleteAsync("delete/cas", second.ETag));
+        Assert.Equal("v2", await Client.GetStringAsync("delete/cas"));
+        Assert.True(await Client.DeleteAsync("delete/cas", second.ETag));
     }
 
     [Fact]
     public async Task PutAsync_WhenKeyWasDeleted_ReportsCreatedAgain()
     {
-        await _client.PutStringAsync("delete/recreate", "v1");
-        await _client.DeleteAsync("delete/recreate");
+        await Client.PutStringAsync("delete/recreate", "v1");
+        await Client.DeleteAsync("delete/recreate");
 
-        var again = await _client.PutStringAsync("delete/recreate", "v2");
+        var again = await Client.PutStringAsync("delete/recreate", "v2");
 
         Assert.True(again.Created);
-        Assert.Equal("v2", await _client.GetStringAsync("delete/recreate"));
+        Assert.Equal("v2", await Client.GetStringAsync("delete/recreate"));
     }
 
     [Theory]
@@ -196,20 +178,20 @@ public sealed class AzKvClientTests : IClassFixture<ServerFixture>, IAsyncLifeti
     public async Task PutAsync_WhenKeyNeedsPercentEncoding_RoundTripsTheKeyExactly(string key)
     {
         var value = Encoding.UTF8.GetBytes("value of " + key);
-        await _client.PutAsync(key, value, "text/plain");
+        await Client.PutAsync(key, value, "text/plain");
 
-        var entry = await _client.GetAsync(key);
-        var listed = await _client.ListPageAsync(prefix: key, limit: 10);
+        var entry = await Client.GetAsync(key);
+        var listed = await Client.ListPageAsync(prefix: key, limit: 10);
 
         Assert.Equal(value, entry?.Value.ToArray());
         Assert.Contains(listed.Items, item => item.Key == key);
-        Assert.True(await _client.DeleteAsync(key));
+        Assert.True(await Client.DeleteAsync(key));
     }
 
     [Fact]
     public async Task GetAsync_WhenKeyHasAControlCharacter_ThrowsInvalidKeyWithoutRetrying()
     {
-        var exception = await Assert.ThrowsAsync<AzKvException>(() => _client.GetAsync("bad\u0001key"));
+        var exception = await Assert.ThrowsAsync<AzKvException>(() => Client.GetAsync("bad\u0001key"));
 
         Assert.Equal(400, exception.Status);
         Assert.Equal(AzKvProblemTypes.InvalidKey, exception.ProblemType);
@@ -219,7 +201,7 @@ public sealed class AzKvClientTests : IClassFixture<ServerFixture>, IAsyncLifeti
     [Fact]
     public async Task PutAsync_WhenKeyIsOver1024Bytes_ThrowsInvalidKey()
     {
-        var exception = await Assert.ThrowsAsync<AzKvException>(() => _client.PutStringAsync(new string('k', 1025), "x"));
+        var exception = await Assert.ThrowsAsync<AzKvException>(() => Client.PutStringAsync(new string('k', 1025), "x"));
 
         Assert.Equal(400, exception.Status);
         Assert.Equal(AzKvProblemTypes.InvalidKey, exception.ProblemType);
@@ -228,11 +210,11 @@ public sealed class AzKvClientTests : IClassFixture<ServerFixture>, IAsyncLifeti
     [Fact]
     public async Task PutAsync_WhenValueIsOverTheLimit_ThrowsValueTooLarge()
     {
-        var exception = await Assert.ThrowsAsync<AzKvException>(() => _client.PutAsync("limits/large", new byte[MaxValueBytes + 1]));
+        var exception = await Assert.ThrowsAsync<AzKvException>(() => Client.PutAsync("limits/large", new byte[MaxValueBytes + 1]));
 
         Assert.Equal(413, exception.Status);
         Assert.Equal(AzKvProblemTypes.ValueTooLarge, exception.ProblemType);
-        Assert.Null(await _client.GetAsync("limits/large"));
+        Assert.Null(await Client.GetAsync("limits/large"));
     }
 
     [Fact]
@@ -241,22 +223,22 @@ public sealed class AzKvClientTests : IClassFixture<ServerFixture>, IAsyncLifeti
         var value = new byte[MaxValueBytes];
         Random.Shared.NextBytes(value);
 
-        await _client.PutAsync("limits/exact", value);
+        await Client.PutAsync("limits/exact", value);
 
-        Assert.Equal(value, (await _client.GetAsync("limits/exact"))?.Value.ToArray());
+        Assert.Equal(value, (await Client.GetAsync("limits/exact"))?.Value.ToArray());
     }
 
     [Fact]
     public async Task GetClusterAsync_WhenTheNodeIsReady_DescribesRegionNodeAndServingPartitions()
     {
-        var cluster = await _client.GetClusterAsync();
+        var cluster = await Client.GetClusterAsync();
 
         Assert.Equal("local", cluster.Region);
         Assert.Equal("test-node", cluster.NodeId);
         Assert.Equal(4, cluster.PartitionCount);
         var node = Assert.Single(cluster.Nodes);
         Assert.Equal("test-node", node.NodeId);
-        Assert.Equal(_server.Url.GetLeftPart(UriPartial.Authority), node.Endpoint.TrimEnd('/'));
+        Assert.Equal(Server.Url.GetLeftPart(UriPartial.Authority), node.Endpoint.TrimEnd('/'));
         Assert.Equal(4, cluster.Partitions.Count);
         Assert.All(cluster.Partitions, p =>
         {
@@ -271,8 +253,8 @@ public sealed class AzKvClientTests : IClassFixture<ServerFixture>, IAsyncLifeti
     {
         var dead = new Uri($"http://127.0.0.1:{InProcessServer.GetFreeLoopbackPort()}");
         using var handler = new FaultInjectingHandler();
-        using var client = new AzKvClient(new AzKvClientOptions { Endpoints = [dead, _server.Url], Handler = handler });
-        await _client.PutStringAsync("failover/key", "reached");
+        using var client = new AzKvClient(new AzKvClientOptions { Endpoints = [dead, Server.Url], Handler = handler });
+        await Client.PutStringAsync("failover/key", "reached");
 
         var first = await client.GetStringAsync("failover/key");
         var second = await client.GetStringAsync("failover/key");
@@ -282,8 +264,8 @@ public sealed class AzKvClientTests : IClassFixture<ServerFixture>, IAsyncLifeti
         var requests = handler.Requests;
         Assert.Equal(3, requests.Count);
         Assert.Equal(dead.Port, requests[0].Port);
-        Assert.Equal(_server.Url.Port, requests[1].Port);
-        Assert.Equal(_server.Url.Port, requests[2].Port);
+        Assert.Equal(Server.Url.Port, requests[1].Port);
+        Assert.Equal(Server.Url.Port, requests[2].Port);
     }
 
     [Fact]
@@ -313,14 +295,14 @@ public sealed class AzKvClientTests : IClassFixture<ServerFixture>, IAsyncLifeti
     [Fact]
     public async Task GetAsync_WhenTheNodeAnswers503ThenRecovers_RetriesHonouringRetryAfter()
     {
-        await _client.PutStringAsync("retry/503", "eventually");
+        await Client.PutStringAsync("retry/503", "eventually");
         using var handler = new FaultInjectingHandler
         {
             Fault = (_, index) => index < 2 ? FaultInjectingHandler.Unavailable(TimeSpan.FromMilliseconds(300)) : null,
         };
         using var client = new AzKvClient(new AzKvClientOptions
         {
-            Endpoints = [_server.Url],
+            Endpoints = [Server.Url],
             Handler = handler,
             InitialBackoff = TimeSpan.FromMilliseconds(10),
         });
@@ -339,7 +321,7 @@ public sealed class AzKvClientTests : IClassFixture<ServerFixture>, IAsyncLifeti
         using var handler = new FaultInjectingHandler { Fault = (_, _) => FaultInjectingHandler.Unavailable(TimeSpan.Zero) };
         using var client = new AzKvClient(new AzKvClientOptions
         {
-            Endpoints = [_server.Url],
+            Endpoints = [Server.Url],
             Handler = handler,
             MaxRetries = 2,
             InitialBackoff = TimeSpan.FromMilliseconds(10),
@@ -356,7 +338,7 @@ public sealed class AzKvClientTests : IClassFixture<ServerFixture>, IAsyncLifeti
     public async Task PutAsync_WhenTheServerRejectsWith4xx_DoesNotRetry()
     {
         using var handler = new FaultInjectingHandler();
-        using var client = new AzKvClient(new AzKvClientOptions { Endpoints = [_server.Url], Handler = handler });
+        using var client = new AzKvClient(new AzKvClientOptions { Endpoints = [Server.Url], Handler = handler });
 
         await Assert.ThrowsAsync<AzKvException>(() => client.PutStringAsync("bad\u0002key", "x"));
         await Assert.ThrowsAsync<AzKvPreconditionFailedException>(() => client.PutStringAsync("retry/absent-cas", "x", KvCondition.IfMatch("\"AAAA\"")));
@@ -373,7 +355,7 @@ public sealed class AzKvClientTests : IClassFixture<ServerFixture>, IAsyncLifeti
         };
         using var client = new AzKvClient(new AzKvClientOptions
         {
-            Endpoints = [_server.Url],
+            Endpoints = [Server.Url],
             Handler = handler,
             InitialBackoff = TimeSpan.FromMilliseconds(10),
         });
@@ -381,7 +363,7 @@ public sealed class AzKvClientTests : IClassFixture<ServerFixture>, IAsyncLifeti
         var result = await client.PutStringAsync("retry/connection", "written");
 
         Assert.True(result.Created);
-        Assert.Equal("written", await _client.GetStringAsync("retry/connection"));
+        Assert.Equal("written", await Client.GetStringAsync("retry/connection"));
         Assert.Equal(2, handler.Requests.Count);
     }
 }

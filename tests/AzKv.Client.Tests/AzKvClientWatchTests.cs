@@ -1,49 +1,31 @@
-using AzKv.Testing.Server;
 using System.Diagnostics;
 using AzKv.Client.Tests.Support;
 using AzKv.Testing.Azurite;
+using AzKv.Testing.Server;
 
 namespace AzKv.Client.Tests;
 
 /// <summary>Watching with long polls, resuming and fault tolerance of <see cref="AzKvClient"/> against a real node.</summary>
 [Collection(AzuriteCollection.Name)]
-public sealed class AzKvClientWatchTests : IClassFixture<ServerFixture>, IAsyncLifetime
+public sealed class AzKvClientWatchTests : LiveNodeTests, IClassFixture<ServerFixture>
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
 
-    private readonly AzuriteFixture _azurite;
-    private readonly ServerFixture _fixture;
-    private InProcessServer _server = null!;
-    private AzKvClient _client = null!;
-
     public AzKvClientWatchTests(AzuriteFixture azurite, ServerFixture fixture)
+        : base(azurite, fixture)
     {
-        _azurite = azurite;
-        _fixture = fixture;
-    }
-
-    public async Task InitializeAsync()
-    {
-        _server = await _fixture.GetAsync(_azurite);
-        _client = new AzKvClient(_server.Url);
-    }
-
-    public Task DisposeAsync()
-    {
-        _client.Dispose();
-        return Task.CompletedTask;
     }
 
     [Fact]
     public async Task WatchAsync_WhenKeysChangeAfterTheCursor_YieldsEveryChangeInOrder()
     {
-        var cursor = await _client.GetWatchCursorAsync("order/");
-        var a = await _client.PutStringAsync("order/a", "1");
-        var b = await _client.PutStringAsync("order/b", "22");
-        await _client.DeleteAsync("order/a");
-        await _client.PutStringAsync("other/ignored", "x");
+        var cursor = await Client.GetWatchCursorAsync("order/");
+        var a = await Client.PutStringAsync("order/a", "1");
+        var b = await Client.PutStringAsync("order/b", "22");
+        await Client.DeleteAsync("order/a");
+        await Client.PutStringAsync("other/ignored", "x");
 
-        var changes = await TakeAsync(_client.WatchAsync("order/", cursor), 3);
+        var changes = await TakeAsync(Client.WatchAsync("order/", cursor), 3);
 
         Assert.Equal(["order/a", "order/b", "order/a"], changes.Select(c => c.Key));
         Assert.Equal([KvChangeType.Put, KvChangeType.Put, KvChangeType.Delete], changes.Select(c => c.Type));
@@ -57,13 +39,13 @@ public sealed class AzKvClientWatchTests : IClassFixture<ServerFixture>, IAsyncL
     [Fact]
     public async Task WatchAsync_WhenResumedFromTheLastChangesCursor_YieldsOnlyLaterChanges()
     {
-        var cursor = await _client.GetWatchCursorAsync("resume/");
-        await _client.PutStringAsync("resume/1", "x");
-        var first = await TakeAsync(_client.WatchAsync("resume/", cursor), 1);
-        await _client.PutStringAsync("resume/2", "x");
-        await _client.PutStringAsync("resume/3", "x");
+        var cursor = await Client.GetWatchCursorAsync("resume/");
+        await Client.PutStringAsync("resume/1", "x");
+        var first = await TakeAsync(Client.WatchAsync("resume/", cursor), 1);
+        await Client.PutStringAsync("resume/2", "x");
+        await Client.PutStringAsync("resume/3", "x");
 
-        var later = await TakeAsync(_client.WatchAsync("resume/", first[^1].Cursor), 2);
+        var later = await TakeAsync(Client.WatchAsync("resume/", first[^1].Cursor), 2);
 
         Assert.Equal("resume/1", Assert.Single(first).Key);
         Assert.Equal(["resume/2", "resume/3"], later.Select(c => c.Key));
@@ -72,14 +54,14 @@ public sealed class AzKvClientWatchTests : IClassFixture<ServerFixture>, IAsyncL
     [Fact]
     public async Task WatchAsync_WhenStartedWithoutACursor_SeesChangesMadeAfterItStarted()
     {
-        await _client.PutStringAsync("fromnow/before", "x");
+        await Client.PutStringAsync("fromnow/before", "x");
         using var handler = new FaultInjectingHandler();
-        using var client = new AzKvClient(new AzKvClientOptions { Endpoints = [_server.Url], Handler = handler });
+        using var client = new AzKvClient(new AzKvClientOptions { Endpoints = [Server.Url], Handler = handler });
         var watch = TakeAsync(client.WatchAsync("fromnow/"), 1);
 
         // The first request takes "now"; once the long poll after it is sent, writes are "after".
         await WaitUntilAsync(() => handler.Requests.Count >= 2);
-        await _client.PutStringAsync("fromnow/after", "x");
+        await Client.PutStringAsync("fromnow/after", "x");
 
         var changes = await watch;
         Assert.Equal("fromnow/after", Assert.Single(changes).Key);
@@ -88,8 +70,8 @@ public sealed class AzKvClientWatchTests : IClassFixture<ServerFixture>, IAsyncL
     [Fact]
     public async Task WatchAsync_WhenTheConnectionFailsMidWatch_ResumesFromTheLastCursorWithoutMissingChanges()
     {
-        var cursor = await _client.GetWatchCursorAsync("flaky/");
-        await _client.PutStringAsync("flaky/1", "x");
+        var cursor = await Client.GetWatchCursorAsync("flaky/");
+        await Client.PutStringAsync("flaky/1", "x");
         using var handler = new FaultInjectingHandler
         {
             // The 2nd and 3rd polls fail as if the node were down.
@@ -97,15 +79,15 @@ public sealed class AzKvClientWatchTests : IClassFixture<ServerFixture>, IAsyncL
         };
         using var client = new AzKvClient(new AzKvClientOptions
         {
-            Endpoints = [_server.Url],
+            Endpoints = [Server.Url],
             Handler = handler,
             InitialBackoff = TimeSpan.FromMilliseconds(10),
             MaxRetries = 0,
         });
         var watch = TakeAsync(client.WatchAsync("flaky/", cursor), 3);
         await WaitUntilAsync(() => handler.Requests.Count >= 4);
-        await _client.PutStringAsync("flaky/2", "x");
-        await _client.PutStringAsync("flaky/3", "x");
+        await Client.PutStringAsync("flaky/2", "x");
+        await Client.PutStringAsync("flaky/3", "x");
 
         var changes = await watch;
 
@@ -119,15 +101,15 @@ public sealed class AzKvClientWatchTests : IClassFixture<ServerFixture>, IAsyncL
     [Fact]
     public async Task WatchAsync_WhenTheNodeAnswers503_BacksOffAndResumes()
     {
-        var cursor = await _client.GetWatchCursorAsync("busy/");
-        await _client.PutStringAsync("busy/1", "x");
+        var cursor = await Client.GetWatchCursorAsync("busy/");
+        await Client.PutStringAsync("busy/1", "x");
         using var handler = new FaultInjectingHandler
         {
             Fault = (_, index) => index < 3 ? FaultInjectingHandler.Unavailable(TimeSpan.FromMilliseconds(50)) : null,
         };
         using var client = new AzKvClient(new AzKvClientOptions
         {
-            Endpoints = [_server.Url],
+            Endpoints = [Server.Url],
             Handler = handler,
             InitialBackoff = TimeSpan.FromMilliseconds(10),
             MaxRetries = 1,
@@ -142,7 +124,7 @@ public sealed class AzKvClientWatchTests : IClassFixture<ServerFixture>, IAsyncL
     [Fact]
     public async Task WatchAsync_WhenTheCursorIsMalformed_ThrowsInvalidRequest()
     {
-        var exception = await Assert.ThrowsAsync<AzKvException>(() => TakeAsync(_client.WatchAsync("bad/", "not-a-cursor"), 1));
+        var exception = await Assert.ThrowsAsync<AzKvException>(() => TakeAsync(Client.WatchAsync("bad/", "not-a-cursor"), 1));
 
         Assert.Equal(400, exception.Status);
         Assert.Equal(AzKvProblemTypes.InvalidRequest, exception.ProblemType);
@@ -152,7 +134,7 @@ public sealed class AzKvClientWatchTests : IClassFixture<ServerFixture>, IAsyncL
     public async Task WatchAsync_WhenCancelled_StopsPromptly()
     {
         using var cancel = new CancellationTokenSource();
-        var watch = TakeAsync(_client.WatchAsync("quiet/", cancellationToken: cancel.Token), 1);
+        var watch = TakeAsync(Client.WatchAsync("quiet/", cancellationToken: cancel.Token), 1);
         var stopwatch = Stopwatch.StartNew();
 
         await cancel.CancelAsync();

@@ -3,6 +3,7 @@ using AzKv.Client;
 using AzKv.Extensions.Configuration.Tests.Support;
 using AzKv.Testing.Azurite;
 using AzKv.Testing.Cli;
+using AzKv.Testing.Server;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.FeatureManagement;

@@ -1,7 +1,7 @@
-using AzKv.Testing.Server;
 using AzKv.Testing.Azurite;
+using Xunit;
 
-namespace AzKv.Client.Tests.Support;
+namespace AzKv.Testing.Server;
 
 /// <summary>
 /// One node per test class (a class fixture), in a container of its own, started on first use
@@ -20,7 +20,7 @@ public sealed class ServerFixture : IAsyncLifetime
         {
             return _server ??= await InProcessServer.StartAsync(
                 azurite.ConnectionString,
-                "c" + Guid.NewGuid().ToString("N")[..20],
+                InProcessServer.NewContainer(),
                 extraArguments: extraArguments).ConfigureAwait(false);
         }
         finally
