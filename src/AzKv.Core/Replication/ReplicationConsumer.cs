@@ -229,12 +229,11 @@ public sealed partial class ReplicationConsumer : IAsyncDisposable
             {
                 return;
             }
-            catch (Exception ex) when (ex is BlobStorageException or PartitionStorageException or HttpRequestException or IOException or JsonException)
+            catch (Exception ex) when (ex is BlobStorageException or PartitionStorageException or HttpRequestException or IOException)
             {
                 ReplicationLog.RoundFailed(_logger, _transport.SourceRegion, _owner.Partition, ex.Message);
                 Update(p => p with { LastError = ex.Message, CaughtUp = false });
                 wait = _options.RetryInterval;
-                loaded = loaded && ex is not JsonException;
             }
             finally
             {

@@ -94,9 +94,9 @@ internal static class KvEndpoints
             return await ForwardOrFailAsync(context, host, forwarder, key, problem!).ConfigureAwait(false);
         }
 
-        if (host.CatchingUpWith(owner!.Partition) is { } source)
+        if (BootstrappingProblem(host, owner!) is { } bootstrapping)
         {
-            return Problems.Unavailable($"Partition {owner.Partition} is still reading region {source}'s log for the first time (this region's replication is bootstrapping); retry shortly.");
+            return bootstrapping;
         }
 
         var contentType = context.Request.ContentType ?? "application/octet-stream";
@@ -150,9 +150,9 @@ internal static class KvEndpoints
             return await ForwardOrFailAsync(context, host, forwarder, key, problem!).ConfigureAwait(false);
         }
 
-        if (host.CatchingUpWith(owner!.Partition) is { } source)
+        if (BootstrappingProblem(host, owner!) is { } bootstrapping)
         {
-            return Problems.Unavailable($"Partition {owner.Partition} is still reading region {source}'s log for the first time (this region's replication is bootstrapping); retry shortly.");
+            return bootstrapping;
         }
 
         if (!TryGetPrecondition(context, allowCreateOnly: false, out var precondition, out var ifMatch, out problem))
@@ -279,6 +279,15 @@ internal static class KvEndpoints
 
         return true;
     }
+
+    /// <summary>
+    /// Local writes wait while the partition reads a peer region's log for the first time (a region
+    /// rebuilt from scratch must learn its own past writes first; docs/replication.md): a 503, or null.
+    /// </summary>
+    private static IResult? BootstrappingProblem(PartitionHost host, PartitionOwner owner) =>
+        host.CatchingUpWith(owner.Partition) is { } source
+            ? Problems.Unavailable($"Partition {owner.Partition} is still reading region {source}'s log for the first time (this region's replication is bootstrapping); retry shortly.")
+            : null;
 
     /// <summary>
     /// <c>300 Multiple Choices</c> (policy <c>siblings</c>, concurrent versions): every live version and
