@@ -57,8 +57,8 @@ public sealed partial class SourceChangeMonitor : IAsyncDisposable
     /// </summary>
     public async Task<long> WaitAsync(int partition, long seen, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timer.CancelAfter(timeout);
+        using var expiry = new CancellationTokenSource(timeout, _time);
+        using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, expiry.Token);
         while (true)
         {
             Task changed;
