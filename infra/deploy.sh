@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Deploys AzKv to an Azure subscription (docs/deploy.md):
-#   1. publishes the server twice: framework-dependent for the owner image, self-contained for the
-#      Functions package (the Flex Consumption custom-handler image has no .NET 10 runtime);
-#   2. packages the front end: infra/functions/host.json + the catch-all function + the server;
+#   1. publishes the server (framework-dependent) for the owner image;
+#   2. publishes the isolated-worker Functions app (src/AzKv.Functions) and zips it: the front end's
+#      package for Flex Consumption (runtime dotnet-isolated 10.0 provides .NET);
 #   3. deploys bicep/main.bicep with deployApps=false (storage, identities, roles, registry, network);
 #   4. builds the owner image in the registry (az acr build: no local Docker needed);
 #   5. deploys bicep/main.bicep with deployApps=true (owner container apps, front-end function apps);
@@ -13,9 +13,8 @@ set -euo pipefail
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 readonly repo_root
 readonly server_project="src/AzKv.Server/AzKv.Server.csproj"
+readonly functions_project="src/AzKv.Functions/AzKv.Functions.csproj"
 readonly template="bicep/main.bicep"
-# Must match customHandler.description.defaultExecutablePath in infra/functions/host.json.
-readonly handler_executable="AzKv.Server"
 readonly image_repository="azkv-server"
 
 usage() {
@@ -108,9 +107,9 @@ require_command az "install the Azure CLI (https://learn.microsoft.com/cli/azure
 require_command dotnet "install the .NET 10 SDK (https://dotnet.microsoft.com/download)"
 require_command zip "install zip (for example: apt-get install zip)"
 [[ -f "$repo_root/$server_project" ]] ||
-  die "the server project $server_project does not exist yet: nothing to deploy"
-grep -q "\"defaultExecutablePath\": \"$handler_executable\"" "$repo_root/infra/functions/host.json" ||
-  die "infra/functions/host.json must name $handler_executable as customHandler.description.defaultExecutablePath"
+  die "the server project $server_project does not exist: nothing to deploy"
+[[ -f "$repo_root/$functions_project" ]] ||
+  die "the Functions project $functions_project does not exist: the front end cannot be packaged"
 az account show --output none 2>/dev/null || die "not logged in to Azure: run 'az login' first"
 
 if [[ -n $subscription ]]; then
@@ -162,15 +161,14 @@ dotnet publish "$repo_root/$server_project" --nologo --configuration Release \
   --runtime linux-x64 --self-contained false --output "$container_context/publish"
 cp "$repo_root/infra/container/Dockerfile" "$container_context/Dockerfile"
 
-step "Publishing the server for the Functions package (self-contained)"
-dotnet publish "$repo_root/$server_project" --nologo --configuration Release \
-  --runtime linux-x64 --self-contained true --output "$function_root"
-[[ -f "$function_root/$handler_executable" ]] ||
-  die "the publish output has no executable named $handler_executable"
-chmod +x "$function_root/$handler_executable"
-cp "$repo_root/infra/functions/host.json" "$function_root/host.json"
-cp -R "$repo_root/infra/functions/azkv" "$function_root/azkv"
-# zip keeps the Unix mode bits, so the handler stays executable after deployment.
+step "Publishing the Functions app (isolated worker) for the front end"
+# Framework-dependent: Flex Consumption's dotnet-isolated 10.0 runtime provides .NET. The Worker SDK
+# writes host.json, worker.config.json and functions.metadata (the triggers) into the output.
+dotnet publish "$repo_root/$functions_project" --nologo --configuration Release --output "$function_root"
+for generated in host.json worker.config.json functions.metadata; do
+  [[ -f "$function_root/$generated" ]] ||
+    die "the Functions publish output has no $generated: is $functions_project an isolated-worker app?"
+done
 (cd "$function_root" && zip -q -r "$function_package" .)
 package_bytes="$(wc -c <"$function_package")"
 echo "Functions package: $package_bytes bytes"
@@ -206,6 +204,9 @@ mapfile -t front_ends <<<"$front_end_lines"
 for line in "${front_ends[@]}"; do
   IFS=$'\t' read -r region group app <<<"$line"
   step "Deploying the front-end package to $app ($region)"
+  # On Flex Consumption the CLI does a "one deploy": the zip goes to the deployment container of
+  # functionAppConfig (bicep/modules/functionApp.bicep) and the app restarts on it. Prebuilt: no
+  # remote build.
   az functionapp deployment source config-zip --resource-group "$group" --name "$app" \
     --src "$function_package" --build-remote false --output none
 done

@@ -1,6 +1,8 @@
-// The front end of one region (roles `frontend`): the AzKv server as an Azure Functions custom
-// handler on the Flex Consumption plan, integrated in the region's VNet so it reaches the internal
-// owner tier. infra/functions/ holds host.json (customHandler) and the one catch-all HTTP function.
+// The front end of one region: the isolated-worker Functions app (src/AzKv.Functions, runtime
+// `dotnet-isolated` 10.0) on the Flex Consumption plan (FC1), integrated in the region's VNet so it
+// reaches the internal owner tier. It is stateless: it routes each request to the partition's
+// owner and holds no lease (AzKv__Roles=frontend). infra/deploy.sh publishes the project and
+// deploys the zip to the deployment container named below (one deploy).
 //
 // Flex Consumption takes its runtime, scale and deployment storage from functionAppConfig; the
 // app settings FUNCTIONS_WORKER_RUNTIME, FUNCTIONS_EXTENSION_VERSION and WEBSITE_RUN_FROM_PACKAGE
@@ -8,9 +10,8 @@
 //
 // This app is the only public entry point of a region. Callers are authenticated here, by the
 // platform: App Service Authentication (authsettingsV2) validates an Entra ID bearer token before a
-// request reaches the custom handler, and answers 401 without one. The AzKv server itself runs
-// with AzKv__Auth__Mode None (its own EntraId mode is not available in this build): see
-// docs/deploy.md, "Authentication".
+// request reaches a function, and answers 401 without one. The AzKv code itself runs with
+// AzKv__Auth__Mode None: see docs/deploy.md, "Authentication".
 
 @description('Name of the function app (globally unique, <= 60 characters).')
 @maxLength(60)
@@ -117,8 +118,9 @@ var peerContainerSettings = [for (peer, i) in peers: {
 }]
 
 // Every setting the front end reads (docs/configuration.md), in one place, plus the Functions
-// host's own storage settings.
-// Not set: AzKv__Urls (the host passes FUNCTIONS_CUSTOMHANDLER_PORT, which overrides it),
+// host's own storage settings. The Event Hubs settings of the replication log join this list with
+// the Event Hubs issue (a front end only needs them if it ever publishes; owners do).
+// Not set: AzKv__Urls (the Functions host listens, not Kestrel),
 // AzKv__AdvertisedUrl (a front end owns no partitions; nothing calls it but the Functions host),
 // AzKv__NodeId (the default is unique per instance), AzKv__Storage__ConnectionString (Entra ID only)
 // and AzKv__Auth__TenantId / __Audience (read only with AzKv__Auth__Mode EntraId).
@@ -236,9 +238,10 @@ resource site 'Microsoft.Web/sites@2024-11-01' = {
         alwaysReady: alwaysReadyInstances > 0 ? alwaysReadyHttp : []
       }
       runtime: {
-        // A custom handler: the host starts the executable named in host.json.
-        name: 'custom'
-        version: '1.0'
+        // The isolated worker model on .NET 10 (src/AzKv.Functions targets net10.0). Check that a
+        // location offers it: az functionapp list-flexconsumption-runtimes --location <loc> --runtime dotnet-isolated
+        name: 'dotnet-isolated'
+        version: '10.0'
       }
     }
   }

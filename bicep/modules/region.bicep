@@ -157,6 +157,10 @@ module privateDns 'privateDns.bicep' = {
 // One owner at a time: ARM finishes provisioning one container app's new revision before it
 // starts the next, so a rollout does not move every node's partitions at once.
 @batchSize(1)
+// Room for the replication log (design brief §7, the Event Hubs issue): an `eventHubs.bicep` module
+// here (namespace + one hub of P partitions + the identity's Data Sender/Receiver roles), deployed
+// with the foundation (not behind deployApps), whose outputs join the owners' settings below.
+
 module owners 'ownerApp.bicep' = [for (ownerName, i) in ownerAppNames: if (deployApps) {
   name: '${namePrefix}-owner-${i}'
   // Owners advertise names in this zone: it exists before any node publishes one.

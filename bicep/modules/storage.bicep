@@ -68,11 +68,11 @@ resource dataBlobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05
   properties: {
     deleteRetentionPolicy: {
       enabled: dataSoftDeleteDays > 0
-      days: dataSoftDeleteDays > 0 ? dataSoftDeleteDays : 1
+      days: max(dataSoftDeleteDays, 1) // ignored while disabled, but must be 1-365
     }
     containerDeleteRetentionPolicy: {
       enabled: dataSoftDeleteDays > 0
-      days: dataSoftDeleteDays > 0 ? dataSoftDeleteDays : 1
+      days: max(dataSoftDeleteDays, 1) // ignored while disabled, but must be 1-365
     }
   }
 }

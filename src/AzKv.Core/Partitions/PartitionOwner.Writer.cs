@@ -36,6 +36,10 @@ public sealed partial class PartitionOwner
     /// </remarks>
     private async Task WriterLoopAsync()
     {
+        // A long-lived loop: its spans belong to the writes of each batch, never to whatever span
+        // happened to be current when the loop started (a takeover inside some request).
+        Activity.Current = null;
+        var callers = new List<ActivityContext>();
         var batch = new List<PendingWrite>(Math.Min(_options.MaxBatchRecords, 1024));
         var buffer = new ArrayBufferWriter<byte>(64 * 1024);
         var changes = new Dictionary<string, SiblingSet>(StringComparer.Ordinal);
@@ -120,10 +124,23 @@ public sealed partial class PartitionOwner
                 }
 
                 var commitStarted = Stopwatch.GetTimestamp();
-                if (!await CommitAsync(buffer.WrittenMemory, lsn - state.Lsn).ConfigureAwait(false))
+                callers.Clear();
+                if (PartitionTracing.IsListening)
                 {
-                    CompleteBatch(batch, committed: false);
-                    return;
+                    foreach (var pending in batch)
+                    {
+                        callers.Add(pending.Caller);
+                    }
+                }
+
+                using (var append = PartitionTracing.StartAppend(Partition, callers, lsn - state.Lsn, buffer.WrittenCount, lsn))
+                {
+                    if (!await CommitAsync(buffer.WrittenMemory, lsn - state.Lsn).ConfigureAwait(false))
+                    {
+                        append?.SetStatus(ActivityStatusCode.Error, "the owner stepped down; the batch did not commit");
+                        CompleteBatch(batch, committed: false);
+                        return;
+                    }
                 }
 
                 lastCommitTicks = Stopwatch.GetTimestamp() - commitStarted;

@@ -153,6 +153,9 @@ public sealed partial class PartitionOwner : IAsyncDisposable
 
         public long EnqueuedTimestamp { get; }
 
+        /// <summary>The span of the request that submitted the write (default when untraced): the append's parent or link.</summary>
+        public System.Diagnostics.ActivityContext Caller { get; } = System.Diagnostics.Activity.Current?.Context ?? default;
+
         public TaskCompletionSource<WriteOutcome> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         /// <summary>Set while the batch is built: the outcome to report once the batch is durable.</summary>

@@ -77,7 +77,7 @@ public static partial class ServerApp
             throw new ConfigurationException([ex.InnerException?.Message is { } inner ? $"{ex.Message} {inner}" : ex.Message]);
         }
 
-        var errors = options.Validate();
+        var errors = options.Validate().Concat(Telemetry.Validate(builder.Configuration)).ToList();
         if (errors.Count > 0)
         {
             throw new ConfigurationException(errors);
@@ -115,6 +115,7 @@ public static partial class ServerApp
         builder.Services.AddSingleton(partitionOptions);
         builder.Services.AddSingleton(new AzKv.Cluster.MembershipOptions { HeartbeatInterval = TimeSpan.FromMilliseconds(options.Membership.HeartbeatMilliseconds) });
         builder.Services.AddSingleton(TimeProvider.System);
+        Telemetry.Add(builder, options); // before the storage clients: Azure.Core reads its tracing switch once
         builder.Services.AddSingleton(CreateStore(options.Storage));
         builder.Services.AddSingleton(CreateReplication(options));
         builder.Services.AddSingleton<PartitionHost>();

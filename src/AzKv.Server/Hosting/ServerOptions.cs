@@ -58,6 +58,9 @@ public sealed partial class ServerOptions
     /// <summary>Replication pacing.</summary>
     public ReplicationSettings Replication { get; set; } = new();
 
+    /// <summary>OpenTelemetry export (docs/observability.md).</summary>
+    public TelemetrySettings Telemetry { get; set; } = new();
+
     /// <summary>The node id to use (configured, else host name and process id).</summary>
     public string EffectiveNodeId => string.IsNullOrWhiteSpace(NodeId)
         ? $"{Environment.MachineName.ToLowerInvariant()}-{Environment.ProcessId}"
@@ -149,6 +152,7 @@ public sealed partial class ServerOptions
             errors.Add($"AzKv__Replication__PollMilliseconds {Replication.PollMilliseconds} is out of range (10–10000).");
         }
 
+        Telemetry.Validate(errors);
         return errors;
     }
 
@@ -282,4 +286,38 @@ public sealed class ReplicationSettings
 {
     /// <summary>Wait after a read of another region's log that found nothing new (doubles while idle, up to 10×).</summary>
     public int PollMilliseconds { get; set; } = 100;
+}
+
+/// <summary>OpenTelemetry export (docs/observability.md). The standard <c>OTEL_EXPORTER_OTLP_*</c> settings work too.</summary>
+public sealed class TelemetrySettings
+{
+    /// <summary>The OTLP protocols <see cref="OtlpProtocol"/> accepts.</summary>
+    internal static readonly string[] Protocols = ["grpc", "http/protobuf"];
+
+    /// <summary>
+    /// Base URL of an OTLP receiver (a collector, or Azure Monitor's OTLP ingestion); traces, metrics
+    /// and logs are exported there when set. Empty: the standard <c>OTEL_EXPORTER_OTLP_ENDPOINT</c>
+    /// decides; neither set: nothing is exported.
+    /// </summary>
+    public string? OtlpEndpoint { get; set; }
+
+    /// <summary><c>grpc</c> (port 4317 by convention) or <c>http/protobuf</c> (4318; <c>/v1/traces</c> etc. are appended).</summary>
+    public string OtlpProtocol { get; set; } = "grpc";
+
+    internal void Validate(List<string> errors)
+    {
+        // The value is not echoed: an endpoint may carry a token in its query or user info.
+        if (!string.IsNullOrWhiteSpace(OtlpEndpoint) && !IsHttpUrl(OtlpEndpoint))
+        {
+            errors.Add("AzKv__Telemetry__OtlpEndpoint is not an absolute http(s) URL (e.g. http://localhost:4317); leave it empty to export nothing.");
+        }
+
+        if (!Protocols.Contains(OtlpProtocol, StringComparer.Ordinal))
+        {
+            errors.Add($"AzKv__Telemetry__OtlpProtocol '{OtlpProtocol}' is invalid: use 'grpc' or 'http/protobuf'.");
+        }
+    }
+
+    internal static bool IsHttpUrl(string value) =>
+        Uri.TryCreate(value, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https";
 }

@@ -28,6 +28,16 @@ internal sealed class Forwarder : IDisposable
         "Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization", "TE", "Trailer", "Transfer-Encoding", "Upgrade", "Host",
     };
 
+    /// <summary>
+    /// Trace context headers. While a span is current, HttpClient writes them for the forwarding
+    /// span itself (the owner's span becomes its child, docs/observability.md); copying the caller's
+    /// as well would send two <c>traceparent</c> values.
+    /// </summary>
+    private static readonly HashSet<string> TraceContext = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "traceparent", "tracestate", "baggage", "Request-Id", "Correlation-Context",
+    };
+
     private readonly PartitionHost _host;
     private readonly ManifestStore _manifests;
     private readonly TimeProvider _time;
@@ -65,6 +75,8 @@ internal sealed class Forwarder : IDisposable
             await Problems.Unavailable($"This node does not serve partition {partition} (the request was already forwarded once).").ExecuteAsync(context).ConfigureAwait(false);
             return;
         }
+
+        System.Diagnostics.Activity.Current?.SetTag("azkv.partition", partition);
 
         // A body can be sent once; requests without one may be retried at a refreshed owner.
         var hasBody = context.Request.ContentLength > 0 || context.Request.Headers.TransferEncoding.Count > 0;
@@ -214,9 +226,10 @@ internal sealed class Forwarder : IDisposable
             request.Content = new StreamContent(context.Request.Body);
         }
 
+        var traced = System.Diagnostics.Activity.Current is not null;
         foreach (var (name, values) in context.Request.Headers)
         {
-            if (HopByHop.Contains(name))
+            if (HopByHop.Contains(name) || (traced && TraceContext.Contains(name)))
             {
                 continue;
             }

@@ -11,7 +11,7 @@ namespace AzKv.Server.Tests.Deployment;
 /// way the server reads them. The settings the server understands are derived from
 /// <see cref="ServerOptions"/> by reflection (never listed here), the templates' settings are read
 /// from the <c>name: 'AzKv__...'</c> entries of the app modules, and the docs, the local sample and
-/// the Functions packaging are checked against the same list.
+/// the front end's runtime are checked against the same list.
 /// </summary>
 public sealed partial class DeploymentTemplateTests
 {
@@ -235,35 +235,31 @@ public sealed partial class DeploymentTemplateTests
     }
 
     [Fact]
-    public void FunctionsHostJson_WhenRead_StartsTheServerExecutableAsACustomHandler()
+    public void FrontEndTemplate_WhenRuntimeIsRead_IsTheIsolatedWorkerOnDotNet10NotACustomHandler()
     {
-        using var host = JsonDocument.Parse(ReadRepositoryFile("infra/functions/host.json"));
-        var customHandler = host.RootElement.GetProperty("customHandler");
-        var executable = typeof(ServerOptions).Assembly.GetName().Name;
+        var text = ReadRepositoryFile(FrontEndTemplate);
 
-        Assert.Equal("AzKv.Server", executable);
-        Assert.Equal(executable, customHandler.GetProperty("description").GetProperty("defaultExecutablePath").GetString());
-        Assert.True(customHandler.GetProperty("enableProxyingHttpRequest").GetBoolean());
-        Assert.Equal(string.Empty, host.RootElement.GetProperty("extensions").GetProperty("http").GetProperty("routePrefix").GetString());
+        var runtime = RuntimeRegex().Match(text);
+
+        Assert.True(runtime.Success, $"{FrontEndTemplate} has no functionAppConfig.runtime block.");
+        Assert.Equal("dotnet-isolated", runtime.Groups["name"].Value);
+        Assert.Equal("10.0", runtime.Groups["version"].Value);
+        Assert.Contains("name: 'FC1'", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("'custom'", text, StringComparison.Ordinal);
+        // Not allowed on Flex Consumption: the runtime comes from functionAppConfig.
+        Assert.DoesNotContain("name: 'FUNCTIONS_WORKER_RUNTIME'", text, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(Root.Value, "infra", "functions")), "infra/functions (the custom-handler package) is gone: the Functions project generates host.json and functions.metadata.");
     }
 
     [Fact]
-    public void FunctionsFunctionJson_WhenRead_IsOneAnonymousCatchAllHttpTrigger()
+    public void DeployScript_WhenRead_PublishesTheFunctionsProjectAndDeploysItsZip()
     {
-        var functions = Directory.GetFiles(Path.Combine(Root.Value, "infra", "functions"), "function.json", SearchOption.AllDirectories);
+        var script = ReadRepositoryFile("infra/deploy.sh");
 
-        var file = Assert.Single(functions);
-        using var function = JsonDocument.Parse(File.ReadAllText(file));
-        var bindings = function.RootElement.GetProperty("bindings").EnumerateArray().ToList();
-        var trigger = Assert.Single(bindings, b => b.GetProperty("type").GetString() == "httpTrigger");
-        Assert.Equal("in", trigger.GetProperty("direction").GetString());
-        Assert.Matches(CatchAllRouteRegex(), trigger.GetProperty("route").GetString());
-        // Anonymous at the Functions level: callers are authenticated by App Service Authentication
-        // (bicep/modules/functionApp.bicep), and a function key would break every client.
-        Assert.Equal("anonymous", trigger.GetProperty("authLevel").GetString());
-        var methods = trigger.GetProperty("methods").EnumerateArray().Select(m => m.GetString()).ToList();
-        Assert.All(new[] { "get", "head", "put", "post", "delete" }, m => Assert.Contains(m, methods));
-        Assert.Single(bindings, b => b.GetProperty("type").GetString() == "http" && b.GetProperty("direction").GetString() == "out");
+        Assert.Contains("src/AzKv.Functions/AzKv.Functions.csproj", script, StringComparison.Ordinal);
+        Assert.Contains("dotnet publish \"$repo_root/$functions_project\"", script, StringComparison.Ordinal);
+        Assert.Contains("az functionapp deployment source config-zip", script, StringComparison.Ordinal);
+        Assert.DoesNotContain("customHandler", script, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -414,8 +410,8 @@ public sealed partial class DeploymentTemplateTests
     [GeneratedRegex(@"^\|\s*`(?<name>[^`]+)`\s*\|", RegexOptions.Multiline)]
     private static partial Regex DocRowRegex();
 
-    [GeneratedRegex(@"^\{\*[A-Za-z]+\}$")]
-    private static partial Regex CatchAllRouteRegex();
+    [GeneratedRegex(@"runtime:\s*\{[^}]*?name:\s*'(?<name>[^']*)'\s*\r?\n\s*version:\s*'(?<version>[^']*)'")]
+    private static partial Regex RuntimeRegex();
 
     private sealed record TemplateSetting(string Name, string Value);
 }
