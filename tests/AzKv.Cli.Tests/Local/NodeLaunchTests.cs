@@ -32,6 +32,15 @@ public sealed class NodeLaunchTests
             args);
     }
 
+    [Fact]
+    public void ServerArguments_WhenTheNodeIsAFrontEnd_PassesItsRole()
+    {
+        var args = NodeLaunch.ServerArguments(Node with { NodeId = "frontend-1", Roles = "frontend" });
+
+        Assert.Contains("--AzKv:Roles=frontend", args);
+        Assert.DoesNotContain(NodeLaunch.ServerArguments(Node), a => a.StartsWith("--AzKv:Roles=", StringComparison.Ordinal));
+    }
+
     [Theory]
     [InlineData("/usr/share/dotnet/dotnet")]
     [InlineData("/usr/lib/dotnet/dotnet")]

@@ -11,7 +11,7 @@ namespace AzKv.Server.Tests.Deployment;
 /// way the server reads them. The settings the server understands are derived from
 /// <see cref="ServerOptions"/> by reflection (never listed here), the templates' settings are read
 /// from the <c>name: 'AzKv__...'</c> entries of the app modules, and the docs, the local sample and
-/// the Functions packaging are checked against the same list.
+/// the Functions app's host.json are checked against the same list.
 /// </summary>
 public sealed partial class DeploymentTemplateTests
 {
@@ -235,35 +235,15 @@ public sealed partial class DeploymentTemplateTests
     }
 
     [Fact]
-    public void FunctionsHostJson_WhenRead_StartsTheServerExecutableAsACustomHandler()
+    public void FunctionsHostJson_WhenRead_HasAnEmptyRoutePrefixSoFrontEndUrlsAreANodes()
     {
-        using var host = JsonDocument.Parse(ReadRepositoryFile("infra/functions/host.json"));
-        var customHandler = host.RootElement.GetProperty("customHandler");
-        var executable = typeof(ServerOptions).Assembly.GetName().Name;
+        // The front end is src/AzKv.Functions (isolated worker); its triggers are checked against the
+        // API in tests/AzKv.Functions.Tests. No custom-handler packaging is left.
+        using var host = JsonDocument.Parse(ReadRepositoryFile("src/AzKv.Functions/host.json"));
 
-        Assert.Equal("AzKv.Server", executable);
-        Assert.Equal(executable, customHandler.GetProperty("description").GetProperty("defaultExecutablePath").GetString());
-        Assert.True(customHandler.GetProperty("enableProxyingHttpRequest").GetBoolean());
         Assert.Equal(string.Empty, host.RootElement.GetProperty("extensions").GetProperty("http").GetProperty("routePrefix").GetString());
-    }
-
-    [Fact]
-    public void FunctionsFunctionJson_WhenRead_IsOneAnonymousCatchAllHttpTrigger()
-    {
-        var functions = Directory.GetFiles(Path.Combine(Root.Value, "infra", "functions"), "function.json", SearchOption.AllDirectories);
-
-        var file = Assert.Single(functions);
-        using var function = JsonDocument.Parse(File.ReadAllText(file));
-        var bindings = function.RootElement.GetProperty("bindings").EnumerateArray().ToList();
-        var trigger = Assert.Single(bindings, b => b.GetProperty("type").GetString() == "httpTrigger");
-        Assert.Equal("in", trigger.GetProperty("direction").GetString());
-        Assert.Matches(CatchAllRouteRegex(), trigger.GetProperty("route").GetString());
-        // Anonymous at the Functions level: callers are authenticated by App Service Authentication
-        // (bicep/modules/functionApp.bicep), and a function key would break every client.
-        Assert.Equal("anonymous", trigger.GetProperty("authLevel").GetString());
-        var methods = trigger.GetProperty("methods").EnumerateArray().Select(m => m.GetString()).ToList();
-        Assert.All(new[] { "get", "head", "put", "post", "delete" }, m => Assert.Contains(m, methods));
-        Assert.Single(bindings, b => b.GetProperty("type").GetString() == "http" && b.GetProperty("direction").GetString() == "out");
+        Assert.False(host.RootElement.TryGetProperty("customHandler", out _));
+        Assert.False(Directory.Exists(Path.Combine(Root.Value, "infra", "functions")));
     }
 
     [Fact]
@@ -413,9 +393,6 @@ public sealed partial class DeploymentTemplateTests
 
     [GeneratedRegex(@"^\|\s*`(?<name>[^`]+)`\s*\|", RegexOptions.Multiline)]
     private static partial Regex DocRowRegex();
-
-    [GeneratedRegex(@"^\{\*[A-Za-z]+\}$")]
-    private static partial Regex CatchAllRouteRegex();
 
     private sealed record TemplateSetting(string Name, string Value);
 }
