@@ -243,7 +243,7 @@ public sealed partial class DeploymentTemplateTests
 
         Assert.Equal(string.Empty, host.RootElement.GetProperty("extensions").GetProperty("http").GetProperty("routePrefix").GetString());
         Assert.False(host.RootElement.TryGetProperty("customHandler", out _));
-        Assert.False(Directory.Exists(Path.Combine(Root.Value, "infra", "functions")));
+        Assert.False(File.Exists(Path.Combine(Root.Value, "infra", "functions", "host.json")));
     }
 
     [Fact]
