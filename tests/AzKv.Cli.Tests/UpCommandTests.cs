@@ -174,6 +174,40 @@ public sealed class UpCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Up_WhenStartedWithFrontEnds_PrintsThemAfterTheNodesAndServesEveryKeyThroughThem()
+    {
+        var port = Ports.GetFree();
+        await using var up = UpProcess.Start("--nodes", "1", "--frontends", "1", "--base-port", port.ToString(CultureInfo.InvariantCulture), "--partitions", "4");
+        await up.WaitUntilReadyAsync(ReadyDeadline);
+
+        var node = Assert.Single(up.Nodes);
+        var frontEnd = Assert.Single(up.FrontEnds);
+        Assert.Equal("frontend-1", frontEnd.NodeId);
+        Assert.Equal(new Uri($"http://127.0.0.1:{port + 1}"), frontEnd.Url);
+        Assert.True(File.Exists(Path.Combine(up.LogDirectory!, "frontend-1.log")), up.Describe());
+        var front = frontEnd.Url.GetLeftPart(UriPartial.Authority);
+        var owner = node.Url.GetLeftPart(UriPartial.Authority);
+
+        // Written through the front end (it owns nothing, so it forwards), read from the owner, and back.
+        Assert.Equal(0, (await Run(front, "put", "split/a", "through the front end")).ExitCode);
+        Assert.Equal("through the front end", (await Run(owner, "get", "split/a")).StdoutText);
+        Assert.Equal(0, (await Run(owner, "put", "split/b", "at the owner")).ExitCode);
+        Assert.Equal("at the owner", (await Run(front, "get", "split/b")).StdoutText);
+        var listed = (await Run(front, "list", "--prefix", "split/", "--json")).StdoutText.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(2, listed.Length);
+
+        // The front end is a member with the frontend role only; node-1 owns every partition.
+        var cluster = JsonDocument.Parse((await Run(front, "cluster", "--json")).StdoutText).RootElement;
+        Assert.Equal("frontend-1", cluster.GetProperty("nodeId").GetString());
+        Assert.All(cluster.GetProperty("partitions").EnumerateArray(), p => Assert.Equal("node-1", p.GetProperty("owner").GetString()));
+        var member = Assert.Single(cluster.GetProperty("nodes").EnumerateArray(), n => n.GetProperty("nodeId").GetString() == "frontend-1");
+        Assert.Equal(["frontend"], member.GetProperty("roles").EnumerateArray().Select(r => r.GetString()));
+
+        Assert.Equal(0, await up.StopAsync(StopDeadline));
+        Assert.True(await UpProcess.IsGoneAsync(frontEnd.ProcessId, TimeSpan.FromSeconds(5)), $"frontend-1 (pid {frontEnd.ProcessId}) still runs.\n{up.Describe()}");
+    }
+
+    [Fact]
     public async Task Get_WhenNoNodeListensAtTheUrl_FailsNamingTheUrlAndSuggestingUp()
     {
         var url = $"http://127.0.0.1:{Ports.GetFree()}";

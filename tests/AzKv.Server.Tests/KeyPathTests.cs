@@ -1,4 +1,6 @@
 using AzKv.Server.Api;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 
 namespace AzKv.Server.Tests;
 
@@ -28,5 +30,27 @@ public sealed class KeyPathTests
     {
         Assert.Null(KeyPath.Decode(encoded, out var error));
         Assert.False(string.IsNullOrEmpty(error));
+    }
+
+    [Fact]
+    public void RawTarget_WhenTheServerSetsIt_ReturnsItAsSent()
+    {
+        var context = new DefaultHttpContext();
+        context.Request.Path = "/v1/kv/a/b";
+        context.Features.Get<IHttpRequestFeature>()!.RawTarget = "/v1/kv/a%2Fb?x=1";
+
+        Assert.Equal("/v1/kv/a%2Fb?x=1", KeyPath.RawTarget(context));
+    }
+
+    [Fact]
+    public void RawTarget_WhenTheHostSetsNone_RebuildsItFromThePathAndQuery()
+    {
+        var context = new DefaultHttpContext();
+        context.Request.Path = "/v1/kv/k\u00e9y x";
+        context.Request.QueryString = new QueryString("?prefix=a");
+
+        Assert.Equal("/v1/kv/k%C3%A9y%20x?prefix=a", KeyPath.RawTarget(context));
+        Assert.Equal("kéy x", KeyPath.TryGetKey(context, out var error));
+        Assert.Null(error);
     }
 }

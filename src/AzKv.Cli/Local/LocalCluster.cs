@@ -8,9 +8,11 @@ using AzKv.Storage.AzureBlob.Local;
 namespace AzKv.Cli.Local;
 
 /// <summary>
-/// <c>azkv up</c>: Azurite plus N node processes on loopback ports, until asked to stop. Prints,
-/// for scripts, one <c>node &lt;region&gt; &lt;nodeId&gt; &lt;url&gt; &lt;pid&gt;</c> line per node,
-/// a <c>logs &lt;dir&gt;</c> line, then <c>ready</c> once every node answers /readyz with 200.
+/// <c>azkv up</c>: Azurite plus N node processes on loopback ports (and, with <c>--frontends</c>,
+/// front-end-only processes in front of them), until asked to stop. Prints, for scripts, one
+/// <c>node &lt;region&gt; &lt;nodeId&gt; &lt;url&gt; &lt;pid&gt;</c> line per node, one
+/// <c>frontend &lt;region&gt; &lt;nodeId&gt; &lt;url&gt; &lt;pid&gt;</c> line per front end,
+/// a <c>logs &lt;dir&gt;</c> line, then <c>ready</c> once every process answers /readyz with 200.
 /// Progress and errors go to stderr.
 /// </summary>
 internal sealed class LocalCluster
@@ -23,6 +25,9 @@ internal sealed class LocalCluster
 
     /// <summary>Time between /readyz probes while nodes start.</summary>
     private static readonly TimeSpan ReadyPollInterval = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>The roles of a front-end-only process: no lease, no partition (what the Functions app is in Azure).</summary>
+    private const string FrontEndRole = "frontend";
 
     private readonly UpSettings _settings;
     private readonly TextWriter _output;
@@ -42,12 +47,12 @@ internal sealed class LocalCluster
     /// <summary>Runs the cluster until <paramref name="shutdown"/> fires; returns the exit code.</summary>
     public async Task<int> RunAsync(CancellationToken shutdown)
     {
-        for (var i = 1; i <= _settings.TotalNodes; i++)
+        for (var i = 1; i <= _settings.TotalProcesses; i++)
         {
             var port = _settings.BasePort + i - 1;
             if (!PortProbe.IsFree(port))
             {
-                await ErrorAsync($"port {port} (for node {i}) is already in use on 127.0.0.1. Stop what listens there, or choose another --base-port.").ConfigureAwait(false);
+                await ErrorAsync($"port {port} (for {(i <= _settings.TotalNodes ? "node" : "front end")} {i}) is already in use on 127.0.0.1. Stop what listens there, or choose another --base-port.").ConfigureAwait(false);
                 return ExitCodes.Error;
             }
         }
@@ -112,28 +117,18 @@ internal sealed class LocalCluster
     }
 
     /// <summary>
-    /// Starts every node: one region uses the development account; several get an account each
-    /// (<see cref="NodeLaunch.RegionAccount"/>), node ids <c>&lt;region&gt;-node-&lt;i&gt;</c>, and
-    /// every other region as a peer.
+    /// Starts every node, then every front end: one region uses the development account; several get
+    /// an account each (<see cref="NodeLaunch.RegionAccount"/>), ids <c>&lt;region&gt;-node-&lt;i&gt;</c>
+    /// and <c>&lt;region&gt;-frontend-&lt;i&gt;</c>, and every other region as a peer.
     /// </summary>
     private async Task<bool> StartNodesAsync(AzuriteProcess azurite, string logDirectory, List<NodeProcess> nodes)
     {
-        var names = _settings.RegionNames;
         var connections = _settings.Regions == 1
             ? [azurite.GetConnectionString()]
             : Enumerable.Range(1, _settings.Regions).Select(r => NodeLaunch.RegionAccount(r)).Select(a => azurite.GetConnectionString(a.Key, a.Value)).ToList();
-        for (var n = 0; n < _settings.TotalNodes; n++)
+        for (var n = 0; n < _settings.TotalProcesses; n++)
         {
-            var region = n / _settings.Nodes;
-            var i = (n % _settings.Nodes) + 1;
-            var peers = Enumerable.Range(0, _settings.Regions).Where(r => r != region).Select(r => new KeyValuePair<string, string>(names[r], connections[r])).ToList();
-            var settings = new NodeLaunch.NodeSettings(
-                names[region],
-                _settings.Regions == 1 ? string.Create(CultureInfo.InvariantCulture, $"node-{i}") : string.Create(CultureInfo.InvariantCulture, $"{names[region]}-node-{i}"),
-                NodeLaunch.NodeUrl(_settings.BasePort, n + 1),
-                connections[region],
-                _settings.Partitions,
-                peers);
+            var settings = Describe(n, connections);
             var startInfo = NodeLaunch.CreateStartInfo(_processPath, _assemblyPath, NodeLaunch.ServerArguments(settings));
             var logPath = Path.Combine(logDirectory, settings.NodeId + ".log");
             NodeProcess node;
@@ -150,10 +145,31 @@ internal sealed class LocalCluster
             nodes.Add(node);
             await _output.WriteLineAsync(string.Create(
                 CultureInfo.InvariantCulture,
-                $"node {settings.Region} {settings.NodeId} {FormatUrl(settings.Url)} {node.ProcessId}")).ConfigureAwait(false);
+                $"{(settings.Roles == FrontEndRole ? "frontend" : "node")} {settings.Region} {settings.NodeId} {FormatUrl(settings.Url)} {node.ProcessId}")).ConfigureAwait(false);
         }
 
         return true;
+    }
+
+    /// <summary>What process <paramref name="n"/> (0-based: every region's nodes, then every region's front ends) is told.</summary>
+    private NodeLaunch.NodeSettings Describe(int n, IReadOnlyList<string> connections)
+    {
+        var names = _settings.RegionNames;
+        var frontEnd = n >= _settings.TotalNodes;
+        var perRegion = frontEnd ? _settings.FrontEnds : _settings.Nodes;
+        var index = frontEnd ? n - _settings.TotalNodes : n;
+        var region = index / perRegion;
+        var i = (index % perRegion) + 1;
+        var name = string.Create(CultureInfo.InvariantCulture, $"{(frontEnd ? "frontend" : "node")}-{i}");
+        var peers = Enumerable.Range(0, _settings.Regions).Where(r => r != region).Select(r => new KeyValuePair<string, string>(names[r], connections[r])).ToList();
+        return new NodeLaunch.NodeSettings(
+            names[region],
+            _settings.Regions == 1 ? name : names[region] + "-" + name,
+            NodeLaunch.NodeUrl(_settings.BasePort, n + 1),
+            connections[region],
+            _settings.Partitions,
+            peers,
+            frontEnd ? FrontEndRole : null);
     }
 
     private async Task<bool> WaitUntilReadyAsync(List<NodeProcess> nodes, CancellationToken shutdown)

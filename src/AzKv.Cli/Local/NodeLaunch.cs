@@ -16,7 +16,8 @@ internal static class NodeLaunch
     /// <param name="StorageConnectionString">Azurite's connection string (the public development key).</param>
     /// <param name="PartitionCount">Partitions when the cluster is first created.</param>
     /// <param name="Peers">The other regions to replicate from: region id and its storage's connection string.</param>
-    public sealed record NodeSettings(string Region, string NodeId, Uri Url, string StorageConnectionString, int PartitionCount, IReadOnlyList<KeyValuePair<string, string>>? Peers = null)
+    /// <param name="Roles">The node's roles (<c>AzKv__Roles</c>); null keeps the server's default, owner and front end.</param>
+    public sealed record NodeSettings(string Region, string NodeId, Uri Url, string StorageConnectionString, int PartitionCount, IReadOnlyList<KeyValuePair<string, string>>? Peers = null, string? Roles = null)
     {
         /// <summary>Never prints the connection string.</summary>
         public override string ToString() => $"{NodeId} ({Region}) at {Url}";
@@ -42,6 +43,7 @@ internal static class NodeLaunch
             // The node logs go to a file; ASP.NET's per-request lines (and up's /readyz polling)
             // would bury AzKv's own.
             "--Logging:LogLevel:Microsoft.AspNetCore=Warning",
+            .. node.Roles is null ? Array.Empty<string>() : ["--AzKv:Roles=" + node.Roles],
             .. (node.Peers ?? []).SelectMany((peer, i) => new[]
             {
                 string.Create(CultureInfo.InvariantCulture, $"--AzKv:Peers:{i}:Region={peer.Key}"),
@@ -87,8 +89,6 @@ internal static class NodeLaunch
             startInfo.ArgumentList.Add(argument);
         }
 
-        // Would make every node listen on the same port (it overrides AzKv:Urls).
-        startInfo.Environment.Remove("FUNCTIONS_CUSTOMHANDLER_PORT");
         startInfo.Environment[ParentVariable] = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
         return startInfo;
     }

@@ -10,7 +10,11 @@ namespace AzKv.Cli.Local;
 /// <param name="Partitions">Partitions when the cluster is first created.</param>
 /// <param name="ReadyTimeout">How long every node has to answer /readyz with 200.</param>
 /// <param name="Regions">Regions, 1–8; each a full cluster of <paramref name="Nodes"/> nodes with its own storage account.</param>
-internal sealed partial record UpSettings(int Nodes, int BasePort, string? DataDirectory, string Region, int Partitions, TimeSpan ReadyTimeout, int Regions = 1)
+/// <param name="FrontEnds">
+/// Front-end-only processes per region, 0–32 (role <c>frontend</c>: no lease, no partition; they forward
+/// every key to its owner, as the Functions app does in Azure). Their ports follow every node's.
+/// </param>
+internal sealed partial record UpSettings(int Nodes, int BasePort, string? DataDirectory, string Region, int Partitions, TimeSpan ReadyTimeout, int Regions = 1, int FrontEnds = 0)
 {
     public const int MaxNodes = 32;
 
@@ -18,6 +22,9 @@ internal sealed partial record UpSettings(int Nodes, int BasePort, string? DataD
 
     /// <summary>Every node of every region.</summary>
     public int TotalNodes => Nodes * Regions;
+
+    /// <summary>Every process with a port: the nodes, then the front ends.</summary>
+    public int TotalProcesses => (Nodes + FrontEnds) * Regions;
 
     /// <summary>
     /// The region ids: <see cref="Region"/> alone for one region, else <c>&lt;region&gt;-1</c> … <c>&lt;region&gt;-R</c>.
@@ -42,7 +49,12 @@ internal sealed partial record UpSettings(int Nodes, int BasePort, string? DataD
             errors.Add($"--regions must be from 1 to {MaxRegions}.");
         }
 
-        if (BasePort < 1 || BasePort + Math.Max(TotalNodes, 1) - 1 > 65535)
+        if (FrontEnds is < 0 or > MaxNodes)
+        {
+            errors.Add($"--frontends must be from 0 to {MaxNodes}.");
+        }
+
+        if (BasePort < 1 || BasePort + Math.Max(TotalProcesses, 1) - 1 > 65535)
         {
             errors.Add("--base-port must leave room for every node's port (1 to 65535).");
         }

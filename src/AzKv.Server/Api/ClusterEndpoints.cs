@@ -13,11 +13,11 @@ internal static class ClusterEndpoints
 {
     public static void MapClusterEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/v1/cluster", Cluster).WithTags("cluster").WithName("Cluster");
-        app.MapGet("/healthz", () => Results.Text("ok\n")).WithTags("health").WithName("Health");
-        app.MapGet("/readyz", Ready).WithTags("health").WithName("Ready");
+        app.MapGet("/v1/cluster", Cluster).WithTags("cluster").WithName(ApiEndpointNames.Cluster);
+        app.MapGet("/healthz", () => Results.Text("ok\n")).WithTags("health").WithName(ApiEndpointNames.Health);
+        app.MapGet("/readyz", Ready).WithTags("health").WithName(ApiEndpointNames.Ready);
         app.MapGet("/metrics", (PrometheusExporter exporter, PartitionHost host) => Results.Text(exporter.Render() + ReplicationGauges(host), "text/plain; version=0.0.4; charset=utf-8"))
-            .WithTags("health").WithName("Metrics");
+            .WithTags("health").WithName(ApiEndpointNames.Metrics);
     }
 
     private static async Task<IResult> Cluster(HttpContext context, PartitionHost host, NodeIdentity node, Forwarder forwarder, IBlobStore store)

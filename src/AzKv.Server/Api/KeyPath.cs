@@ -17,7 +17,7 @@ internal static class KeyPath
     public static string? TryGetKey(HttpContext context, out string? error)
     {
         error = null;
-        var raw = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? context.Request.Path.Value ?? string.Empty;
+        var raw = RawTarget(context);
         var query = raw.IndexOf('?', StringComparison.Ordinal);
         var path = query >= 0 ? raw[..query] : raw;
         if (path.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || path.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
@@ -33,6 +33,15 @@ internal static class KeyPath
 
         return Decode(path.AsSpan(Prefix.Length), out error);
     }
+
+    /// <summary>
+    /// The request target as the client sent it (Kestrel's raw target). A context without one (a host
+    /// that does not set it) falls back to the path re-encoded, which cannot tell <c>%2F</c> from <c>/</c>.
+    /// </summary>
+    public static string RawTarget(HttpContext context) =>
+        context.Features.Get<IHttpRequestFeature>()?.RawTarget is { Length: > 0 } raw
+            ? raw
+            : context.Request.Path.ToUriComponent() + context.Request.QueryString.ToUriComponent();
 
     /// <summary>Percent-decodes UTF-8 strictly: a bad escape or invalid UTF-8 is an error, never a replacement character.</summary>
     public static string? Decode(ReadOnlySpan<char> encoded, out string? error)

@@ -19,9 +19,9 @@ internal static class KvEndpoints
     public static void MapKvEndpoints(this IEndpointRouteBuilder app)
     {
         var kv = app.MapGroup("/v1/kv").WithTags("kv");
-        kv.MapGet("/{**key}", GetAsync).WithName("GetKey");
-        kv.MapPut("/{**key}", PutAsync).WithName("PutKey");
-        kv.MapDelete("/{**key}", DeleteAsync).WithName("DeleteKey");
+        kv.MapGet("/{**key}", GetAsync).WithName(ApiEndpointNames.GetKey);
+        kv.MapPut("/{**key}", PutAsync).WithName(ApiEndpointNames.PutKey);
+        kv.MapDelete("/{**key}", DeleteAsync).WithName(ApiEndpointNames.DeleteKey);
     }
 
     /// <summary>

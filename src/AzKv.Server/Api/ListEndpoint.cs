@@ -20,7 +20,7 @@ internal static class ListEndpoint
     private const int MaxLimit = 1000;
 
     public static void MapListEndpoint(this IEndpointRouteBuilder app) =>
-        app.MapGet("/v1/kv", List).WithTags("kv").WithName("ListKeys");
+        app.MapGet("/v1/kv", List).WithTags("kv").WithName(ApiEndpointNames.ListKeys);
 
     private static async Task<IResult> List(
         HttpContext context, PartitionHost host, Forwarder forwarder, string? prefix, string? limit, string? cursor, string? values)

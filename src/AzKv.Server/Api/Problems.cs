@@ -30,6 +30,12 @@ internal static class Problems
     public static IResult Internal() =>
         Create(500, "internal", "The server failed unexpectedly.", "The error was logged; retrying may help.");
 
+    /// <summary>An exception escaped an endpoint: storage trouble is 503, anything else 500.</summary>
+    public static IResult Unexpected(Exception? error) =>
+        error is AzKv.Storage.BlobStorageException or AzKv.Partitions.PartitionStorageException
+            ? Unavailable("Storage is not reachable right now; retry.", 2)
+            : Internal();
+
     private static IResult Create(int status, string kind, string title, string detail) =>
         new ProblemResult(new ProblemDocument(TypeBase + kind, title, status, detail), null);
 

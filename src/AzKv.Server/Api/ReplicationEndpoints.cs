@@ -18,11 +18,11 @@ internal static class ReplicationEndpoints
 
     public static void MapReplicationEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/v1/conflicts", ConflictsAsync).WithTags("replication").WithName("Conflicts");
+        app.MapGet("/v1/conflicts", ConflictsAsync).WithTags("replication").WithName(ApiEndpointNames.Conflicts);
         app.MapPost("/v1/replication/{source}/pause", async (string source, PartitionHost host, HttpContext context) => Switch(await host.PauseReplicationAsync(source, context.RequestAborted).ConfigureAwait(false), source))
-            .WithTags("replication").WithName("PauseReplication");
+            .WithTags("replication").WithName(ApiEndpointNames.PauseReplication);
         app.MapPost("/v1/replication/{source}/resume", (string source, PartitionHost host) => Switch(host.ResumeReplication(source), source))
-            .WithTags("replication").WithName("ResumeReplication");
+            .WithTags("replication").WithName(ApiEndpointNames.ResumeReplication);
     }
 
     private static async Task<IResult> ConflictsAsync(HttpContext context, IBlobStore store)

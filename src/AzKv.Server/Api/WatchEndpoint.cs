@@ -20,7 +20,7 @@ internal static class WatchEndpoint
     private static readonly TimeSpan KeepAliveInterval = TimeSpan.FromSeconds(15);
 
     public static void MapWatchEndpoint(this IEndpointRouteBuilder app) =>
-        app.MapGet("/v1/watch", WatchAsync).WithTags("watch").WithName("Watch");
+        app.MapGet("/v1/watch", WatchAsync).WithTags("watch").WithName(ApiEndpointNames.Watch);
 
     private static async Task<IResult> WatchAsync(
         HttpContext context, PartitionHost host, Forwarder forwarder, IHostApplicationLifetime lifetime, string? prefix, string? cursor, string? timeout)

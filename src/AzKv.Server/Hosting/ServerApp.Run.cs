@@ -67,39 +67,52 @@ public static partial class ServerApp
         // builder added (appsettings, environment variables, command line) override it.
         builder.Configuration.Sources.Insert(0, new LocalSettingsConfigurationSource(Path.Combine(builder.Environment.ContentRootPath, "local.settings.json")));
 
+        var options = ReadOptions(builder.Configuration);
+        var urls = options.Urls;
+        builder.WebHost.UseUrls(urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = null); // values are limited by the API (413 problem)
+        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(30));
+
+        var endpoint = string.IsNullOrWhiteSpace(options.AdvertisedUrl) ? urls.Split(';')[0].Trim() : options.AdvertisedUrl;
+        AddNodeServices(builder.Services, builder.Configuration, options, endpoint);
+        builder.Services.AddOpenApi();
+
+        var app = builder.Build();
+
+        // Listen from the start: a listener only sees measurements made after it exists.
+        _ = app.Services.GetRequiredService<PrometheusExporter>();
+        app.Use(ServerMetrics.RecordAsync);
+        app.UseExceptionHandler(errorApp => errorApp.Run(WriteUnexpectedErrorAsync));
+        app.MapAzKvApi();
+        app.MapOpenApi("/openapi/{documentName}.json");
+        return app;
+    }
+
+    /// <summary>The settings of the <c>AzKv</c> section, validated; a <see cref="ConfigurationException"/> names every wrong one.</summary>
+    private static ServerOptions ReadOptions(IConfiguration configuration)
+    {
         var options = new ServerOptions();
         try
         {
-            builder.Configuration.GetSection(ServerOptions.Section).Bind(options);
+            configuration.GetSection(ServerOptions.Section).Bind(options);
         }
         catch (InvalidOperationException ex)
         {
             throw new ConfigurationException([ex.InnerException?.Message is { } inner ? $"{ex.Message} {inner}" : ex.Message]);
         }
 
-        var errors = options.Validate().Concat(Telemetry.Validate(builder.Configuration)).ToList();
+        var errors = options.Validate().Concat(Telemetry.Validate(configuration)).ToList();
         if (errors.Count > 0)
         {
             throw new ConfigurationException(errors);
         }
 
-        var urls = options.Urls;
-        var customHandlerPort = builder.Configuration["FUNCTIONS_CUSTOMHANDLER_PORT"];
-        if (!string.IsNullOrEmpty(customHandlerPort))
-        {
-            if (!int.TryParse(customHandlerPort, NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535)
-            {
-                throw new ConfigurationException([$"FUNCTIONS_CUSTOMHANDLER_PORT '{customHandlerPort}' is not a port number."]);
-            }
+        return options;
+    }
 
-            urls = string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{port}");
-        }
-
-        builder.WebHost.UseUrls(urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = null); // values are limited by the API (413 problem)
-        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(30));
-
-        var endpoint = string.IsNullOrWhiteSpace(options.AdvertisedUrl) ? urls.Split(';')[0].Trim() : options.AdvertisedUrl;
+    /// <summary>What a node runs on, Kestrel node and Functions front end alike: storage, membership, partitions (per its roles), forwarding, metrics.</summary>
+    private static void AddNodeServices(IServiceCollection services, IConfiguration configuration, ServerOptions options, string endpoint)
+    {
         var node = new NodeIdentity(options.EffectiveNodeId, options.Region, endpoint, options.RoleList, options.Cluster.PartitionCount);
         var partitionOptions = new PartitionOptions
         {
@@ -110,34 +123,18 @@ public static partial class ServerApp
         };
         partitionOptions.Validate();
 
-        builder.Services.AddSingleton(options);
-        builder.Services.AddSingleton(node);
-        builder.Services.AddSingleton(partitionOptions);
-        builder.Services.AddSingleton(new AzKv.Cluster.MembershipOptions { HeartbeatInterval = TimeSpan.FromMilliseconds(options.Membership.HeartbeatMilliseconds) });
-        builder.Services.AddSingleton(TimeProvider.System);
-        Telemetry.Add(builder, options); // before the storage clients: Azure.Core reads its tracing switch once
-        builder.Services.AddSingleton(CreateStore(options.Storage));
-        builder.Services.AddSingleton(CreateReplication(options));
-        builder.Services.AddSingleton<PartitionHost>();
-        builder.Services.AddSingleton<Forwarder>();
-        builder.Services.AddHostedService(services => services.GetRequiredService<PartitionHost>());
-        builder.Services.AddSingleton(_ => new PrometheusExporter([PartitionMetrics.MeterName, ServerMetrics.MeterName]));
-        builder.Services.AddOpenApi();
-
-        var app = builder.Build();
-
-        // Listen from the start: a listener only sees measurements made after it exists.
-        _ = app.Services.GetRequiredService<PrometheusExporter>();
-        app.Use(ServerMetrics.RecordAsync);
-        app.UseExceptionHandler(errorApp => errorApp.Run(WriteUnexpectedErrorAsync));
-        app.MapKvEndpoints();
-        app.MapListEndpoint();
-        app.MapWatchEndpoint();
-        app.MapClusterEndpoints();
-        app.MapReplicationEndpoints();
-        app.MapInternalEndpoints();
-        app.MapOpenApi("/openapi/{documentName}.json");
-        return app;
+        services.AddSingleton(options);
+        services.AddSingleton(node);
+        services.AddSingleton(partitionOptions);
+        services.AddSingleton(new AzKv.Cluster.MembershipOptions { HeartbeatInterval = TimeSpan.FromMilliseconds(options.Membership.HeartbeatMilliseconds) });
+        services.AddSingleton(TimeProvider.System);
+        Telemetry.Add(services, configuration, options); // before the storage clients: Azure.Core reads its tracing switch once
+        services.AddSingleton(CreateStore(options.Storage));
+        services.AddSingleton(CreateReplication(options));
+        services.AddSingleton<PartitionHost>();
+        services.AddSingleton<Forwarder>();
+        services.AddHostedService(provider => provider.GetRequiredService<PartitionHost>());
+        services.AddSingleton(_ => new PrometheusExporter([PartitionMetrics.MeterName, ServerMetrics.MeterName]));
     }
 
     private static IBlobStore CreateStore(StorageSettings storage)
@@ -205,10 +202,7 @@ public static partial class ServerApp
     private static async Task WriteUnexpectedErrorAsync(HttpContext context)
     {
         var error = context.Features.Get<IExceptionHandlerFeature>()?.Error;
-        var result = error is BlobStorageException or PartitionStorageException
-            ? Problems.Unavailable("Storage is not reachable right now; retry.", 2)
-            : Problems.Internal();
-        await result.ExecuteAsync(context).ConfigureAwait(false);
+        await Problems.Unexpected(error).ExecuteAsync(context).ConfigureAwait(false);
     }
 
     private sealed class ConfigurationException : Exception

@@ -65,20 +65,21 @@ internal static class Telemetry
         !string.IsNullOrWhiteSpace(settings.OtlpEndpoint) || !string.IsNullOrWhiteSpace(configuration[StandardEndpointSetting]);
 
     /// <summary>Registers OpenTelemetry when an endpoint is configured; call before any Azure client is created.</summary>
-    public static void Add(WebApplicationBuilder builder, ServerOptions options)
+    /// <remarks>Used by the Kestrel node and the Functions front end alike.</remarks>
+    public static void Add(IServiceCollection services, IConfiguration configuration, ServerOptions options)
     {
-        if (!IsEnabled(options.Telemetry, builder.Configuration))
+        if (!IsEnabled(options.Telemetry, configuration))
         {
             return;
         }
 
         AppContext.SetSwitch(AzureActivitySourceSwitch, true);
-        if (builder.Configuration[EmitEventIdsSetting] is null)
+        if (configuration[EmitEventIdsSetting] is null && configuration is IConfigurationBuilder builder)
         {
-            builder.Configuration.AddInMemoryCollection([new(EmitEventIdsSetting, "true")]);
+            builder.AddInMemoryCollection([new(EmitEventIdsSetting, "true")]);
         }
 
-        var otel = builder.Services.AddOpenTelemetry()
+        var otel = services.AddOpenTelemetry()
             .ConfigureResource(resource => resource
                 .AddService(ServiceName, serviceInstanceId: options.EffectiveNodeId)
                 .AddAttributes(

@@ -4,7 +4,6 @@ using AzKv.Partitions;
 using AzKv.Server.Api;
 using AzKv.Storage;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
 
 namespace AzKv.Server.Node;
 
@@ -216,7 +215,7 @@ internal sealed class Forwarder : IDisposable
 
     private HttpRequestMessage CreateRequest(HttpContext context, Uri target, bool hasBody)
     {
-        var raw = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? (context.Request.Path + context.Request.QueryString);
+        var raw = KeyPath.RawTarget(context);
         var request = new HttpRequestMessage(new HttpMethod(context.Request.Method), new Uri(target, raw))
         {
             Version = HttpVersion.Version11,

@@ -32,6 +32,15 @@ public sealed class NodeLaunchTests
             args);
     }
 
+    [Fact]
+    public void ServerArguments_WhenTheNodeIsAFrontEnd_PassesItsRole()
+    {
+        var args = NodeLaunch.ServerArguments(Node with { NodeId = "frontend-1", Roles = "frontend" });
+
+        Assert.Contains("--AzKv:Roles=frontend", args);
+        Assert.DoesNotContain(NodeLaunch.ServerArguments(Node), a => a.StartsWith("--AzKv:Roles=", StringComparison.Ordinal));
+    }
+
     [Theory]
     [InlineData("/usr/share/dotnet/dotnet")]
     [InlineData("/usr/lib/dotnet/dotnet")]
@@ -53,12 +62,11 @@ public sealed class NodeLaunchTests
     }
 
     [Fact]
-    public void CreateStartInfo_WhenCalled_TellsTheNodeItsParentAndDropsTheFunctionsPortOverride()
+    public void CreateStartInfo_WhenCalled_TellsTheNodeItsParentAndRedirectsItsOutput()
     {
         var startInfo = NodeLaunch.CreateStartInfo("/app/azkv", "/app/azkv.dll", []);
 
         Assert.Equal(Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture), startInfo.Environment[NodeLaunch.ParentVariable]);
-        Assert.False(startInfo.Environment.ContainsKey("FUNCTIONS_CUSTOMHANDLER_PORT"));
         Assert.True(startInfo.RedirectStandardOutput);
         Assert.True(startInfo.RedirectStandardError);
     }

@@ -26,4 +26,24 @@ public sealed class UpSettingsTests
 
         Assert.Contains(problems, p => p.StartsWith(option, StringComparison.Ordinal));
     }
+
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(33)]
+    public void Validate_WhenFrontEndsAreOutOfRange_NamesTheOption(int frontEnds)
+    {
+        var problems = (Valid with { FrontEnds = frontEnds }).Validate();
+
+        Assert.Contains(problems, p => p.StartsWith("--frontends", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Validate_WhenFrontEndPortsWouldPassThePortRange_NamesTheBasePort()
+    {
+        var fits = Valid with { Nodes = 2, FrontEnds = 2, BasePort = 65532 };
+        var overflows = fits with { BasePort = 65533 };
+
+        Assert.Empty(fits.Validate());
+        Assert.Contains(overflows.Validate(), p => p.StartsWith("--base-port", StringComparison.Ordinal));
+    }
 }

@@ -27,6 +27,9 @@ public sealed partial class UpProcess : IAsyncDisposable
 
     public IReadOnlyList<UpNode> Nodes { get; private set; } = [];
 
+    /// <summary>The <c>frontend</c> lines (<c>--frontends</c>).</summary>
+    public IReadOnlyList<UpNode> FrontEnds { get; private set; } = [];
+
     public string? LogDirectory { get; private set; }
 
     public int ProcessId => _process.Id;
@@ -72,6 +75,7 @@ public sealed partial class UpProcess : IAsyncDisposable
     {
         using var timeout = new CancellationTokenSource(deadline);
         var nodes = new List<UpNode>();
+        var frontEnds = new List<UpNode>();
         try
         {
             await foreach (var line in _lines.Reader.ReadAllAsync(timeout.Token))
@@ -79,7 +83,7 @@ public sealed partial class UpProcess : IAsyncDisposable
                 var match = NodeLine().Match(line);
                 if (match.Success)
                 {
-                    nodes.Add(new UpNode(
+                    (match.Groups["kind"].Value == "frontend" ? frontEnds : nodes).Add(new UpNode(
                         match.Groups["region"].Value,
                         match.Groups["node"].Value,
                         new Uri(match.Groups["url"].Value),
@@ -92,6 +96,7 @@ public sealed partial class UpProcess : IAsyncDisposable
                 else if (line == "ready")
                 {
                     Nodes = nodes;
+                    FrontEnds = frontEnds;
                     return;
                 }
             }
@@ -208,6 +213,6 @@ public sealed partial class UpProcess : IAsyncDisposable
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static partial int Kill(int pid, int signal);
 
-    [GeneratedRegex(@"^node (?<region>[a-z0-9-]+) (?<node>\S+) (?<url>http://127\.0\.0\.1:\d+) (?<pid>\d+)$")]
+    [GeneratedRegex(@"^(?<kind>node|frontend) (?<region>[a-z0-9-]+) (?<node>\S+) (?<url>http://127\.0\.0\.1:\d+) (?<pid>\d+)$")]
     private static partial Regex NodeLine();
 }

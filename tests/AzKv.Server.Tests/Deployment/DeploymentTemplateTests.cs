@@ -11,7 +11,7 @@ namespace AzKv.Server.Tests.Deployment;
 /// way the server reads them. The settings the server understands are derived from
 /// <see cref="ServerOptions"/> by reflection (never listed here), the templates' settings are read
 /// from the <c>name: 'AzKv__...'</c> entries of the app modules, and the docs, the local sample and
-/// the front end's runtime are checked against the same list.
+/// the front end's runtime and host.json are checked against the same list.
 /// </summary>
 public sealed partial class DeploymentTemplateTests
 {
@@ -260,6 +260,18 @@ public sealed partial class DeploymentTemplateTests
         Assert.Contains("dotnet publish \"$repo_root/$functions_project\"", script, StringComparison.Ordinal);
         Assert.Contains("az functionapp deployment source config-zip", script, StringComparison.Ordinal);
         Assert.DoesNotContain("customHandler", script, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void FunctionsHostJson_WhenRead_HasAnEmptyRoutePrefixSoFrontEndUrlsAreANodes()
+    {
+        // The front end is src/AzKv.Functions (isolated worker); its triggers are checked against the
+        // API in tests/AzKv.Functions.Tests. No custom-handler packaging is left.
+        using var host = JsonDocument.Parse(ReadRepositoryFile("src/AzKv.Functions/host.json"));
+
+        Assert.Equal(string.Empty, host.RootElement.GetProperty("extensions").GetProperty("http").GetProperty("routePrefix").GetString());
+        Assert.False(host.RootElement.TryGetProperty("customHandler", out _));
+        Assert.False(File.Exists(Path.Combine(Root.Value, "infra", "functions", "host.json")));
     }
 
     [Fact]
