@@ -1,36 +1,40 @@
 using System.Globalization;
 using Azure;
-using Azure.Core;
-using AzKv.Storage.AzureBlob.Protocol;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Blobs.Specialized;
+using AzKv.Storage.AzureBlob.Errors;
 
 namespace AzKv.Storage.AzureBlob;
 
-/// <summary>Create append blob (Put Blob, AppendBlob), Append Block, Append Blob Seal.</summary>
+/// <summary>Create append blob, Append Block, Append Blob Seal (<see cref="AppendBlobClient"/>).</summary>
 internal sealed partial class AzureBlobStore
 {
     public async Task<BlobWriteResult> CreateAppendBlobAsync(string name, BlobWriteOptions options, CancellationToken cancellationToken)
     {
         var context = new OperationContext("Create Append Blob", ContainerName, name);
-        using HttpMessage message = CreateMessage(RequestMethod.Put, BlobPaths.EscapeBlobName(name));
-        Request request = message.Request;
-        request.Headers.SetValue(BlobHeaders.BlobType, BlobHeaders.AppendBlob);
-        request.Headers.SetValue(BlobHeaders.BlobContentType, options.ContentType ?? BlobHeaders.DefaultContentType);
-        ApplyMetadata(request, options.Metadata, context);
-        ApplyConditions(request, options.Conditions);
-        request.Content = EmptyContent(); // Content-Length: 0 is required
-
-        Response response = await SendAsync(message, context, cancellationToken).ConfigureAwait(false);
-        if (response.Status != 201)
+        AppendBlobClient blob = _container.GetAppendBlobClient(BlobNames.ValidateBlobName(name));
+        var create = new AppendBlobCreateOptions
         {
-            throw await BlobErrors.FromResponseAsync(response, context, cancellationToken).ConfigureAwait(false);
-        }
+            HttpHeaders = new BlobHttpHeaders { ContentType = options.ContentType ?? DefaultContentType },
+            Metadata = ToMetadata(options.Metadata, context),
+            Conditions = ToAppendConditions(options.Conditions),
+        };
 
-        return BlobResponses.ReadWriteResult(response, context);
+        try
+        {
+            Response<BlobContentInfo> response = await blob.CreateAsync(create, cancellationToken).ConfigureAwait(false);
+            return new BlobWriteResult(FromETag(response.Value.ETag), response.Value.LastModified);
+        }
+        catch (Exception ex) when (BlobErrors.TryTranslate(ex, context, cancellationToken, out Exception translated))
+        {
+            throw translated;
+        }
     }
 
     /// <remarks>
     /// The hot path of the write-ahead log. The block is sent from the caller's memory without a
-    /// copy. A retried attempt whose first attempt landed fails with 412
+    /// copy, with the lease id, the append position (<see cref="AppendBlobRequestConditions.IfAppendPositionEqual"/>)
+    /// and If-Match as given. A retried attempt whose first attempt landed fails with 412
     /// AppendPositionConditionNotMet (the position moved by our own block); the engine resolves
     /// that by reading the tail, not the client.
     /// </remarks>
@@ -45,7 +49,7 @@ internal sealed partial class AzureBlobStore
 
         if (block.Length > BlobLimits.MaxAppendBlockBytes)
         {
-            // The service accepts up to 100 MiB with our version; AzKv keeps 4 MiB everywhere (BlobLimits).
+            // The service accepts up to 100 MiB at our version; AzKv keeps 4 MiB everywhere (BlobLimits).
             throw BlobErrors.Synthesized(
                 413,
                 BlobErrorCodes.RequestBodyTooLarge,
@@ -55,57 +59,54 @@ internal sealed partial class AzureBlobStore
 
         if (conditions.AppendPosition is < 0)
         {
-            throw BlobErrors.Synthesized(
-                400, BlobErrorCodes.InvalidHeaderValue, context, $"{BlobHeaders.AppendPosition} must not be negative.");
+            throw BlobErrors.Synthesized(400, BlobErrorCodes.InvalidHeaderValue, context, "the append position must not be negative.");
         }
 
-        using HttpMessage message = CreateMessage(RequestMethod.Put, BlobPaths.EscapeBlobName(name));
-        Request request = message.Request;
-        request.Uri.AppendQuery("comp", "appendblock", escapeValue: false);
-        if (conditions.LeaseId is not null)
+        AppendBlobClient blob = _container.GetAppendBlobClient(BlobNames.ValidateBlobName(name));
+        var append = new AppendBlobAppendBlockOptions
         {
-            request.Headers.SetValue(BlobHeaders.LeaseId, conditions.LeaseId);
-        }
+            Conditions = conditions.LeaseId is null && conditions.AppendPosition is null && conditions.IfMatch is null
+                ? null
+                : new AppendBlobRequestConditions
+                {
+                    LeaseId = conditions.LeaseId,
+                    IfAppendPositionEqual = conditions.AppendPosition,
+                    IfMatch = ToETag(conditions.IfMatch),
+                },
+        };
 
-        if (conditions.AppendPosition is long position)
+        BlobAppendInfo info;
+        try
         {
-            request.Headers.SetValue(BlobHeaders.AppendPosition, position.ToString(CultureInfo.InvariantCulture));
+            using MemoryStream body = AsStream(block);
+            info = (await blob.AppendBlockAsync(body, append, cancellationToken).ConfigureAwait(false)).Value;
         }
-
-        if (conditions.IfMatch is not null)
+        catch (Exception ex) when (BlobErrors.TryTranslate(ex, context, cancellationToken, out Exception translated))
         {
-            request.Headers.SetValue(BlobHeaders.IfMatch, conditions.IfMatch);
+            throw translated;
         }
 
-        request.Content = RequestContent.Create(block);
-
-        Response response = await SendAsync(message, context, cancellationToken).ConfigureAwait(false);
-        if (response.Status != 201)
+        // The SDK hands x-ms-blob-append-offset over as the header's text.
+        if (!long.TryParse(info.BlobAppendOffset, NumberStyles.None, CultureInfo.InvariantCulture, out long offset))
         {
-            throw await BlobErrors.FromResponseAsync(response, context, cancellationToken).ConfigureAwait(false);
+            throw BlobErrors.Invalid(201, context, "no valid x-ms-blob-append-offset");
         }
 
-        return new AppendResult(
-            BlobResponses.RequireETag(response, context),
-            BlobResponses.RequireInt64(response, BlobHeaders.AppendOffset, context),
-            (int)BlobResponses.RequireInt64(response, BlobHeaders.CommittedBlockCount, context));
+        return new AppendResult(FromETag(info.ETag), offset, info.BlobCommittedBlockCount);
     }
 
     public async Task<BlobWriteResult> SealAsync(string name, BlobConditions conditions, CancellationToken cancellationToken)
     {
         var context = new OperationContext("Seal Blob", ContainerName, name);
-        using HttpMessage message = CreateMessage(RequestMethod.Put, BlobPaths.EscapeBlobName(name));
-        Request request = message.Request;
-        request.Uri.AppendQuery("comp", "seal", escapeValue: false);
-        ApplyConditions(request, conditions);
-        request.Content = EmptyContent();
-
-        Response response = await SendAsync(message, context, cancellationToken).ConfigureAwait(false);
-        if (response.Status != 200)
+        AppendBlobClient blob = _container.GetAppendBlobClient(BlobNames.ValidateBlobName(name));
+        try
         {
-            throw await BlobErrors.FromResponseAsync(response, context, cancellationToken).ConfigureAwait(false);
+            Response<BlobInfo> response = await blob.SealAsync(ToAppendConditions(conditions), cancellationToken).ConfigureAwait(false);
+            return new BlobWriteResult(FromETag(response.Value.ETag), response.Value.LastModified);
         }
-
-        return BlobResponses.ReadWriteResult(response, context);
+        catch (Exception ex) when (BlobErrors.TryTranslate(ex, context, cancellationToken, out Exception translated))
+        {
+            throw translated;
+        }
     }
 }

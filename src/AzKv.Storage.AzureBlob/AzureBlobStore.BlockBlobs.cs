@@ -1,7 +1,8 @@
 using System.Globalization;
 using Azure;
-using Azure.Core;
-using AzKv.Storage.AzureBlob.Protocol;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Blobs.Specialized;
+using AzKv.Storage.AzureBlob.Errors;
 
 namespace AzKv.Storage.AzureBlob;
 
@@ -12,21 +13,25 @@ internal sealed partial class AzureBlobStore
         string name, ReadOnlyMemory<byte> content, BlobWriteOptions options, CancellationToken cancellationToken)
     {
         var context = new OperationContext("Put Blob", ContainerName, name);
-        using HttpMessage message = CreateMessage(RequestMethod.Put, BlobPaths.EscapeBlobName(name));
-        Request request = message.Request;
-        request.Headers.SetValue(BlobHeaders.BlobType, BlobHeaders.BlockBlob);
-        request.Headers.SetValue(BlobHeaders.BlobContentType, options.ContentType ?? BlobHeaders.DefaultContentType);
-        ApplyMetadata(request, options.Metadata, context);
-        ApplyConditions(request, options.Conditions);
-        request.Content = RequestContent.Create(content);
-
-        Response response = await SendAsync(message, context, cancellationToken).ConfigureAwait(false);
-        if (response.Status != 201)
+        BlockBlobClient blob = _container.GetBlockBlobClient(BlobNames.ValidateBlobName(name));
+        var upload = new BlobUploadOptions
         {
-            throw await BlobErrors.FromResponseAsync(response, context, cancellationToken).ConfigureAwait(false);
-        }
+            HttpHeaders = new BlobHttpHeaders { ContentType = options.ContentType ?? DefaultContentType },
+            Metadata = ToMetadata(options.Metadata, context),
+            Conditions = ToRequestConditions(options.Conditions),
+        };
 
-        return BlobResponses.ReadWriteResult(response, context);
+        try
+        {
+            // BlockBlobClient.Upload is one Put Blob (BlobClient.Upload would split large content into blocks).
+            using MemoryStream body = AsStream(content);
+            Response<BlobContentInfo> response = await blob.UploadAsync(body, upload, cancellationToken).ConfigureAwait(false);
+            return new BlobWriteResult(FromETag(response.Value.ETag), response.Value.LastModified);
+        }
+        catch (Exception ex) when (BlobErrors.TryTranslate(ex, context, cancellationToken, out Exception translated))
+        {
+            throw translated;
+        }
     }
 
     public async Task<BlobDownload> DownloadAsync(
@@ -40,36 +45,37 @@ internal sealed partial class AzureBlobStore
         }
 
         var context = new OperationContext("Get Blob", ContainerName, name);
-        using HttpMessage message = CreateMessage(RequestMethod.Get, BlobPaths.EscapeBlobName(name));
-        message.BufferResponse = false; // the body is read once, straight into an exact-size array
-        Request request = message.Request;
-        if (!range.IsAll)
+        BlobBaseClient blob = _container.GetBlobBaseClient(BlobNames.ValidateBlobName(name));
+        var download = new BlobDownloadOptions
         {
-            request.Headers.SetValue(BlobHeaders.Range, FormatRange(range));
+            Range = range.IsAll ? default : new HttpRange(range.Offset, range.Length),
+            Conditions = ToRequestConditions(conditions),
+        };
+
+        Response<BlobDownloadResult> response;
+        try
+        {
+            response = await blob.DownloadContentAsync(download, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (BlobErrors.TryTranslate(ex, context, cancellationToken, out Exception translated))
+        {
+            throw translated;
         }
 
-        ApplyConditions(request, conditions);
-
-        Response response = await SendAsync(message, context, cancellationToken).ConfigureAwait(false);
-        if (response.Status is not (200 or 206))
+        if (!response.HasValue)
         {
-            // 304 (If-None-Match matched) lands here too and keeps its status: IsNotModified.
-            throw await BlobErrors.FromResponseAsync(response, context, cancellationToken).ConfigureAwait(false);
+            // The SDK answers a 304 (If-None-Match matched) with a response without a value rather than
+            // an exception; it keeps its status: IsNotModified.
+            throw BlobErrors.FromResponse(response.GetRawResponse(), context);
         }
 
-        long contentLength = BlobResponses.RequireInt64(response, BlobHeaders.ContentLength, context);
+        BlobDownloadResult result = response.Value;
+        BlobDownloadDetails details = result.Details;
         long offset = 0;
-        long totalLength = contentLength;
-        if (response.Headers.TryGetValue(BlobHeaders.ContentRange, out string? contentRange))
+        long totalLength = details.ContentLength;
+        if (details.ContentRange is { Length: > 0 } contentRange && !TryParseContentRange(contentRange, out offset, out totalLength))
         {
-            if (!BlobResponses.TryParseContentRange(contentRange, out offset, out totalLength))
-            {
-                throw BlobErrors.MissingHeader(response, BlobHeaders.ContentRange, context);
-            }
-        }
-        else if (response.Status == 206)
-        {
-            throw BlobErrors.MissingHeader(response, BlobHeaders.ContentRange, context);
+            throw BlobErrors.Invalid(range.IsAll ? 200 : 206, context, "unparsable Content-Range");
         }
 
         if (!range.IsAll && range.Offset >= totalLength)
@@ -83,26 +89,57 @@ internal sealed partial class AzureBlobStore
                 $"the range starts at {range.Offset.ToString(CultureInfo.InvariantCulture)}, at or past the end of the blob ({totalLength.ToString(CultureInfo.InvariantCulture)} bytes).");
         }
 
-        BlobProperties properties = BlobResponses.ReadProperties(response, name, totalLength, context);
-        byte[] content = await ReadBodyAsync(response, contentLength, context, cancellationToken).ConfigureAwait(false);
-        return new BlobDownload(properties, content, offset);
+        var properties = new BlobProperties
+        {
+            Name = name,
+            ETag = FromETag(details.ETag),
+            LastModified = details.LastModified,
+            ContentLength = totalLength,
+            ContentType = details.ContentType,
+            Kind = ToKind(details.BlobType) ?? throw UnsupportedBlobType(context),
+            Metadata = FromMetadata(details.Metadata),
+            LeaseState = ToLeaseState(details.LeaseState),
+            CommittedBlockCount = details.BlobType == BlobType.Append ? details.BlobCommittedBlockCount : null,
+            IsSealed = details.IsSealed,
+        };
+
+        // BinaryData over the buffer the SDK filled for this call: the caller owns it, no copy.
+        return new BlobDownload(properties, result.Content.ToMemory(), offset);
     }
 
     public async Task<BlobProperties> GetPropertiesAsync(string name, BlobConditions conditions, CancellationToken cancellationToken)
     {
         var context = new OperationContext("Get Blob Properties", ContainerName, name);
-        using HttpMessage message = CreateMessage(RequestMethod.Head, BlobPaths.EscapeBlobName(name));
-        ApplyConditions(message.Request, conditions);
-
-        Response response = await SendAsync(message, context, cancellationToken).ConfigureAwait(false);
-        if (response.Status != 200)
+        BlobBaseClient blob = _container.GetBlobBaseClient(BlobNames.ValidateBlobName(name));
+        Response<Azure.Storage.Blobs.Models.BlobProperties> response;
+        try
         {
-            // HEAD answers have no body: the code comes from x-ms-error-code only.
-            throw await BlobErrors.FromResponseAsync(response, context, cancellationToken).ConfigureAwait(false);
+            response = await blob.GetPropertiesAsync(ToRequestConditions(conditions), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (BlobErrors.TryTranslate(ex, context, cancellationToken, out Exception translated))
+        {
+            throw translated;
         }
 
-        long contentLength = BlobResponses.RequireInt64(response, BlobHeaders.ContentLength, context);
-        return BlobResponses.ReadProperties(response, name, contentLength, context);
+        if (!response.HasValue)
+        {
+            throw BlobErrors.FromResponse(response.GetRawResponse(), context);
+        }
+
+        Azure.Storage.Blobs.Models.BlobProperties properties = response.Value;
+        return new BlobProperties
+        {
+            Name = name,
+            ETag = FromETag(properties.ETag),
+            LastModified = properties.LastModified,
+            ContentLength = properties.ContentLength,
+            ContentType = properties.ContentType,
+            Kind = ToKind(properties.BlobType) ?? throw UnsupportedBlobType(context),
+            Metadata = FromMetadata(properties.Metadata),
+            LeaseState = ToLeaseState(properties.LeaseState),
+            CommittedBlockCount = properties.BlobType == BlobType.Append ? properties.BlobCommittedBlockCount : null,
+            IsSealed = properties.IsSealed,
+        };
     }
 
     public async Task<BlobWriteResult> SetMetadataAsync(
@@ -110,37 +147,61 @@ internal sealed partial class AzureBlobStore
     {
         ArgumentNullException.ThrowIfNull(metadata);
         var context = new OperationContext("Set Blob Metadata", ContainerName, name);
-        using HttpMessage message = CreateMessage(RequestMethod.Put, BlobPaths.EscapeBlobName(name));
-        Request request = message.Request;
-        request.Uri.AppendQuery("comp", "metadata", escapeValue: false);
-        ApplyMetadata(request, metadata, context);
-        ApplyConditions(request, conditions);
-        request.Content = EmptyContent();
-
-        Response response = await SendAsync(message, context, cancellationToken).ConfigureAwait(false);
-        if (response.Status != 200)
+        BlobBaseClient blob = _container.GetBlobBaseClient(BlobNames.ValidateBlobName(name));
+        Dictionary<string, string> values = ToMetadata(metadata, context)!;
+        try
         {
-            throw await BlobErrors.FromResponseAsync(response, context, cancellationToken).ConfigureAwait(false);
+            Response<BlobInfo> response = await blob.SetMetadataAsync(values, ToRequestConditions(conditions), cancellationToken).ConfigureAwait(false);
+            return new BlobWriteResult(FromETag(response.Value.ETag), response.Value.LastModified);
         }
-
-        return BlobResponses.ReadWriteResult(response, context);
+        catch (Exception ex) when (BlobErrors.TryTranslate(ex, context, cancellationToken, out Exception translated))
+        {
+            throw translated;
+        }
     }
 
     public async Task DeleteAsync(string name, BlobConditions conditions, CancellationToken cancellationToken)
     {
         var context = new OperationContext("Delete Blob", ContainerName, name);
-        using HttpMessage message = CreateMessage(RequestMethod.Delete, BlobPaths.EscapeBlobName(name));
-        ApplyConditions(message.Request, conditions);
-
-        Response response = await SendAsync(message, context, cancellationToken).ConfigureAwait(false);
-        if (response.Status != 202)
+        BlobBaseClient blob = _container.GetBlobBaseClient(BlobNames.ValidateBlobName(name));
+        try
         {
-            throw await BlobErrors.FromResponseAsync(response, context, cancellationToken).ConfigureAwait(false);
+            await blob.DeleteAsync(DeleteSnapshotsOption.None, ToRequestConditions(conditions), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (BlobErrors.TryTranslate(ex, context, cancellationToken, out Exception translated))
+        {
+            throw translated;
         }
     }
 
-    /// <summary><c>bytes=a-b</c> (inclusive end) or <c>bytes=a-</c> (to the end).</summary>
-    private static string FormatRange(BlobRange range) => range.Length is long length
-        ? string.Create(CultureInfo.InvariantCulture, $"bytes={range.Offset}-{range.Offset + length - 1}")
-        : string.Create(CultureInfo.InvariantCulture, $"bytes={range.Offset}-");
+    /// <summary>Page blobs are not part of the contract (<see cref="BlobKind"/> has no value for them).</summary>
+    private static BlobStorageException UnsupportedBlobType(OperationContext context) =>
+        BlobErrors.Synthesized(409, BlobErrorCodes.InvalidBlobType, context, "only block and append blobs are supported.");
+
+    /// <summary>Parses the SDK's Content-Range value, <c>bytes start-end/total</c> (or <c>bytes */total</c>).</summary>
+    private static bool TryParseContentRange(string text, out long start, out long total)
+    {
+        start = 0;
+        total = 0;
+        if (!text.StartsWith("bytes ", StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        ReadOnlySpan<char> rest = text.AsSpan(6).Trim();
+        int slash = rest.IndexOf('/');
+        if (slash < 0 || !long.TryParse(rest[(slash + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out total))
+        {
+            return false;
+        }
+
+        ReadOnlySpan<char> span = rest[..slash];
+        if (span.SequenceEqual("*"))
+        {
+            return true;
+        }
+
+        int dash = span.IndexOf('-');
+        return dash > 0 && long.TryParse(span[..dash], NumberStyles.None, CultureInfo.InvariantCulture, out start);
+    }
 }

@@ -1,12 +1,10 @@
-using System.Globalization;
-using System.Xml;
 using Azure;
-using Azure.Core;
-using AzKv.Storage.AzureBlob.Protocol;
+using Azure.Storage.Blobs.Models;
+using AzKv.Storage.AzureBlob.Errors;
 
 namespace AzKv.Storage.AzureBlob;
 
-/// <summary>List Blobs (<c>GET ?restype=container&amp;comp=list</c>).</summary>
+/// <summary>List Blobs, one page per call (<c>GetBlobsAsync(...).AsPages(token, size)</c>).</summary>
 internal sealed partial class AzureBlobStore
 {
     /// <summary>The service returns at most this many blobs per page.</summary>
@@ -22,40 +20,48 @@ internal sealed partial class AzureBlobStore
         }
 
         var context = new OperationContext("List Blobs", ContainerName, null);
-        using HttpMessage message = CreateMessage(RequestMethod.Get, escapedBlobName: null);
-        RequestUriBuilder uri = message.Request.Uri;
-        uri.AppendQuery("restype", "container", escapeValue: false);
-        uri.AppendQuery("comp", "list", escapeValue: false);
-        if (prefix.Length > 0)
-        {
-            uri.AppendQuery("prefix", prefix, escapeValue: true);
-        }
-
-        if (!string.IsNullOrEmpty(continuationToken))
-        {
-            uri.AppendQuery("marker", continuationToken, escapeValue: true);
-        }
-
-        if (pageSizeHint is int size)
-        {
-            uri.AppendQuery("maxresults", Math.Min(size, MaxPageSize).ToString(CultureInfo.InvariantCulture), escapeValue: false);
-        }
-
-        Response response = await SendAsync(message, context, cancellationToken).ConfigureAwait(false);
-        if (response.Status != 200)
-        {
-            throw await BlobErrors.FromResponseAsync(response, context, cancellationToken).ConfigureAwait(false);
-        }
-
-        // Azure.Core has buffered the body into memory, so parsing it synchronously blocks on nothing.
-        Stream body = response.ContentStream ?? Stream.Null;
+        var options = new GetBlobsOptions { Prefix = prefix.Length > 0 ? prefix : null };
+        int? size = pageSizeHint is int requested ? Math.Min(requested, MaxPageSize) : null;
         try
         {
-            return BlobListParser.Parse(body);
+            IAsyncEnumerable<Page<Azure.Storage.Blobs.Models.BlobItem>> pages = _container
+                .GetBlobsAsync(options, cancellationToken)
+                .AsPages(string.IsNullOrEmpty(continuationToken) ? null : continuationToken, size);
+            await foreach (Page<Azure.Storage.Blobs.Models.BlobItem> page in pages.ConfigureAwait(false))
+            {
+                // One service request per call: the caller pages with the token.
+                return ToListPage(page);
+            }
+
+            return new BlobListPage([], null);
         }
-        catch (Exception ex) when (ex is XmlException or FormatException or OverflowException)
+        catch (Exception ex) when (BlobErrors.TryTranslate(ex, context, cancellationToken, out Exception translated))
         {
-            throw BlobErrors.InvalidBody(response, context, ex);
+            throw translated;
         }
+    }
+
+    private static BlobListPage ToListPage(Page<Azure.Storage.Blobs.Models.BlobItem> page)
+    {
+        var items = new List<BlobItem>(page.Values.Count);
+        foreach (Azure.Storage.Blobs.Models.BlobItem item in page.Values)
+        {
+            BlobItemProperties properties = item.Properties;
+            if (ToKind(properties.BlobType) is not BlobKind kind)
+            {
+                continue; // page blobs are not part of the contract
+            }
+
+            items.Add(new BlobItem(
+                item.Name,
+                FromETag(properties.ETag ?? default),
+                properties.ContentLength ?? 0,
+                kind,
+                properties.LastModified ?? default,
+                ToLeaseState(properties.LeaseState),
+                properties.IsSealed ?? false));
+        }
+
+        return new BlobListPage(items, string.IsNullOrEmpty(page.ContinuationToken) ? null : page.ContinuationToken);
     }
 }

@@ -1,126 +1,116 @@
-using System.Buffers;
+using System.Runtime.InteropServices;
 using Azure;
-using Azure.Core;
-using Azure.Core.Pipeline;
-using AzKv.Storage.AzureBlob.Protocol;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using AzKv.Storage.AzureBlob.Errors;
 
 namespace AzKv.Storage.AzureBlob;
 
 /// <summary>
-/// <see cref="IBlobStore"/> over the Blob service REST API, on one Azure.Core <see cref="HttpPipeline"/>.
-/// This file holds the plumbing shared by all operations; the operations are in the partial
-/// files by concern (BlockBlobs, AppendBlobs, Leases, Listing).
+/// <see cref="IBlobStore"/> on Azure.Storage.Blobs: one <see cref="BlobContainerClient"/>, and the
+/// SDK's per-blob clients made per call (they are cheap views over the container's pipeline).
+/// This file holds the container operation and the helpers shared by all operations; the
+/// operations are in the partial files by concern (BlockBlobs, AppendBlobs, Leases, Listing).
 /// </summary>
+/// <remarks>
+/// Every SDK call is wrapped the same way: <c>catch (Exception ex) when (BlobErrors.TryTranslate(...))</c>,
+/// so <see cref="BlobErrors"/> is the one place where SDK failures become <see cref="BlobStorageException"/>s.
+/// </remarks>
 internal sealed partial class AzureBlobStore : IBlobStore
 {
-    private readonly HttpPipeline _pipeline;
-    private readonly Uri _containerUri;
+    private const string DefaultContentType = "application/octet-stream";
 
-    public AzureBlobStore(HttpPipeline pipeline, Uri containerUri, string containerName)
+    private static readonly IReadOnlyDictionary<string, string> EmptyMetadata =
+        new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+
+    private readonly BlobContainerClient _container;
+
+    public AzureBlobStore(BlobContainerClient container)
     {
-        _pipeline = pipeline;
-        _containerUri = containerUri;
-        ContainerName = containerName;
+        _container = container;
     }
 
-    public string ContainerName { get; }
+    public string ContainerName => _container.Name;
 
     public async Task<bool> CreateContainerIfNotExistsAsync(CancellationToken cancellationToken)
     {
         var context = new OperationContext("Create Container", ContainerName, null);
-        using HttpMessage message = CreateMessage(RequestMethod.Put, escapedBlobName: null);
-        message.Request.Uri.AppendQuery("restype", "container", escapeValue: false);
-        message.Request.Content = EmptyContent();
-
-        Response response = await SendAsync(message, context, cancellationToken).ConfigureAwait(false);
-        if (response.Status == 201)
-        {
-            return true;
-        }
-
-        BlobStorageException error = await BlobErrors.FromResponseAsync(response, context, cancellationToken).ConfigureAwait(false);
-        if (error.Status == 409 && error.ErrorCode == BlobErrorCodes.ContainerAlreadyExists)
-        {
-            return false;
-        }
-
-        throw error;
-    }
-
-    /// <summary>A message for the container (<paramref name="escapedBlobName"/> null) or one of its blobs.</summary>
-    private HttpMessage CreateMessage(RequestMethod method, string? escapedBlobName)
-    {
-        HttpMessage message = _pipeline.CreateMessage();
-        Request request = message.Request;
-        request.Method = method;
-        request.Uri.Reset(_containerUri);
-        if (escapedBlobName is not null)
-        {
-            request.Uri.AppendPath("/", escape: false);
-            request.Uri.AppendPath(escapedBlobName, escape: false);
-        }
-
-        return message;
-    }
-
-    /// <summary>
-    /// Sends through the pipeline (retries, signing, network timeout). A failure without a response
-    /// becomes <see cref="BlobErrorCodes.NoResponse"/>; the caller's cancellation stays an
-    /// <see cref="OperationCanceledException"/>. Any HTTP answer is returned for the caller to check.
-    /// </summary>
-    private async ValueTask<Response> SendAsync(HttpMessage message, OperationContext context, CancellationToken cancellationToken)
-    {
         try
         {
-            await _pipeline.SendAsync(message, cancellationToken).ConfigureAwait(false);
+            await _container.CreateAsync(PublicAccessType.None, metadata: null, cancellationToken: cancellationToken).ConfigureAwait(false);
+            return true;
         }
-        catch (Exception ex)
+        catch (Exception ex) when (BlobErrors.TryTranslate(ex, context, cancellationToken, out Exception translated))
         {
-            Exception? translated = BlobErrors.Translate(ex, context, cancellationToken);
-            if (translated is null || ReferenceEquals(translated, ex))
+            if (translated is BlobStorageException { Status: 409, ErrorCode: BlobErrorCodes.ContainerAlreadyExists })
             {
-                throw;
+                return false;
             }
 
             throw translated;
         }
-
-        return message.Response;
     }
 
-    private static RequestContent EmptyContent() => RequestContent.Create(ReadOnlyMemory<byte>.Empty);
+    /// <summary>The SDK's conditions for a blob operation.</summary>
+    private static BlobRequestConditions? ToRequestConditions(in BlobConditions conditions) =>
+        conditions.IfMatch is null && conditions.IfNoneMatch is null && conditions.LeaseId is null
+            ? null
+            : new BlobRequestConditions
+            {
+                IfMatch = ToETag(conditions.IfMatch),
+                IfNoneMatch = ToETag(conditions.IfNoneMatch),
+                LeaseId = conditions.LeaseId,
+            };
 
-    private static void ApplyConditions(Request request, in BlobConditions conditions)
+    /// <summary>The SDK's conditions for an append blob operation (create, seal).</summary>
+    private static AppendBlobRequestConditions? ToAppendConditions(in BlobConditions conditions) =>
+        conditions.IfMatch is null && conditions.IfNoneMatch is null && conditions.LeaseId is null
+            ? null
+            : new AppendBlobRequestConditions
+            {
+                IfMatch = ToETag(conditions.IfMatch),
+                IfNoneMatch = ToETag(conditions.IfNoneMatch),
+                LeaseId = conditions.LeaseId,
+            };
+
+    /// <summary>ETags pass through exactly as the store returned them (quotes included); <c>*</c> is <see cref="ETag.All"/>.</summary>
+    private static ETag? ToETag(string? etag) => etag switch
     {
-        if (conditions.IfMatch is not null)
-        {
-            request.Headers.SetValue(BlobHeaders.IfMatch, conditions.IfMatch);
-        }
+        null => null,
+        "*" => ETag.All,
+        _ => new ETag(etag),
+    };
 
-        if (conditions.IfNoneMatch is not null)
-        {
-            request.Headers.SetValue(BlobHeaders.IfNoneMatch, conditions.IfNoneMatch);
-        }
-
-        if (conditions.LeaseId is not null)
-        {
-            request.Headers.SetValue(BlobHeaders.LeaseId, conditions.LeaseId);
-        }
+    /// <summary>An ETag as the contract hands it out: the header form, quoted (List Blobs on Azure sends it bare).</summary>
+    private static string FromETag(ETag etag)
+    {
+        string value = etag.ToString();
+        return value.Length >= 2 && value[0] == '"' ? value : "\"" + value + "\"";
     }
 
     /// <summary>
-    /// Adds <c>x-ms-meta-{name}</c> headers. Names must be C# identifiers (ASCII letters, digits and
-    /// '_', not starting with a digit) and distinct ignoring case; values printable ASCII without
-    /// leading or trailing whitespace (HTTP would strip it, so it could not round-trip). A violation
-    /// fails as 400 InvalidMetadata without a request, as the service would answer.
+    /// A read-only stream over the caller's memory, without a copy when it is backed by an array
+    /// (the SDK needs a seekable stream so a retry can resend the body).
     /// </summary>
-    private static void ApplyMetadata(Request request, IReadOnlyDictionary<string, string>? metadata, OperationContext context)
+    private static MemoryStream AsStream(ReadOnlyMemory<byte> content) =>
+        MemoryMarshal.TryGetArray(content, out ArraySegment<byte> segment)
+            ? new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false)
+            : new MemoryStream(content.ToArray(), writable: false);
+
+    /// <summary>
+    /// Metadata for the SDK. Names must be C# identifiers (ASCII letters, digits and '_', not starting
+    /// with a digit) and distinct ignoring case; values printable ASCII without leading or trailing
+    /// whitespace (HTTP would strip it, so it could not round-trip). A violation fails as 400
+    /// InvalidMetadata without a request, as the service would answer, so both stores agree.
+    /// </summary>
+    private static Dictionary<string, string>? ToMetadata(IReadOnlyDictionary<string, string>? metadata, OperationContext context)
     {
         if (metadata is null)
         {
-            return;
+            return null;
         }
 
+        var result = new Dictionary<string, string>(metadata.Count, StringComparer.OrdinalIgnoreCase);
         foreach (KeyValuePair<string, string> pair in metadata)
         {
             if (!IsValidMetadataName(pair.Key) || !IsValidMetadataValue(pair.Value))
@@ -132,15 +122,36 @@ internal sealed partial class AzureBlobStore : IBlobStore
                     "metadata names must be C# identifiers and values printable ASCII without leading or trailing whitespace.");
             }
 
-            string header = BlobHeaders.MetadataPrefix + pair.Key;
-            if (request.Headers.Contains(header))
+            if (!result.TryAdd(pair.Key, pair.Value))
             {
                 throw BlobErrors.Synthesized(
                     400, BlobErrorCodes.InvalidMetadata, context, $"metadata name '{pair.Key}' appears twice (names are case-insensitive).");
             }
-
-            request.Headers.Add(header, pair.Value);
         }
+
+        return result;
+    }
+
+    /// <summary>Metadata as the contract returns it: names compared ignoring case, with the case the service stored.</summary>
+    private static IReadOnlyDictionary<string, string> FromMetadata(IDictionary<string, string>? metadata)
+    {
+        if (metadata is null || metadata.Count == 0)
+        {
+            return EmptyMetadata;
+        }
+
+        if (metadata is Dictionary<string, string> { Comparer: var comparer } dictionary && ReferenceEquals(comparer, StringComparer.OrdinalIgnoreCase))
+        {
+            return dictionary;
+        }
+
+        var result = new Dictionary<string, string>(metadata.Count, StringComparer.OrdinalIgnoreCase);
+        foreach (KeyValuePair<string, string> pair in metadata)
+        {
+            result[pair.Key] = pair.Value;
+        }
+
+        return result;
     }
 
     private static bool IsValidMetadataName(string name)
@@ -184,77 +195,19 @@ internal sealed partial class AzureBlobStore : IBlobStore
         return true;
     }
 
-    /// <summary>
-    /// Reads a streamed (unbuffered) response body into an exact-size array: one allocation of
-    /// Content-Length bytes, no intermediate copies. Without Content-Length it reads into pooled
-    /// buffers and copies once at the end.
-    /// </summary>
-    private static async ValueTask<byte[]> ReadBodyAsync(
-        Response response, long? contentLength, OperationContext context, CancellationToken cancellationToken)
+    private static BlobKind? ToKind(BlobType? type) => type switch
     {
-        Stream? stream = response.ContentStream;
-        if (stream is null || contentLength == 0)
-        {
-            return [];
-        }
+        BlobType.Block => BlobKind.Block,
+        BlobType.Append => BlobKind.Append,
+        _ => null,
+    };
 
-        try
-        {
-            if (contentLength is long exact)
-            {
-                if (exact > Array.MaxLength)
-                {
-                    throw BlobErrors.Synthesized(
-                        response.Status, BlobErrors.InvalidResponse, context, "the content is larger than one array can hold; read it in ranges.");
-                }
-
-                byte[] data = GC.AllocateUninitializedArray<byte>((int)exact);
-                await stream.ReadExactlyAsync(data, cancellationToken).ConfigureAwait(false);
-                return data;
-            }
-
-            return await ReadToEndPooledAsync(stream, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is not BlobStorageException)
-        {
-            Exception? translated = BlobErrors.Translate(ex, context, cancellationToken);
-            if (translated is null || ReferenceEquals(translated, ex))
-            {
-                throw;
-            }
-
-            throw translated;
-        }
-    }
-
-    private static async ValueTask<byte[]> ReadToEndPooledAsync(Stream stream, CancellationToken cancellationToken)
+    private static LeaseState ToLeaseState(Azure.Storage.Blobs.Models.LeaseState? state) => state switch
     {
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
-        int length = 0;
-        try
-        {
-            while (true)
-            {
-                if (length == buffer.Length)
-                {
-                    byte[] larger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
-                    buffer.AsSpan(0, length).CopyTo(larger);
-                    ArrayPool<byte>.Shared.Return(buffer);
-                    buffer = larger;
-                }
-
-                int read = await stream.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false);
-                if (read == 0)
-                {
-                    return buffer.AsSpan(0, length).ToArray();
-                }
-
-                length += read;
-            }
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
-    }
+        Azure.Storage.Blobs.Models.LeaseState.Leased => LeaseState.Leased,
+        Azure.Storage.Blobs.Models.LeaseState.Expired => LeaseState.Expired,
+        Azure.Storage.Blobs.Models.LeaseState.Breaking => LeaseState.Breaking,
+        Azure.Storage.Blobs.Models.LeaseState.Broken => LeaseState.Broken,
+        _ => LeaseState.Available,
+    };
 }

@@ -1,71 +1,87 @@
 using Azure.Core;
-using AzKv.Storage.AzureBlob.Protocol;
+using Azure.Core.Pipeline;
+using Azure.Storage;
+using Azure.Storage.Blobs;
+using AzKv.Storage.AzureBlob.Transport;
 
 namespace AzKv.Storage.AzureBlob;
 
 /// <summary>
-/// Pipeline options of the Azure Blob store: Azure.Core's retry, diagnostics and transport
-/// settings, with defaults chosen for a store on a write path that holds leases.
+/// Retry and timeout settings of the Azure Blob store, applied to the SDK through
+/// <see cref="ClientOptions.Retry"/> (<see cref="RetryOptions"/>).
 /// </summary>
 /// <remarks>
-/// <para>Retry defaults (change them through <see cref="ClientOptions.Retry"/>):</para>
+/// <para>Why these values, and how they combine with the engine's own retries:</para>
 /// <list type="bullet">
-/// <item><description><c>Mode = Exponential</c>, <c>MaxRetries = 3</c>, <c>Delay = 0.2 s</c>, <c>MaxDelay = 2 s</c>:
-/// a transient failure (408, 429, 500, 502, 503, 504, no response) costs at most about 1.4 s of
-/// back-off (plus Retry-After when the service sends one), well inside the 15-60 s lease an owner
-/// holds, so one bad request does not cost the lease.</description></item>
-/// <item><description><c>NetworkTimeout = 10 s</c>: an attempt whose response (or each read of its body)
-/// takes longer is abandoned and retried. Blob operations answer in milliseconds; 10 s still fits
-/// a 4 MiB Append Block over a slow link. Azure.Core's default (100 s) would outlast a lease.</description></item>
+/// <item><description>The SDK retries one request (408, 429, 500, 502, 503, 504, and failures without a
+/// response) at most <see cref="MaxRetries"/> = 3 times, exponentially from <see cref="RetryDelay"/> = 0.2 s
+/// up to <see cref="MaxRetryDelay"/> = 2 s (jittered; Retry-After honoured): about 1.4 s of back-off, so a
+/// blip costs one slow call, not a step-down.</description></item>
+/// <item><description><see cref="NetworkTimeout"/> = 10 s per attempt (Azure.Core's default, 100 s, would
+/// outlast a 15-60 s lease). Blob operations answer in milliseconds; 10 s still fits a 4 MiB Append Block
+/// over a slow link.</description></item>
+/// <item><description>The engine retries above this (the partition writer for
+/// <c>PartitionOptions.TransientRetryBudget</c>, lease renewal, heartbeats, replication rounds), but every
+/// engine loop is bounded by <em>elapsed time</em>, not by a count of attempts. So the two layers add
+/// instead of multiplying: the engine gives up at most one store call (≤ 4 × 10 s + 1.4 s on a hung network,
+/// about 1.4 s otherwise) after its own budget ran out. Leases stay safe whatever the retries do: the
+/// service refuses a write whose lease is gone.</description></item>
+/// <item><description>Retried writes are all conditional, so a retry never overwrites another writer; a retried
+/// Append Block whose first attempt landed answers 412 AppendPositionConditionNotMet, which the engine
+/// resolves by reading the tail (see docs/storage-client.md).</description></item>
 /// </list>
-/// <para>The transport is one process-wide <see cref="System.Net.Http.SocketsHttpHandler"/> (pooled
-/// connections recycled every 5 minutes so DNS changes are seen, up to 1024 connections per
-/// endpoint, no cookies, no proxy, no redirects). Set <see cref="ClientOptions.Transport"/> to replace it.</para>
-/// <para>Every request is signed after all per-retry policies the store adds; a policy added with
-/// <see cref="ClientOptions.AddPolicy"/> must not add <c>x-ms-</c> headers, or Shared Key signatures break.</para>
 /// </remarks>
-public sealed class AzureBlobStoreOptions : ClientOptions
+public sealed class AzureBlobStoreOptions
 {
-    // Azure.Core logs only allow-listed headers and query parameters; everything else is
-    // REDACTED. These are safe and useful. Never add Authorization or x-ms-lease-id here.
-    private static readonly string[] LoggedHeaders =
-    [
-        BlobHeaders.Version,
-        BlobHeaders.ErrorCode,
-        BlobHeaders.BlobType,
-        BlobHeaders.Range,
-        BlobHeaders.ContentRange,
-        BlobHeaders.AppendPosition,
-        BlobHeaders.AppendOffset,
-        BlobHeaders.CommittedBlockCount,
-        BlobHeaders.LeaseAction,
-        BlobHeaders.LeaseDuration,
-        BlobHeaders.LeaseBreakPeriod,
-        BlobHeaders.LeaseState,
-        BlobHeaders.LeaseTime,
-        BlobHeaders.Sealed,
-    ];
+    /// <summary>
+    /// The service version every request carries (<c>x-ms-version</c>): the newest one Azurite 3.35.0
+    /// accepts without <c>--skipApiVersionCheck</c>. Changing it means re-running the contract suite on
+    /// Azurite and on Azure; it is not a setting.
+    /// </summary>
+    internal const BlobClientOptions.ServiceVersion ServiceVersion = BlobClientOptions.ServiceVersion.V2025_11_05;
 
-    private static readonly string[] LoggedQueryParameters = ["restype", "comp", "maxresults"];
+    /// <summary>Retries of one request after the first attempt (default 3).</summary>
+    public int MaxRetries { get; set; } = 3;
 
-    /// <summary>Creates options with the store's defaults.</summary>
-    public AzureBlobStoreOptions()
+    /// <summary>First back-off delay; doubles per retry (default 0.2 s).</summary>
+    public TimeSpan RetryDelay { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>Longest back-off delay (default 2 s).</summary>
+    public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>How long one attempt (or each read of its body) may take before it is abandoned and retried (default 10 s).</summary>
+    public TimeSpan NetworkTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// The HTTP transport; null uses one process-wide connection pool (recycled every 5 minutes for DNS
+    /// changes, up to 1024 connections per endpoint, no proxy, cookies or redirects). Tests replace it.
+    /// </summary>
+    public HttpPipelineTransport? Transport { get; set; }
+
+    /// <summary>The SDK's options built from these settings.</summary>
+    internal BlobClientOptions ToClientOptions()
     {
-        Retry.Mode = RetryMode.Exponential;
-        Retry.MaxRetries = 3;
-        Retry.Delay = TimeSpan.FromMilliseconds(200);
-        Retry.MaxDelay = TimeSpan.FromSeconds(2);
-        Retry.NetworkTimeout = TimeSpan.FromSeconds(10);
-        Transport = BlobTransport.Shared;
+        ArgumentOutOfRangeException.ThrowIfNegative(MaxRetries, nameof(MaxRetries));
+        ArgumentOutOfRangeException.ThrowIfLessThan(RetryDelay, TimeSpan.Zero, nameof(RetryDelay));
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxRetryDelay, RetryDelay, nameof(MaxRetryDelay));
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(NetworkTimeout, TimeSpan.Zero, nameof(NetworkTimeout));
 
-        foreach (string header in LoggedHeaders)
+        var options = new BlobClientOptions(ServiceVersion)
         {
-            Diagnostics.LoggedHeaderNames.Add(header);
-        }
+            Transport = Transport ?? BlobTransport.Shared,
+        };
+        options.Retry.Mode = RetryMode.Exponential;
+        options.Retry.MaxRetries = MaxRetries;
+        options.Retry.Delay = RetryDelay;
+        options.Retry.MaxDelay = MaxRetryDelay;
+        options.Retry.NetworkTimeout = NetworkTimeout;
 
-        foreach (string parameter in LoggedQueryParameters)
-        {
-            Diagnostics.LoggedQueryParameters.Add(parameter);
-        }
+        // No transfer checksums (the SDK's "Auto" may pick one per version): every WAL record and
+        // checkpoint carries its own CRC32C, and TLS protects the transfer on Azure. Explicit, so an
+        // SDK update cannot add per-append hashing cost silently.
+        options.TransferValidation.Upload.ChecksumAlgorithm = StorageChecksumAlgorithm.None;
+        options.TransferValidation.Download.ChecksumAlgorithm = StorageChecksumAlgorithm.None;
+        options.TransferValidation.Download.AutoValidateChecksum = false;
+        return options;
     }
 }

@@ -105,13 +105,17 @@ internal sealed class AppendWriter
     /// <summary>Releases the lease and deletes every blob this writer created (best effort).</summary>
     public async Task CleanUpAsync(CancellationToken cancellationToken)
     {
-        try
+        // No lease when the run failed before StartAsync acquired one (e.g. storage unreachable).
+        if (!string.IsNullOrEmpty(_leaseId))
         {
-            await _store.ReleaseLeaseAsync(_blobName, _leaseId, cancellationToken).ConfigureAwait(false);
-        }
-        catch (BlobStorageException)
-        {
-            // Lost or already released: deleting below still works without a lease.
+            try
+            {
+                await _store.ReleaseLeaseAsync(_blobName, _leaseId, cancellationToken).ConfigureAwait(false);
+            }
+            catch (BlobStorageException)
+            {
+                // Lost or already released: deleting below still works without a lease.
+            }
         }
 
         foreach (string name in _blobNames)

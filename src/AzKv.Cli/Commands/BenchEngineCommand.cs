@@ -5,10 +5,10 @@ using System.Globalization;
 using System.Text;
 using AzKv.Cli.Benchmarking;
 using AzKv.Cli.Platform;
+using AzKv.Local;
 using AzKv.Partitions;
 using AzKv.Storage;
 using AzKv.Storage.AzureBlob;
-using AzKv.Storage.AzureBlob.Local;
 using AzKv.Versioning;
 using Microsoft.Extensions.Logging.Abstractions;
 

@@ -3,7 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using AzKv.Cli.Platform;
-using AzKv.Storage.AzureBlob.Local;
+using AzKv.Local;
 
 namespace AzKv.Cli.Local;
 

@@ -74,7 +74,7 @@ public sealed class BlobStorageException : Exception
         || Is(BlobErrorCodes.LeaseIsBrokenAndCannotBeRenewed)
         || Is(BlobErrorCodes.LeaseNotPresentWithLeaseOperation);
 
-    /// <summary>An Append Block's x-ms-blob-condition-appendpos did not match the blob's length.</summary>
+    /// <summary>An Append Block's append-position condition (AppendBlobRequestConditions.IfAppendPositionEqual) did not match the blob's length.</summary>
     public bool IsAppendPositionMismatch => Is(BlobErrorCodes.AppendPositionConditionNotMet);
 
     /// <summary>The append blob is sealed; no append can succeed.</summary>

@@ -82,7 +82,7 @@ public readonly record struct AppendConditions
     /// <summary>The lease the caller holds on the append blob.</summary>
     public string? LeaseId { get; init; }
 
-    /// <summary>Append only if the blob's current length equals this offset (x-ms-blob-condition-appendpos).</summary>
+    /// <summary>Append only if the blob's current length equals this offset (the service's append-position condition).</summary>
     public long? AppendPosition { get; init; }
 
     /// <summary>Append only if the blob's ETag equals this value.</summary>

@@ -1,6 +1,6 @@
+using AzKv.Local;
 using AzKv.Storage;
 using AzKv.Storage.AzureBlob;
-using AzKv.Storage.AzureBlob.Local;
 using Xunit;
 
 namespace AzKv.Testing.Azurite;

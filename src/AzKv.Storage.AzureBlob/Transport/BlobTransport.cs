@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Http;
 using Azure.Core.Pipeline;
 
-namespace AzKv.Storage.AzureBlob.Protocol;
+namespace AzKv.Storage.AzureBlob.Transport;
 
 /// <summary>
 /// The process-wide HTTP transport of every store: one connection pool shared by all stores

@@ -1,13 +1,14 @@
-namespace AzKv.Storage.AzureBlob.Local;
+namespace AzKv.Local;
 
 /// <summary>How to start a local Azurite blob service.</summary>
 public sealed class AzuriteOptions
 {
     /// <summary>The well-known development account name (the same in every Azurite).</summary>
-    public const string DevelopmentAccountName = Configuration.StorageConnectionString.DevelopmentAccountName;
+    public const string DevelopmentAccountName = "devstoreaccount1";
 
     /// <summary>The well-known development account key. Public by design: it only opens local emulators.</summary>
-    public const string DevelopmentAccountKey = Configuration.StorageConnectionString.DevelopmentAccountKey;
+    public const string DevelopmentAccountKey =
+        "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
     /// <summary>
     /// The folder holding package.json and package-lock.json that pin Azurite (infra/azurite).

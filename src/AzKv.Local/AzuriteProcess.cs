@@ -4,7 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
-namespace AzKv.Storage.AzureBlob.Local;
+namespace AzKv.Local;
 
 /// <summary>
 /// A running Azurite blob service, installed from the project's own pinned npm package

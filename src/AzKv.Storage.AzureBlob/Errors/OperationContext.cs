@@ -1,4 +1,4 @@
-namespace AzKv.Storage.AzureBlob.Protocol;
+namespace AzKv.Storage.AzureBlob.Errors;
 
 /// <summary>
 /// What a request is about, for error messages: the REST operation and the resource. A struct,

@@ -1,9 +1,10 @@
-using System.Text;
+namespace AzKv.Storage.AzureBlob;
 
-namespace AzKv.Storage.AzureBlob.Protocol;
-
-/// <summary>Validation and URL escaping of container and blob names.</summary>
-internal static class BlobPaths
+/// <summary>
+/// Checks of container and blob names that the SDK does not make before sending (it escapes
+/// names itself), so a bad name fails as an argument error instead of reaching another blob.
+/// </summary>
+internal static class BlobNames
 {
     private const int MaxBlobNameLength = 1024;
 
@@ -31,26 +32,11 @@ internal static class BlobPaths
         }
     }
 
-    /// <summary>The URL of <paramref name="containerName"/> under <paramref name="blobEndpoint"/>.</summary>
-    public static Uri ContainerUri(Uri blobEndpoint, string containerName)
-    {
-        var builder = new UriBuilder(blobEndpoint)
-        {
-            Path = blobEndpoint.AbsolutePath.TrimEnd('/') + "/" + containerName,
-            Query = string.Empty,
-            Fragment = string.Empty,
-        };
-        return builder.Uri;
-    }
-
     /// <summary>
-    /// Escapes a blob name for the URL path: each '/'-separated segment is percent-encoded
-    /// (everything but RFC 3986 unreserved characters), the slashes are kept. Returns the name
-    /// itself when nothing needs escaping (the common case: AzKv's own names are plain ASCII).
+    /// Checks a blob name: 1-1024 characters, no "." or ".." path segment (System.Uri removes
+    /// those, so the request would address another blob).
     /// </summary>
-    /// <exception cref="ArgumentException">The name is empty, too long, or has a "." or ".." segment
-    /// (System.Uri would remove those, so the signed path would not be the path sent).</exception>
-    public static string EscapeBlobName(string name)
+    public static string ValidateBlobName(string name)
     {
         ArgumentNullException.ThrowIfNull(name);
         if (name.Length is 0 or > MaxBlobNameLength)
@@ -58,7 +44,6 @@ internal static class BlobPaths
             throw new ArgumentException($"A blob name must be 1-{MaxBlobNameLength} characters.", nameof(name));
         }
 
-        bool plain = true;
         int segmentStart = 0;
         for (int i = 0; i <= name.Length; i++)
         {
@@ -72,36 +57,9 @@ internal static class BlobPaths
                 }
 
                 segmentStart = i + 1;
-                continue;
             }
-
-            plain &= IsUnreserved(name[i]);
         }
 
-        if (plain)
-        {
-            return name;
-        }
-
-        var sb = new StringBuilder(name.Length + 16);
-        int start = 0;
-        while (true)
-        {
-            int slash = name.IndexOf('/', start);
-            string segment = slash < 0 ? name[start..] : name[start..slash];
-            sb.Append(Uri.EscapeDataString(segment));
-            if (slash < 0)
-            {
-                break;
-            }
-
-            sb.Append('/');
-            start = slash + 1;
-        }
-
-        return sb.ToString();
+        return name;
     }
-
-    private static bool IsUnreserved(char c) =>
-        char.IsAsciiLetterOrDigit(c) || c is '-' or '.' or '_' or '~';
 }
