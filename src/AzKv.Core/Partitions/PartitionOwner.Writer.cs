@@ -140,6 +140,14 @@ public sealed partial class PartitionOwner
         {
             // Stopping.
         }
+        catch (Exception ex)
+        {
+            // Anything unexpected (a 4xx from storage, a rollover or read-back failure, a bug): the
+            // loop cannot go on, so the owner must not look alive. Step down so the lease is released
+            // and the host reopens the partition; a successor recovers from the log.
+            PartitionLog.WriterFailed(_logger, Partition, ex);
+            StepDown("writer failed: " + ex.GetType().Name + ": " + ex.Message);
+        }
         finally
         {
             if (carried is not null)
@@ -368,16 +376,19 @@ public sealed partial class PartitionOwner
             catch (BlobStorageException ex) when (ex.IsAppendPositionMismatch)
             {
                 // Either an earlier attempt whose answer was lost did land, or someone else wrote.
-                if (await LandedAsync(block).ConfigureAwait(false))
+                switch (await ReadBackAsync(block, started).ConfigureAwait(false))
                 {
-                    PartitionLog.AmbiguousAppendLanded(_logger, Partition);
-                    var properties = await _store.GetPropertiesAsync(_lease.BlobName, default, _stopping.Token).ConfigureAwait(false);
-                    Committed(block.Length, properties.CommittedBlockCount ?? _segmentBlocks + 1, records, appendStarted);
-                    return true;
+                    case (ReadBack.Landed, var committedBlocks):
+                        PartitionLog.AmbiguousAppendLanded(_logger, Partition);
+                        Committed(block.Length, committedBlocks, records, appendStarted);
+                        return true;
+                    case (ReadBack.NotLanded, _):
+                        StepDown("the segment's length changed under us (another writer)");
+                        return false;
+                    default:
+                        StepDown("could not read back an append whose answer was lost within the retry budget");
+                        return false;
                 }
-
-                StepDown("the segment's length changed under us (another writer)");
-                return false;
             }
             catch (BlobStorageException ex) when (ex.IsLeaseLost || ex.IsBlobSealed || ex.IsNotFound)
             {
@@ -412,18 +423,56 @@ public sealed partial class PartitionOwner
         Volatile.Write(ref _segmentBlocks, committedBlocks);
     }
 
-    /// <summary>True when the bytes at our expected position are exactly this block.</summary>
-    private async Task<bool> LandedAsync(ReadOnlyMemory<byte> block)
+    private enum ReadBack
     {
-        try
+        Landed,
+        NotLanded,
+        Unknown,
+    }
+
+    /// <summary>
+    /// Decides whether an append whose answer was lost landed: true when the bytes at our expected
+    /// position are exactly this block (then also the segment's committed block count). Transient
+    /// read failures are retried within the commit's retry budget (counted from
+    /// <paramref name="commitStarted"/>); past it the answer is <see cref="ReadBack.Unknown"/>.
+    /// </summary>
+    private async Task<(ReadBack Result, int CommittedBlocks)> ReadBackAsync(ReadOnlyMemory<byte> block, long commitStarted)
+    {
+        var backoff = TimeSpan.FromMilliseconds(50);
+        while (true)
         {
-            var download = await _store.DownloadAsync(
-                _lease.BlobName, new BlobRange(_segmentLength, block.Length), default, _stopping.Token).ConfigureAwait(false);
-            return download.Content.Span.SequenceEqual(block.Span);
-        }
-        catch (BlobStorageException ex) when (ex.IsInvalidRange)
-        {
-            return false;
+            try
+            {
+                BlobDownload download;
+                try
+                {
+                    download = await _store.DownloadAsync(
+                        _lease.BlobName, new BlobRange(_segmentLength, block.Length), default, _stopping.Token).ConfigureAwait(false);
+                }
+                catch (BlobStorageException ex) when (ex.IsInvalidRange)
+                {
+                    return (ReadBack.NotLanded, 0);
+                }
+
+                if (!download.Content.Span.SequenceEqual(block.Span))
+                {
+                    return (ReadBack.NotLanded, 0);
+                }
+
+                var properties = await _store.GetPropertiesAsync(_lease.BlobName, default, _stopping.Token).ConfigureAwait(false);
+                return (ReadBack.Landed, properties.CommittedBlockCount ?? _segmentBlocks + 1);
+            }
+            catch (BlobStorageException ex) when (ex.IsTransient)
+            {
+                PartitionLog.AppendRetry(_logger, Partition, "read-back: " + ex.Message);
+                if (_time.GetElapsedTime(commitStarted) > _options.TransientRetryBudget)
+                {
+                    return (ReadBack.Unknown, 0);
+                }
+
+                await Task.Delay(backoff, _time, _stopping.Token).ConfigureAwait(false);
+                backoff = TimeSpan.FromMilliseconds(Math.Min(backoff.TotalMilliseconds * 2, 1000));
+            }
         }
     }
 

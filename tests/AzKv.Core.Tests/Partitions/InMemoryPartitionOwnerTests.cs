@@ -127,6 +127,58 @@ public sealed class InMemoryPartitionOwnerTests : PartitionOwnerContractTests
         Assert.Equal("v", Read(owner, "k"));
     }
 
+    [Theory]
+    [InlineData(400, "InvalidHeaderValue")]
+    [InlineData(401, "InvalidAuthenticationInfo")]
+    [InlineData(403, "AuthorizationPermissionMismatch")]
+    [InlineData(409, "OperationNotAllowedInCurrentState")]
+    [InlineData(413, "RequestBodyTooLarge")]
+    public async Task WriteAsync_WhenAnAppendFailsWithAnUnexpectedError_StepsDownAndASuccessorServes(int status, string errorCode)
+    {
+        var owner = await OpenAsync();
+        var acknowledged = await WriteManyAsync(owner, 3);
+        _store.Faults.FailNext(BlobOperation.AppendBlock, 1, failure: BlobFaultAction.Fail(status, errorCode));
+
+        var outcome = await PumpAsync(PutAsync(owner, "failed", "x"));
+
+        // Before the fix the writer loop died here while the lease kept renewing: still "serving",
+        // every later write unanswered or 503, and the host never reopened the partition.
+        Assert.NotEqual(WriteStatus.Committed, outcome.Status);
+        await AdvanceUntilAsync(() => owner.StopReason is not null);
+        Assert.False(owner.IsServing);
+        Assert.Contains("writer failed", owner.StopReason, StringComparison.Ordinal);
+        Assert.Equal(WriteStatus.NotOwner, (await PumpAsync(PutAsync(owner, "after", "y"))).Status);
+
+        var successor = await OpenAsync("node-b");
+        AssertContains(successor, acknowledged);
+        Assert.Null(Read(successor, "failed"));
+        Assert.Equal(WriteStatus.Committed, (await PumpAsync(PutAsync(successor, "after", "y"))).Status);
+    }
+
+    [Fact]
+    public async Task WriteAsync_WhenTheReadBackOfALostAppendFailsTransiently_RetriesAndCommitsOnce()
+    {
+        var owner = await OpenAsync();
+        await PutAsync(owner, "a", "1");
+        // The append lands but its answer is lost; the retry meets a moved append position, and the
+        // read-back that decides whether our block landed fails transiently twice.
+        _store.Faults.LoseNextResponses(BlobOperation.AppendBlock, 1);
+        _store.Faults.FailNext(BlobOperation.Download, 2);
+
+        var outcome = await PumpAsync(PutAsync(owner, "b", "2"));
+        var next = await PumpAsync(PutAsync(owner, "c", "3"));
+
+        Assert.Equal(WriteStatus.Committed, outcome.Status);
+        Assert.Equal(WriteStatus.Committed, next.Status);
+        Assert.True(owner.IsServing);
+        Assert.Equal(3, owner.Lsn);
+        var hash = owner.State.ComputeStateHash();
+        await owner.HandOverAsync(CancellationToken.None);
+        var reopened = await OpenAsync("node-b");
+        Assert.Equal(hash, reopened.State.ComputeStateHash());
+        Assert.Equal(3, reopened.Lsn);
+    }
+
     [Fact]
     public async Task WriteAsync_WhenStorageStaysDownPastTheBudget_FailsAndStepsDownWithoutLosingEarlierWrites()
     {
