@@ -9,6 +9,9 @@ namespace AzKv.Client;
 
 public sealed partial class AzKvClient
 {
+    /// <summary>How long after a long poll's wait an endpoint may take to answer before it counts as hung.</summary>
+    private static readonly TimeSpan MaxWatchGrace = TimeSpan.FromSeconds(5);
+
     /// <summary>
     /// Watches changes to keys under <paramref name="prefix"/> with long polls, until cancelled.
     /// Each response's cursor feeds the next poll, so no change is missed; after a transient
@@ -74,7 +77,7 @@ public sealed partial class AzKvClient
             query.ToString(),
             uri => new HttpRequestMessage(HttpMethod.Get, uri),
             maxRetries,
-            _requestTimeout + wait,
+            WatchAttemptTimeout(wait),
             cancellationToken).ConfigureAwait(false);
         if (response.StatusCode != HttpStatusCode.OK)
         {
@@ -90,6 +93,14 @@ public sealed partial class AzKvClient
 
         return await ReadJsonAsync(response, ClientJsonContext.Default.WatchResponse, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// A long poll answers by <paramref name="wait"/> at the latest, so an endpoint that has not
+    /// answered a little after that is hung: the attempt gives up then (at most
+    /// <see cref="MaxWatchGrace"/> after the wait) and the watch moves to the next endpoint.
+    /// </summary>
+    internal TimeSpan WatchAttemptTimeout(TimeSpan wait) =>
+        wait + (_requestTimeout < MaxWatchGrace ? _requestTimeout : MaxWatchGrace);
 
     private static string RequireCursor(WatchResponse response) =>
         string.IsNullOrEmpty(response.Cursor)

@@ -23,7 +23,11 @@ public sealed class AzKvClientOptions
     /// </summary>
     public HttpMessageHandler? Handler { get; init; }
 
-    /// <summary>Time allowed for one attempt of one request, body included. A watch poll gets this plus <see cref="WatchPollTimeout"/>.</summary>
+    /// <summary>
+    /// Time allowed for one attempt of one request, body included. A watch poll gets
+    /// <see cref="WatchPollTimeout"/> plus this, at most 5 s more: a node that has not answered a
+    /// long poll by then is hung, and the watch moves on to the next endpoint.
+    /// </summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>

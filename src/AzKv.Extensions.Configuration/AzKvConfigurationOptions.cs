@@ -29,7 +29,8 @@ public sealed class AzKvConfigurationOptions
 
     /// <summary>
     /// The longest the first load waits for AzKv (retries included) before falling back to the
-    /// last-known-good copy. Default 10 s.
+    /// last-known-good copy. Default 10 s. Each request attempt gets a share of it (the budget over
+    /// the number of endpoints plus one), so a hung endpoint cannot keep the others from being tried.
     /// </summary>
     public TimeSpan StartupTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
@@ -156,19 +157,44 @@ public sealed class AzKvConfigurationOptions
                 throw new InvalidOperationException("AddAzKv: with Connect(AzKvClientOptions), set ApiKey or TokenProvider on those options instead of UseApiKey/UseTokenCredential.");
             }
 
+            if (_clientOptions.Endpoints.Count > 1 && _clientOptions.RequestTimeout * _clientOptions.Endpoints.Count > StartupTimeout)
+            {
+                throw new InvalidOperationException(
+                    $"AddAzKv: the client's RequestTimeout ({_clientOptions.RequestTimeout.TotalSeconds:0.#} s) times its {_clientOptions.Endpoints.Count} endpoints " +
+                    $"is longer than StartupTimeout ({StartupTimeout.TotalSeconds:0.#} s): a hung first endpoint would use up the startup budget before the others are tried. " +
+                    "Lower RequestTimeout or raise StartupTimeout.");
+            }
+
             return _clientOptions;
         }
 
         // Defaults for a long-lived background reader: the watch resumes within 5 s of a node's
         // return (the client's default backoff goes up to 10 s), and the clock is the provider's.
+        // Each attempt gets a share of the startup budget, so a hung first endpoint leaves time to
+        // try every other one (and once more) before StartupTimeout; a watch long poll waits 15 s,
+        // so a node that hangs is left within 20 s.
         return new AzKvClientOptions
         {
             Endpoints = _endpoints,
+            RequestTimeout = AttemptTimeout(StartupTimeout, _endpoints.Count),
+            WatchPollTimeout = TimeSpan.FromSeconds(15),
             MaxBackoff = TimeSpan.FromSeconds(5),
             ApiKey = _apiKey,
             TokenProvider = _tokenProvider,
             TimeProvider = TimeProvider,
         };
+    }
+
+    /// <summary>
+    /// One attempt's share of the startup budget: the budget over (endpoints + 1), so every endpoint
+    /// can be tried and one retry still fits; at least 1 s, at most the client's 30 s default.
+    /// </summary>
+    internal static TimeSpan AttemptTimeout(TimeSpan startupTimeout, int endpoints)
+    {
+        var share = startupTimeout / (endpoints + 1);
+        return share < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1)
+            : share > TimeSpan.FromSeconds(30) ? TimeSpan.FromSeconds(30)
+            : share;
     }
 
     /// <summary>The prefixes to load: the selected ones, or every key when nothing at all is selected.</summary>

@@ -37,6 +37,43 @@ public sealed class AzKvClientFailoverTests : LiveNodeTests, IClassFixture<Serve
     }
 
     [Fact]
+    public async Task GetAsync_WhenTheFirstEndpointIsAnotherAppAnswering404_FailsOverInsteadOfReportingNotFound()
+    {
+        await Client.PutStringAsync("failover404/key", "from AzKv");
+        // The first URL reaches some other web app: a plain 404 for every path.
+        var other = new UriBuilder(Server.Url) { Host = "localhost" }.Uri;
+        using var handler = new FaultInjectingHandler
+        {
+            Fault = (request, _) => request.RequestUri!.Host == "localhost"
+                ? new HttpResponseMessage(System.Net.HttpStatusCode.NotFound) { Content = new StringContent("<html>Not Found</html>", System.Text.Encoding.UTF8, "text/html") }
+                : null,
+        };
+        using var client = new AzKvClient(new AzKvClientOptions { Endpoints = [other, Server.Url], Handler = handler, MaxRetries = 0 });
+
+        var found = await client.GetStringAsync("failover404/key");
+        var missing = await client.GetAsync("failover404/absent");
+
+        Assert.Equal("from AzKv", found);
+        Assert.Null(missing);
+        Assert.Equal(["localhost", "127.0.0.1", "127.0.0.1"], handler.Requests.Select(r => r.Host).ToArray());
+    }
+
+    [Fact]
+    public async Task GetAsync_WhenTheOnlyEndpointIsAnotherAppAnswering404_ThrowsNamingIt()
+    {
+        var other = new UriBuilder(Server.Url) { Host = "localhost" }.Uri;
+        using var handler = new FaultInjectingHandler
+        {
+            Fault = (_, _) => new HttpResponseMessage(System.Net.HttpStatusCode.NotFound) { Content = new StringContent("Not Found") },
+        };
+        using var client = new AzKvClient(new AzKvClientOptions { Endpoints = [other], Handler = handler, MaxRetries = 0 });
+
+        var exception = await Assert.ThrowsAsync<AzKvConnectionException>(() => client.GetAsync("failover404/any"));
+
+        Assert.Contains("not an AzKv node", exception.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task GetAsync_WhenEveryEndpointAnswers503_ReturnsTheProblemAfterTryingEachOnEveryAttempt()
     {
         var busy = new UriBuilder(Server.Url) { Host = "localhost" }.Uri;

@@ -54,8 +54,10 @@ public sealed class AzKvPreconditionFailedException : AzKvException
 }
 
 /// <summary>
-/// A watch cursor is older than the change history the server keeps (410 <c>cursor-expired</c>).
-/// List the keys again, then watch from a cursor taken before the listing
+/// A watch cursor can no longer be followed (410): it is older than the change history the server
+/// keeps (<c>cursor-expired</c>), or it was issued by another store — another region, or storage
+/// that was wiped and created again (<c>cursor-foreign</c>); <see cref="AzKvException.ProblemType"/>
+/// tells which. Either way: list the keys again, then watch from a cursor taken before the listing
 /// (<see cref="AzKvClient.GetWatchCursorAsync"/>).
 /// </summary>
 public sealed class AzKvCursorExpiredException : AzKvException

@@ -24,6 +24,9 @@ public static class AzKvProblemTypes
     /// <summary>410: the watch cursor is older than the retained change history.</summary>
     public const string CursorExpired = Prefix + "cursor-expired";
 
+    /// <summary>410: the watch cursor was issued by another store (another region, or storage that was wiped and created again).</summary>
+    public const string CursorForeign = Prefix + "cursor-foreign";
+
     /// <summary>503: no serving owner for the partition right now, or storage unreachable. Nothing was written.</summary>
     public const string Unavailable = Prefix + "unavailable";
 

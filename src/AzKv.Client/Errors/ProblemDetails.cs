@@ -51,10 +51,14 @@ internal static class ProblemDetails
         {
             412 => new AzKvPreconditionFailedException(text2, type, title, detail),
             504 when type is AzKvProblemTypes.OutcomeUnknown => new AzKvOutcomeUnknownException(text2, status, type, title, detail),
-            410 when type is null or AzKvProblemTypes.CursorExpired => new AzKvCursorExpiredException(text2, cursor, type, title, detail),
+            410 when type is null or AzKvProblemTypes.CursorExpired or AzKvProblemTypes.CursorForeign => new AzKvCursorExpiredException(text2, cursor, type, title, detail),
             _ => new AzKvException(text2, status, type, title, detail),
         };
     }
+
+    /// <summary>True when the body is a problem document whose type is one of AzKv's own.</summary>
+    public static bool IsAzKvProblem(string? mediaType, ReadOnlySpan<byte> body) =>
+        TryParse(mediaType, body)?.Type?.StartsWith(AzKvProblemTypes.Prefix, StringComparison.Ordinal) == true;
 
     private static ProblemDocument? TryParse(string? mediaType, ReadOnlySpan<byte> body)
     {

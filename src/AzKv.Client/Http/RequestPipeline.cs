@@ -121,6 +121,17 @@ internal sealed class RequestPipeline : IDisposable
                     return response;
                 }
 
+                if (await IsForeignAsync(response, cancellationToken).ConfigureAwait(false))
+                {
+                    // Something that is not AzKv answered (a wrong URL, another app on the port, a
+                    // proxy's error page): its 404 says nothing about the key, so try the next endpoint.
+                    _endpoints.MarkDown(endpoint);
+                    lastFailure = new HttpRequestException(
+                        $"{endpoint.Prefix} answered {(int)response.StatusCode} without an AzKv problem document: it is not an AzKv node (wrong URL?)");
+                    response.Dispose();
+                    continue;
+                }
+
                 if (!IsTransient(response.StatusCode))
                 {
                     lastTransient?.Dispose();
@@ -207,6 +218,22 @@ internal sealed class RequestPipeline : IDisposable
     private static AzKvOutcomeUnknownException OutcomeUnknown(string endpoint, Exception inner) =>
         new($"A conditional write was sent to {endpoint} and no answer came; it may or may not have been applied. Read the key before retrying.",
             status: 0, problemType: null, innerException: inner);
+
+    /// <summary>
+    /// A 404 is AzKv's "not found" only when it comes with an AzKv problem document (every 404 the
+    /// API sends has one); any other 404 came from something else at that address.
+    /// </summary>
+    internal static async ValueTask<bool> IsForeignAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        if (response.StatusCode != HttpStatusCode.NotFound)
+        {
+            return false;
+        }
+
+        // Responses are buffered (ResponseContentRead), so reading the body here does not consume it.
+        var body = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+        return !Errors.ProblemDetails.IsAzKvProblem(response.Content.Headers.ContentType?.MediaType, body);
+    }
 
     /// <summary>502, 503 and 504 say "not now", not "never".</summary>
     internal static bool IsTransient(HttpStatusCode status) =>

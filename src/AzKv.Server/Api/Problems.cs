@@ -24,6 +24,13 @@ internal static class Problems
     public static IResult CursorExpired() =>
         Create(410, "cursor-expired", "The watch cursor is too old.", "Changes after this cursor are no longer retained; list the keys again and watch from now.");
 
+    public static IResult CursorForeign(string region) =>
+        Create(
+            410,
+            "cursor-foreign",
+            "The watch cursor belongs to another store.",
+            $"The cursor was issued by another region, or by this region's storage before it was created again; its positions mean nothing here (region '{region}'). List the keys again and watch from now.");
+
     public static IResult Unavailable(string detail, int retryAfterSeconds = 1) =>
         new ProblemResult(new ProblemDocument(TypeBase + "unavailable", "The partition is unavailable.", 503, detail), retryAfterSeconds);
 

@@ -12,7 +12,8 @@ namespace AzKv.Server.Api;
 
 /// <summary>
 /// <c>GET /v1/watch</c>: changes after a cursor, as a long poll or a server-sent-event stream.
-/// The cursor is the LSN reached in every partition, so chaining cursors never misses a change.
+/// The cursor (<see cref="WatchCursor"/>) is the LSN reached in every partition of this store, so
+/// chaining cursors never misses a change; a cursor of another store is refused (410).
 /// </summary>
 internal static class WatchEndpoint
 {
@@ -37,10 +38,12 @@ internal static class WatchEndpoint
             wait = TimeSpan.FromSeconds(seconds);
         }
 
-        if (host.PartitionCount == 0)
+        if (host.PartitionCount == 0 || host.Cluster is not { } cluster)
         {
             return Problems.Unavailable("The node is starting.");
         }
+
+        var storeTag = cluster.CursorTag;
 
         cursor ??= context.Request.Headers["Last-Event-ID"].ToString();
         long[] positions;
@@ -52,9 +55,17 @@ internal static class WatchEndpoint
                 return Problems.Unavailable("Some partitions have no live owner to start watching from.");
             }
         }
-        else if (!TryDecodeCursor(cursor, host.PartitionCount, out positions))
+        else
         {
-            return Problems.InvalidRequest("cursor is not a watch cursor of this cluster.");
+            switch (WatchCursor.TryDecode(cursor, storeTag, host.PartitionCount, out positions))
+            {
+                case WatchCursor.DecodeResult.Malformed:
+                    return Problems.InvalidRequest("cursor is not a watch cursor.");
+                case WatchCursor.DecodeResult.Foreign:
+                    return Problems.CursorForeign(cluster.Region);
+                default:
+                    break;
+            }
         }
 
         // A stopping node ends its long polls and streams at once (with the cursor reached), so
@@ -63,7 +74,7 @@ internal static class WatchEndpoint
         var streaming = context.Request.Headers.Accept.ToString().Contains("text/event-stream", StringComparison.OrdinalIgnoreCase);
         if (streaming)
         {
-            await StreamAsync(context, host, forwarder, prefix, positions, stopping.Token).ConfigureAwait(false);
+            await StreamAsync(context, host, forwarder, prefix, storeTag, positions, stopping.Token).ConfigureAwait(false);
             return Results.Empty;
         }
 
@@ -80,7 +91,7 @@ internal static class WatchEndpoint
 
             if (changes.Count > 0 || deadline.IsCancellationRequested)
             {
-                return Results.Json(new WatchResponse(changes, EncodeCursor(positions)), ApiJson.Context.WatchResponse);
+                return Results.Json(new WatchResponse(changes, WatchCursor.Encode(storeTag, positions)), ApiJson.Context.WatchResponse);
             }
 
             try
@@ -94,7 +105,8 @@ internal static class WatchEndpoint
         }
     }
 
-    private static async Task StreamAsync(HttpContext context, PartitionHost host, Forwarder forwarder, string prefix, long[] positions, CancellationToken aborted)
+    private static async Task StreamAsync(
+        HttpContext context, PartitionHost host, Forwarder forwarder, string prefix, ulong storeTag, long[] positions, CancellationToken aborted)
     {
         var response = context.Response;
         response.ContentType = "text/event-stream";
@@ -120,7 +132,7 @@ internal static class WatchEndpoint
                 {
                     eventCursor[origins[i].Partition] = origins[i].Lsn;
                     var json = JsonSerializer.Serialize(changes[i], ApiJson.Context.WatchChange);
-                    await response.WriteAsync($"event: change\nid: {EncodeCursor(eventCursor)}\ndata: {json}\n\n", aborted).ConfigureAwait(false);
+                    await response.WriteAsync($"event: change\nid: {WatchCursor.Encode(storeTag, eventCursor)}\ndata: {json}\n\n", aborted).ConfigureAwait(false);
                 }
 
                 if (changes.Count > 0)
@@ -295,48 +307,5 @@ internal static class WatchEndpoint
         }
 
         return Task.WhenAny(waits).Unwrap();
-    }
-
-    internal static string EncodeCursor(long[] positions)
-    {
-        var bytes = new byte[2 + (positions.Length * 8)];
-        BinaryPrimitives.WriteUInt16LittleEndian(bytes, (ushort)positions.Length);
-        for (var i = 0; i < positions.Length; i++)
-        {
-            BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(2 + (i * 8)), positions[i]);
-        }
-
-        return Base64Url.EncodeToString(bytes);
-    }
-
-    internal static bool TryDecodeCursor(string cursor, int partitions, out long[] positions)
-    {
-        positions = [];
-        byte[] bytes;
-        try
-        {
-            bytes = Base64Url.DecodeFromChars(cursor);
-        }
-        catch (FormatException)
-        {
-            return false;
-        }
-
-        if (bytes.Length != 2 + (partitions * 8) || BinaryPrimitives.ReadUInt16LittleEndian(bytes) != partitions)
-        {
-            return false;
-        }
-
-        positions = new long[partitions];
-        for (var i = 0; i < partitions; i++)
-        {
-            positions[i] = BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan(2 + (i * 8)));
-            if (positions[i] < 0)
-            {
-                return false;
-            }
-        }
-
-        return true;
     }
 }

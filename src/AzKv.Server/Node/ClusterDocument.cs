@@ -16,6 +16,17 @@ internal sealed record ClusterDocument
 
     public DateTimeOffset Created { get; init; }
 
+    /// <summary>
+    /// A random id given to the region's storage when cluster.json is created: storage that is
+    /// wiped and created again gets a new one. Documents written before it existed have none; their
+    /// creation time stands in (it changes too when the storage is created again).
+    /// </summary>
+    public string? Incarnation { get; init; }
+
+    /// <summary>The identity that watch cursors carry (<see cref="Api.WatchCursor"/>): region and incarnation.</summary>
+    [JsonIgnore]
+    public ulong CursorTag => Api.WatchCursor.StoreTag(Region, Incarnation ?? "created:" + Created.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
+
     /// <summary>Conflict policy per key prefix (<c>prefix=policy;…</c>); null or empty: every key LWW.</summary>
     public string? ConflictPolicies { get; init; }
 
@@ -69,7 +80,14 @@ internal sealed record ClusterDocument
             }
             catch (BlobStorageException ex) when (ex.IsNotFound && !ex.IsContainerNotFound)
             {
-                var created = new ClusterDocument { Region = region, PartitionCount = partitionCount, Created = time.GetUtcNow(), ConflictPolicies = wanted };
+                var created = new ClusterDocument
+                {
+                    Region = region,
+                    PartitionCount = partitionCount,
+                    Created = time.GetUtcNow(),
+                    Incarnation = Guid.NewGuid().ToString("N"),
+                    ConflictPolicies = wanted,
+                };
                 try
                 {
                     await store.PutBlockBlobAsync(

@@ -47,6 +47,29 @@ public sealed class ProblemDetailsTests
     }
 
     [Fact]
+    public void FromBody_WhenStatusIs410CursorForeign_ReturnsCursorExpiredExceptionSoTheCallerLists()
+    {
+        var body = """{"type":"https://azkv.dev/problems/cursor-foreign","title":"The watch cursor belongs to another store.","status":410}"""u8;
+
+        var exception = ProblemDetails.FromBody(410, "Gone", "application/problem+json", body, "WATCH app/", cursor: "abc");
+
+        var foreign = Assert.IsType<AzKvCursorExpiredException>(exception);
+        Assert.Equal(AzKvProblemTypes.CursorForeign, foreign.ProblemType);
+        Assert.Equal("abc", foreign.Cursor);
+    }
+
+    [Theory]
+    [InlineData("application/problem+json", """{"type":"https://azkv.dev/problems/not-found","status":404}""", true)]
+    [InlineData("application/problem+json", """{"type":"https://example.com/problems/not-found","status":404}""", false)]
+    [InlineData("text/html", "<html>404 Not Found</html>", false)]
+    [InlineData("application/json", """{"error":"no such route"}""", false)]
+    [InlineData(null, "", false)]
+    public void IsAzKvProblem_WhenGivenABody_RecognisesOnlyAzKvProblemTypes(string? mediaType, string body, bool expected)
+    {
+        Assert.Equal(expected, ProblemDetails.IsAzKvProblem(mediaType, Encoding.UTF8.GetBytes(body)));
+    }
+
+    [Fact]
     public void FromBody_WhenBodyIsPlainText_UsesTheStatusLineAndTheText()
     {
         var exception = ProblemDetails.FromBody(502, "Bad Gateway", "text/plain", Encoding.UTF8.GetBytes("upstream closed\n"), "GET k", cursor: null);

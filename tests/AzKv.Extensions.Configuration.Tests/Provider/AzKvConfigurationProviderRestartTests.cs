@@ -107,6 +107,39 @@ public sealed class AzKvConfigurationProviderRestartTests : IDisposable
         _output.WriteLine($"change after the restart arrived in {elapsed.TotalMilliseconds:0} ms");
     }
 
+    [Fact]
+    public async Task AddAzKv_WhenTheStoreIsWipedAndCreatedAgain_ListsAgainAndMissesNothing()
+    {
+        var port = InProcessServer.GetFreeLoopbackPort();
+        var server = await InProcessServer.StartAsync(_azurite.ConnectionString, InProcessServer.NewContainer(), port);
+        var url = server.Url;
+        using (var client = new AzKvClient(url))
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                await client.PutStringAsync("resume/k", "old" + i);
+            }
+
+            await client.PutStringAsync("resume/gone", "only in the old store");
+        }
+
+        using var configuration = Build(url);
+        Assert.Equal("old2", configuration["k"]);
+        await server.DisposeAsync();
+
+        // The documented dev flow: an in-memory `azkv up` restarted is a new, empty store on the
+        // same URL. Its LSNs start again below the provider's cursor.
+        await using var wiped = await InProcessServer.StartAsync(_azurite.ConnectionString, InProcessServer.NewContainer(), port);
+        using (var client = new AzKvClient(url))
+        {
+            await client.PutStringAsync("resume/k", "new");
+        }
+
+        var elapsed = await Eventually.HoldsAsync(
+            () => configuration["k"] == "new" && configuration["gone"] is null, ReconnectDeadline, "the wiped store's state");
+        _output.WriteLine($"listed the new store {elapsed.TotalMilliseconds:0} ms after the write");
+    }
+
     private ConfigurationRoot Build(Uri url) => (ConfigurationRoot)new ConfigurationBuilder()
         .AddAzKv(o =>
         {

@@ -198,6 +198,58 @@ public sealed class AzKvConfigurationProviderTests : LiveNodeTests, IClassFixtur
     }
 
     [Fact]
+    public async Task AddAzKv_WhenTheFirstEndpointHangs_LoadsFromTheNextWithinTheStartupTimeout()
+    {
+        await Client.PutStringAsync("hung/Greeting", "from the live node");
+        using var hung = new HungEndpoint();
+        var started = System.Diagnostics.Stopwatch.StartNew();
+
+        var configuration = new ConfigurationBuilder()
+            .AddAzKv(o =>
+            {
+                o.Connect(hung.Url, Server.Url).Select("hung/");
+                o.CacheDirectory = CacheDirectory.Path;
+                o.StartupTimeout = TimeSpan.FromSeconds(10);
+                o.LoggerFactory = TestOutputLoggerFactory.Create(Output);
+            })
+            .Build();
+        _roots.Add(configuration);
+
+        // Before: each attempt could take the client's 30 s, so the startup budget ran out on the
+        // hung node and the live one was never asked.
+        Assert.Equal("from the live node", configuration["Greeting"]);
+        Assert.Equal(DataOrigin.Store, ProviderOf(configuration).Origin);
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(10), $"startup took {started.Elapsed}");
+    }
+
+    [Theory]
+    [InlineData(10, 1, 5)]
+    [InlineData(10, 2, 3.333)]
+    [InlineData(2, 3, 1)]
+    [InlineData(300, 1, 30)]
+    public void AttemptTimeout_WhenGivenTheStartupBudget_LeavesRoomForEveryEndpointAndARetry(double startupSeconds, int endpoints, double expectedSeconds)
+    {
+        var attempt = AzKvConfigurationOptions.AttemptTimeout(TimeSpan.FromSeconds(startupSeconds), endpoints);
+
+        Assert.Equal(expectedSeconds, attempt.TotalSeconds, precision: 3);
+    }
+
+    [Fact]
+    public void AddAzKv_WhenClientOptionsLetOneHungEndpointUseTheStartupBudget_ThrowsNamingBothSettings()
+    {
+        var exception = Assert.Throws<InvalidOperationException>(() => new ConfigurationBuilder()
+            .AddAzKv(o =>
+            {
+                o.Connect(new AzKvClientOptions { Endpoints = [new Uri("http://127.0.0.1:1"), Server.Url], RequestTimeout = TimeSpan.FromSeconds(30) });
+                o.StartupTimeout = TimeSpan.FromSeconds(10);
+            })
+            .Build());
+
+        Assert.Contains("RequestTimeout", exception.Message, StringComparison.Ordinal);
+        Assert.Contains("StartupTimeout", exception.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void AddAzKv_WhenConnectWasNotCalled_ThrowsNamingConnect()
     {
         var exception = Assert.Throws<InvalidOperationException>(() => new ConfigurationBuilder().AddAzKv(o => o.Select("x/")));
