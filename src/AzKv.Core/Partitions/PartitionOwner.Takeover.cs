@@ -185,7 +185,25 @@ public sealed partial class PartitionOwner
             var nextLsn = segments.Count == 0 ? 1 : segments[^1].EndLsn!.Value + 1;
             var epoch = manifest.Epoch + 1;
             var name = StorageLayout.Segment(partition, epoch, nextLsn);
-            var newLease = await CreateLeasedSegmentAsync(partition, store, name, leaseId, options, mode, time, logger, cancellationToken).ConfigureAwait(false);
+            SegmentLease? newLease;
+            try
+            {
+                newLease = await CreateLeasedSegmentAsync(partition, store, name, leaseId, options, mode, time, logger, cancellationToken).ConfigureAwait(false);
+            }
+            catch (PartitionStorageException) when (active is null)
+            {
+                // With no active segment (a new partition) no lease serialises competing takeovers:
+                // a non-empty next segment may be the winner's, already in use. Only if the manifest
+                // is still the one we read is it an orphan that someone wrote to (corruption).
+                var reread = await manifests.ReadAsync(partition, cancellationToken).ConfigureAwait(false);
+                if (reread is not null && reread.ETag != current.ETag)
+                {
+                    return new TakeoverAttempt(TakeoverStatus.Raced);
+                }
+
+                throw;
+            }
+
             if (newLease is null)
             {
                 return new TakeoverAttempt(TakeoverStatus.Busy);

@@ -274,6 +274,30 @@ public sealed class InMemoryPartitionOwnerTests : PartitionOwnerContractTests
         }
     }
 
+    [Fact]
+    public async Task OpenAsync_WhenARacingTakeoverOfANewPartitionWonAndWrote_ReturnsBusyInsteadOfCorrupt()
+    {
+        // Found by the simulation (seed 8): with no active segment no lease serialises two
+        // takeovers; the loser found the winner's first segment in use and called it corruption.
+        var creates = 0;
+        _store.Faults.Callback = c => c.Operation == BlobOperation.CreateAppendBlob && ++creates == 1
+            ? BlobFaultAction.Delayed(TimeSpan.FromSeconds(10))
+            : BlobFaultAction.None;
+        var loser = PartitionOwner.OpenAsync(
+            PartitionId, Store, new OwnerIdentity("node-b", "r1", null), Options, TakeoverMode.WaitForExpiry, Time,
+            new HybridLogicalClock(Time), NullLogger.Instance, CancellationToken.None);
+        Assert.False(loser.IsCompleted); // it read the empty manifest and waits to create segment 1
+
+        var winner = await OpenAsync("node-a");
+        Assert.Equal(WriteStatus.Committed, (await PutAsync(winner, "k", "v")).Status);
+
+        var result = await PumpAsync(loser);
+
+        Assert.Equal(OpenStatus.Busy, result.Status);
+        Assert.True(winner.IsServing);
+        Assert.Equal("v", Read(winner, "k"));
+    }
+
     private async Task AdvanceUntilAsync(Func<bool> condition)
     {
         var deadline = DateTime.UtcNow.AddSeconds(10);

@@ -136,6 +136,7 @@ public static class LinearizabilityChecker
         private readonly int _known;
         private List<int> _best = [];
         private int _stuckAt = -1;
+        private int _stuckDepth = -1;
 
         public Search(RegisterOperation[] ops, long maxStates)
         {
@@ -230,13 +231,18 @@ public static class LinearizabilityChecker
                 // A return of an operation that is not linearized yet: undo the last choice.
                 if (stack.Count == 0)
                 {
-                    _stuckAt = entry.Op;
+                    if (_stuckAt < 0)
+                    {
+                        _stuckAt = entry.Op;
+                    }
+
                     return false;
                 }
 
-                if (_stuckAt < 0 || stack.Count >= _best.Count)
+                if (stack.Count >= _stuckDepth)
                 {
-                    _stuckAt = entry.Op;
+                    _stuckAt = entry.Op; // the op that had to be linearized by then, at the deepest point
+                    _stuckDepth = stack.Count;
                 }
 
                 var (call, previous) = stack.Pop();
@@ -262,7 +268,7 @@ public static class LinearizabilityChecker
 
             if (_stuckAt >= 0)
             {
-                text.Append("Could not then linearize: ").AppendLine(_ops[_stuckAt].ToString());
+                text.Append("Stuck: no order linearizes everything before the return of ").AppendLine(_ops[_stuckAt].ToString());
             }
 
             text.AppendLine("History of the key (by call time):");

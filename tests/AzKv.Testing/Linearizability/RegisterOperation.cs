@@ -93,6 +93,7 @@ public sealed class RegisterOperation
         };
         var output = Outcome switch
         {
+            OperationOutcome.Ok when Kind == RegisterOpKind.Write => "ok",
             OperationOutcome.Ok => $"= {Output ?? "absent"}",
             OperationOutcome.Failed => "failed",
             _ => "unknown",
