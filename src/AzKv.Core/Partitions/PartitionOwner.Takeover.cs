@@ -190,11 +190,12 @@ public sealed partial class PartitionOwner
             {
                 newLease = await CreateLeasedSegmentAsync(partition, store, name, leaseId, options, mode, time, logger, cancellationToken).ConfigureAwait(false);
             }
-            catch (PartitionStorageException) when (active is null)
+            catch (PartitionStorageException)
             {
-                // With no active segment (a new partition) no lease serialises competing takeovers:
-                // a non-empty next segment may be the winner's, already in use. Only if the manifest
-                // is still the one we read is it an orphan that someone wrote to (corruption).
+                // A non-empty next segment may be a competing takeover's, already in use: with no
+                // active segment (a new partition) no lease serialises takeovers, and a takeover that
+                // stalled longer than its lease on the old segment can be overtaken. Only if the
+                // manifest is still the one we read is it an orphan someone wrote to (corruption).
                 var reread = await manifests.ReadAsync(partition, cancellationToken).ConfigureAwait(false);
                 if (reread is not null && reread.ETag != current.ETag)
                 {

@@ -696,6 +696,11 @@ internal sealed class SimulationWorld
 
             if (last.Opening is null)
             {
+                if (i > 0)
+                {
+                    _clock.Advance(TimeSpan.FromSeconds(1)); // the host retries a busy partition after a while
+                }
+
                 var holder = PeekManifestOwner();
                 Log($"final open (holder {holder ?? "none"})");
                 last.Opening = PartitionOwner.OpenAsync(
