@@ -125,9 +125,14 @@ public sealed partial class PartitionOwner
         }
     }
 
-    /// <summary>Stops the owner (without handing over) and releases its resources.</summary>
+    /// <summary>Stops the owner (without handing over) and releases its resources. Idempotent.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         StepDown("disposed");
         await Stopped.ConfigureAwait(false);
         await _lease.DisposeAsync().ConfigureAwait(false);

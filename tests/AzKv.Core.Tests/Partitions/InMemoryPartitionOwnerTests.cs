@@ -180,6 +180,52 @@ public sealed class InMemoryPartitionOwnerTests : PartitionOwnerContractTests
     }
 
     [Fact]
+    public async Task WriteAsync_WhenACasAppendLandsButItsAnswerIsLostPastTheBudget_ReportsOutcomeUnknown()
+    {
+        var owner = await OpenAsync();
+        var first = await PutAsync(owner, "k", "v1");
+        // The CAS append lands but its answer is lost; every retry is then refused (busy) until the budget runs out.
+        _store.Faults.LoseNextResponses(BlobOperation.AppendBlock, 1);
+        _store.Faults.FailNext(BlobOperation.AppendBlock, 10_000);
+
+        var outcome = await PumpAsync(PutAsync(owner, "k", "v2", PreconditionKind.IfMatch, first.ETag));
+
+        // Before the fix: NotOwner, a definite "retry" although the write had committed.
+        Assert.Equal(WriteStatus.OutcomeUnknown, outcome.Status);
+        Assert.False(owner.IsServing);
+        _store.Faults.Clear();
+        var successor = await OpenAsync("node-b");
+        Assert.Equal("v2", Read(successor, "k"));
+        // Why it must not be retried blindly: the same CAS now fails on its own first attempt.
+        Assert.Equal(WriteStatus.PreconditionFailed, (await PumpAsync(PutAsync(successor, "k", "v2", PreconditionKind.IfMatch, first.ETag))).Status);
+    }
+
+    [Fact]
+    public async Task WriteAsync_WhenAStepDownCancelsAnAppendInFlight_ReportsOutcomeUnknown()
+    {
+        var owner = await OpenAsync();
+        _store.Faults.AddLatency(BlobOperation.AppendBlock, TimeSpan.FromMinutes(1));
+        var write = PutAsync(owner, "k", "v", PreconditionKind.IfNoneMatchAny);
+        await AdvanceUntilAsync(() => _store.Faults.GetCallCount(BlobOperation.AppendBlock) > 0);
+
+        await owner.DisposeAsync();
+
+        Assert.Equal(WriteStatus.OutcomeUnknown, (await write).Status);
+    }
+
+    [Fact]
+    public async Task WriteAsync_WhenStorageRefusesEveryAttemptPastTheBudget_ReportsADefiniteFailure()
+    {
+        var owner = await OpenAsync();
+        _store.Faults.FailNext(BlobOperation.AppendBlock, 10_000);
+
+        var outcome = await PumpAsync(PutAsync(owner, "k", "v"));
+
+        // 503 ServerBusy is a refusal: nothing can have landed, so the write is a definite no-op.
+        Assert.Equal(WriteStatus.NotOwner, outcome.Status);
+    }
+
+    [Fact]
     public async Task WriteAsync_WhenStorageStaysDownPastTheBudget_FailsAndStepsDownWithoutLosingEarlierWrites()
     {
         var owner = await OpenAsync();
