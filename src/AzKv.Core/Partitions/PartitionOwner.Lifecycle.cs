@@ -146,7 +146,7 @@ public sealed partial class PartitionOwner
         {
             await task.ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is OperationCanceledException or Storage.BlobStorageException or PartitionStorageException)
+        catch (Exception ex) when (ex is OperationCanceledException or Storage.BlobStorageException or PartitionStorageException or Wal.CorruptDataException)
         {
             // Already reported where it happened.
         }
