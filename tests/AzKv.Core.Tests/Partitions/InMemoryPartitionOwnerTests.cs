@@ -243,6 +243,29 @@ public sealed class InMemoryPartitionOwnerTests : PartitionOwnerContractTests
     }
 
     [Fact]
+    public async Task OpenAsync_WhenTheTakeoversManifestWriteGetsNoAnswer_ReleasesTheNewSegmentsLease()
+    {
+        var first = await OpenAsync("node-a");
+        var acknowledged = await WriteManyAsync(first, 5);
+        await first.AbandonAsync();
+        _store.Faults.LoseNextResponses(BlobOperation.PutBlockBlob, 1, StorageLayout.Manifest(PartitionId));
+
+        await Assert.ThrowsAsync<BlobStorageException>(() => PumpAsync(PartitionOwner.OpenAsync(
+            PartitionId, Store, new OwnerIdentity("node-b", "r1", null), Options, TakeoverMode.Break, Time,
+            new HybridLogicalClock(Time), NullLogger.Instance, CancellationToken.None)));
+
+        // No clock moves: the next owner gets in at once, without waiting for expiry or a break.
+        // Before the fix node-b's new segment stayed leased (and renewed) and this answered Busy.
+        var next = await PartitionOwner.OpenAsync(
+            PartitionId, Store, new OwnerIdentity("node-c", "r1", null), Options, TakeoverMode.WaitForExpiry, Time,
+            new HybridLogicalClock(Time), NullLogger.Instance, CancellationToken.None);
+        Assert.Equal(OpenStatus.Opened, next.Status);
+        await using var owner = next.Owner!;
+        AssertContains(owner, acknowledged);
+        Assert.Equal(WriteStatus.Committed, (await PutAsync(owner, "after", "x")).Status);
+    }
+
+    [Fact]
     public async Task OpenAsync_WhenATakeoverCrashesAtAnyStep_TheNextTakeoverRecoversEverything()
     {
         for (var crashAt = 1; crashAt <= 40; crashAt++)
