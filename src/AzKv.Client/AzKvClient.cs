@@ -141,7 +141,8 @@ public sealed partial class AzKvClient : IDisposable
             },
             _maxRetries,
             _requestTimeout,
-            cancellationToken).ConfigureAwait(false);
+            cancellationToken,
+            conditionalWrite: etag is not null).ConfigureAwait(false);
         return response.StatusCode switch
         {
             HttpStatusCode.NoContent or HttpStatusCode.OK => true,
@@ -183,7 +184,8 @@ public sealed partial class AzKvClient : IDisposable
             },
             _maxRetries,
             _requestTimeout,
-            cancellationToken).ConfigureAwait(false);
+            cancellationToken,
+            conditionalWrite: condition.Kind is KvConditionKind.IfMatch or KvConditionKind.IfNoneMatch).ConfigureAwait(false);
         switch (response.StatusCode)
         {
             case HttpStatusCode.OK:

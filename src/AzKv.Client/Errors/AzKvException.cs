@@ -71,6 +71,21 @@ public sealed class AzKvCursorExpiredException : AzKvException
     public string? Cursor { get; }
 }
 
+/// <summary>
+/// A conditional write (<c>If-Match</c> / <c>If-None-Match</c>) may or may not have been applied:
+/// the server answered 504 <c>outcome-unknown</c>, or the request was sent and no answer came. The
+/// client does not retry it (a retry could fail its precondition on its own first attempt, or
+/// apply a compare-and-swap twice): read the key and decide.
+/// </summary>
+public sealed class AzKvOutcomeUnknownException : AzKvException
+{
+    /// <summary>Creates the exception.</summary>
+    public AzKvOutcomeUnknownException(string message, int status = 504, string? problemType = AzKvProblemTypes.OutcomeUnknown, string? title = null, string? detail = null, Exception? innerException = null)
+        : base(message, status, problemType, title, detail, innerException)
+    {
+    }
+}
+
 /// <summary>No endpoint could be reached (connection refused, name not resolved, timed out) after every retry.</summary>
 public sealed class AzKvConnectionException : AzKvException
 {

@@ -24,6 +24,9 @@ public static class AzKvProblemTypes
     /// <summary>410: the watch cursor is older than the retained change history.</summary>
     public const string CursorExpired = Prefix + "cursor-expired";
 
-    /// <summary>503: no serving owner for the partition right now, or storage unreachable.</summary>
+    /// <summary>503: no serving owner for the partition right now, or storage unreachable. Nothing was written.</summary>
     public const string Unavailable = Prefix + "unavailable";
+
+    /// <summary>504: a write reached storage but its outcome is unknown; it may or may not have been applied.</summary>
+    public const string OutcomeUnknown = Prefix + "outcome-unknown";
 }

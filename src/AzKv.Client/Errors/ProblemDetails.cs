@@ -50,6 +50,7 @@ internal static class ProblemDetails
         return status switch
         {
             412 => new AzKvPreconditionFailedException(text2, type, title, detail),
+            504 when type is AzKvProblemTypes.OutcomeUnknown => new AzKvOutcomeUnknownException(text2, status, type, title, detail),
             410 when type is null or AzKvProblemTypes.CursorExpired => new AzKvCursorExpiredException(text2, cursor, type, title, detail),
             _ => new AzKvException(text2, status, type, title, detail),
         };

@@ -11,8 +11,11 @@ namespace AzKv.Client.Http;
 /// Responses come back fully buffered.
 /// </summary>
 /// <remarks>
-/// A write that timed out may have been applied; its retry then answers as the server sees it
-/// (a conditional write may report a failed precondition caused by its own first attempt).
+/// A write that timed out may have been applied; its retry then answers as the server sees it.
+/// A conditional write (<c>conditionalWrite</c>) is therefore not retried once its outcome is
+/// unknown (a 504, a timeout, or a connection lost after sending): it would report a failed
+/// precondition caused by its own first attempt, or apply a compare-and-swap twice. It throws
+/// <see cref="AzKvOutcomeUnknownException"/> (or returns the 504 for the caller to map) instead.
 /// </remarks>
 internal sealed class RequestPipeline : IDisposable
 {
@@ -68,7 +71,8 @@ internal sealed class RequestPipeline : IDisposable
         Func<Uri, HttpRequestMessage> createRequest,
         int maxRetries,
         TimeSpan attemptTimeout,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        bool conditionalWrite = false)
     {
         Exception? lastFailure = null;
         for (var attempt = 0; ; attempt++)
@@ -89,14 +93,32 @@ internal sealed class RequestPipeline : IDisposable
                 catch (HttpRequestException ex)
                 {
                     _endpoints.MarkDown(endpoint);
+                    if (conditionalWrite && !NeverSent(ex))
+                    {
+                        throw OutcomeUnknown(endpoint.Prefix, ex);
+                    }
+
                     lastFailure = ex;
                     continue;
                 }
                 catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
                 {
                     _endpoints.MarkDown(endpoint);
-                    lastFailure = new TimeoutException($"{endpoint} did not answer within {attemptTimeout.TotalSeconds:0.#} s.", ex);
+                    var timeout = new TimeoutException($"{endpoint} did not answer within {attemptTimeout.TotalSeconds:0.#} s.", ex);
+                    if (conditionalWrite)
+                    {
+                        throw OutcomeUnknown(endpoint.Prefix, timeout);
+                    }
+
+                    lastFailure = timeout;
                     continue;
+                }
+
+                if (conditionalWrite && response.StatusCode == HttpStatusCode.GatewayTimeout)
+                {
+                    // The write may have been applied: the caller maps this answer, nobody retries it.
+                    lastTransient?.Dispose();
+                    return response;
                 }
 
                 if (!IsTransient(response.StatusCode))
@@ -177,6 +199,14 @@ internal sealed class RequestPipeline : IDisposable
 
         _tokens?.Dispose();
     }
+
+    /// <summary>The connection could not be made: the server never saw the request.</summary>
+    private static bool NeverSent(HttpRequestException ex) =>
+        ex.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError;
+
+    private static AzKvOutcomeUnknownException OutcomeUnknown(string endpoint, Exception inner) =>
+        new($"A conditional write was sent to {endpoint} and no answer came; it may or may not have been applied. Read the key before retrying.",
+            status: 0, problemType: null, innerException: inner);
 
     /// <summary>502, 503 and 504 say "not now", not "never".</summary>
     internal static bool IsTransient(HttpStatusCode status) =>

@@ -49,4 +49,10 @@ internal static partial class PartitionLog
 
     [LoggerMessage(1021, LogLevel.Warning, "Partition {Partition}: an append whose answer was lost had landed; treated as committed.")]
     public static partial void AmbiguousAppendLanded(ILogger logger, int partition);
+
+    [LoggerMessage(1022, LogLevel.Error, "Partition {Partition}: the writer loop failed unexpectedly; stepping down.")]
+    public static partial void WriterFailed(ILogger logger, int partition, Exception exception);
+
+    [LoggerMessage(1023, LogLevel.Critical, "Partition {Partition}: corrupt data in {Blob} at offset {Offset} ({Reason}); the partition stops and will not be opened over it.")]
+    public static partial void CorruptData(ILogger logger, int partition, string blob, long offset, string reason);
 }

@@ -31,6 +31,9 @@ internal static class PartitionMetrics
     public static readonly Counter<long> TornTails = Meter.CreateCounter<long>(
         "azkv.wal.torn_tails", "{tail}", "Torn or corrupt segment tails truncated on recovery.");
 
+    public static readonly Counter<long> CorruptSegments = Meter.CreateCounter<long>(
+        "azkv.wal.corrupt_segments", "{segment}", "Segments found corrupt on recovery (not a torn tail): the partition stops.");
+
     public static readonly Counter<long> Checkpoints = Meter.CreateCounter<long>(
         "azkv.checkpoints", "{checkpoint}", "Checkpoints written by outcome.");
 

@@ -125,9 +125,14 @@ public sealed partial class PartitionOwner
         }
     }
 
-    /// <summary>Stops the owner (without handing over) and releases its resources.</summary>
+    /// <summary>Stops the owner (without handing over) and releases its resources. Idempotent.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         StepDown("disposed");
         await Stopped.ConfigureAwait(false);
         await _lease.DisposeAsync().ConfigureAwait(false);
@@ -141,7 +146,7 @@ public sealed partial class PartitionOwner
         {
             await task.ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is OperationCanceledException or Storage.BlobStorageException or PartitionStorageException)
+        catch (Exception ex) when (ex is OperationCanceledException or Storage.BlobStorageException or PartitionStorageException or Wal.CorruptDataException)
         {
             // Already reported where it happened.
         }

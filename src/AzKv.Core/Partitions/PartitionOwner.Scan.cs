@@ -10,11 +10,13 @@ public sealed partial class PartitionOwner
     private const int ScanChunkBytes = 4 * 1024 * 1024;
 
     /// <summary>
-    /// Reads and decodes a segment. With <paramref name="length"/> (a closed segment) every byte up
-    /// to it must decode, in LSN order from the segment's start: anything else is corruption and
-    /// throws <see cref="PartitionStorageException"/>. Without it (the active segment of a dead
-    /// owner) the valid prefix ends at the first incomplete or corrupt record: a torn tail, logged,
-    /// counted and excluded.
+    /// Reads and decodes a segment. Every record must decode, in LSN order from the segment's
+    /// start; anything else is corruption and throws <see cref="CorruptDataException"/> (logged and
+    /// counted). With <paramref name="length"/> (a closed segment) every byte up to it must decode.
+    /// Without it (the active segment of a dead owner) the one exception is a torn tail: an
+    /// incomplete record at the very end of the blob, logged, counted and excluded. Append Block is
+    /// atomic, so a complete record that fails its checksum or is out of LSN order is never torn:
+    /// treating it as a tail would silently drop every acknowledged record after it.
     /// </summary>
     internal static async Task<ScannedSegment> ScanSegmentAsync(
         IBlobStore store, ManifestSegment segment, long? length, int partition, ILogger logger, CancellationToken cancellationToken)
@@ -40,13 +42,7 @@ public sealed partial class PartitionOwner
             {
                 if ((long)view.Lsn != expectedLsn)
                 {
-                    tornReason = $"LSN {view.Lsn} where {expectedLsn} was expected";
-                    if (closed)
-                    {
-                        throw Corrupt(partition, segment, windowStart + consumedInWindow, tornReason);
-                    }
-
-                    break;
+                    throw Corrupt(logger, partition, segment, windowStart + consumedInWindow, $"LSN {view.Lsn} where {expectedLsn} was expected");
                 }
 
                 var record = view.ToRecord();
@@ -58,13 +54,8 @@ public sealed partial class PartitionOwner
 
             if (status == WalReadStatus.Corrupt)
             {
-                tornReason = "corrupt record";
-                if (closed)
-                {
-                    throw Corrupt(partition, segment, windowStart + consumedInWindow, tornReason);
-                }
-
-                break;
+                WalReader.TryReadNext(available, out _, out _, out var corruption);
+                throw Corrupt(logger, partition, segment, windowStart + consumedInWindow, "corrupt record: " + corruption);
             }
 
             // Incomplete: fetch more, or we are at the end.
@@ -75,7 +66,7 @@ public sealed partial class PartitionOwner
                     tornReason = "incomplete record";
                     if (closed)
                     {
-                        throw Corrupt(partition, segment, windowStart + consumedInWindow, tornReason);
+                        throw Corrupt(logger, partition, segment, windowStart + consumedInWindow, tornReason);
                     }
                 }
 
@@ -114,7 +105,10 @@ public sealed partial class PartitionOwner
         return new ScannedSegment(segment.Name, validLength, expectedLsn - 1, records);
     }
 
-    private static PartitionStorageException Corrupt(int partition, ManifestSegment segment, long offset, string reason) =>
-        new($"Partition {partition}: segment {segment.Name} is corrupt at offset {offset} ({reason}) inside its recorded length; " +
-            "the partition stops rather than skip committed records.");
+    private static CorruptDataException Corrupt(ILogger logger, int partition, ManifestSegment segment, long offset, string reason)
+    {
+        PartitionMetrics.CorruptSegments.Add(1);
+        PartitionLog.CorruptData(logger, partition, segment.Name, offset, reason);
+        return new CorruptDataException(segment.Name, offset, reason);
+    }
 }

@@ -147,6 +147,8 @@ public sealed partial class PartitionOwner
         var manifest = current.Manifest;
         var segments = new List<ManifestSegment>(manifest.Segments);
         SegmentLease? oldLease = null;
+        SegmentLease? newLease = null;
+        var done = false;
         ScannedSegment? scanned = null;
         try
         {
@@ -185,7 +187,6 @@ public sealed partial class PartitionOwner
             var nextLsn = segments.Count == 0 ? 1 : segments[^1].EndLsn!.Value + 1;
             var epoch = manifest.Epoch + 1;
             var name = StorageLayout.Segment(partition, epoch, nextLsn);
-            SegmentLease? newLease;
             try
             {
                 newLease = await CreateLeasedSegmentAsync(partition, store, name, leaseId, options, mode, time, logger, cancellationToken).ConfigureAwait(false);
@@ -223,15 +224,23 @@ public sealed partial class PartitionOwner
             var written = await manifests.TryReplaceAsync(updated, current.ETag, cancellationToken).ConfigureAwait(false);
             if (written is null)
             {
-                await newLease.ReleaseAsync(cancellationToken).ConfigureAwait(false);
-                await newLease.DisposeAsync().ConfigureAwait(false);
                 return new TakeoverAttempt(TakeoverStatus.Raced);
             }
 
+            done = true;
             return new TakeoverAttempt(TakeoverStatus.Done, written, newLease, scanned);
         }
         finally
         {
+            if (newLease is not null && !done)
+            {
+                // Lost race, or the manifest CAS failed or got no answer (it may have landed and
+                // named this segment active): nothing was appended to it, so release it on every
+                // path and the next owner gets in at once instead of waiting for a break.
+                await newLease.ReleaseAsync(CancellationToken.None).ConfigureAwait(false);
+                await newLease.DisposeAsync().ConfigureAwait(false);
+            }
+
             if (oldLease is not null)
             {
                 // 7. The old segment is sealed (or we lost): its lease protects nothing now.

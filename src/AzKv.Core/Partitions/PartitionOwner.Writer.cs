@@ -104,15 +104,16 @@ public sealed partial class PartitionOwner
                 if (lsn == state.Lsn)
                 {
                     // Nothing to write: every write failed its precondition.
-                    CompleteBatch(batch, committed: true);
+                    CompleteBatch(batch, committed: true, inDoubt: false);
                     lastCompletedAt = Stopwatch.GetTimestamp();
                     continue;
                 }
 
                 var commitStarted = Stopwatch.GetTimestamp();
-                if (!await CommitAsync(buffer.WrittenMemory, lsn - state.Lsn).ConfigureAwait(false))
+                var commit = await CommitAsync(buffer.WrittenMemory, lsn - state.Lsn).ConfigureAwait(false);
+                if (commit != CommitResult.Committed)
                 {
-                    CompleteBatch(batch, committed: false);
+                    CompleteBatch(batch, committed: false, inDoubt: commit == CommitResult.Unknown);
                     return;
                 }
 
@@ -121,7 +122,7 @@ public sealed partial class PartitionOwner
                 Volatile.Write(ref _state, published);
                 _bytesSinceCheckpoint += buffer.WrittenCount;
                 PublishChanges(batch, changes);
-                CompleteBatch(batch, committed: true);
+                CompleteBatch(batch, committed: true, inDoubt: false);
                 lastCompletedAt = Stopwatch.GetTimestamp();
                 MaybeStartCheckpoint();
             }
@@ -130,6 +131,14 @@ public sealed partial class PartitionOwner
         {
             // Stopping.
         }
+        catch (Exception ex)
+        {
+            // Anything unexpected (a 4xx from storage, a rollover or read-back failure, a bug): the
+            // loop cannot go on, so the owner must not look alive. Step down so the lease is released
+            // and the host reopens the partition; a successor recovers from the log.
+            PartitionLog.WriterFailed(_logger, Partition, ex);
+            StepDown("writer failed: " + ex.GetType().Name + ": " + ex.Message);
+        }
         finally
         {
             if (carried is not null)
@@ -137,9 +146,11 @@ public sealed partial class PartitionOwner
                 carried.Completion.TrySetResult(WriteOutcome.NotOwner);
             }
 
+            // A batch left here by a cancelled or failed append may have landed: its logged writes
+            // are in doubt; the rest wrote nothing.
             foreach (var pending in batch)
             {
-                pending.Completion.TrySetResult(WriteOutcome.NotOwner);
+                pending.Completion.TrySetResult(_commitInDoubt && IsLogged(pending) ? WriteOutcome.OutcomeUnknown : WriteOutcome.NotOwner);
             }
 
             FailQueued();
@@ -298,12 +309,22 @@ public sealed partial class PartitionOwner
         return new Change(lsn, key, deleted, set.Context.ToETag(), deleted ? null : winner!.ContentType, deleted ? 0 : winner!.Value.Length);
     }
 
-    private void CompleteBatch(List<PendingWrite> batch, bool committed)
+    /// <summary>True when the write has a record in its batch (it changes the log when the batch commits).</summary>
+    private static bool IsLogged(PendingWrite pending) => pending.Outcome is { Status: WriteStatus.Committed, Lsn: > 0 };
+
+    /// <summary>
+    /// Completes the batch's callers. Not committed: a write with a record in the batch is
+    /// <see cref="WriteStatus.OutcomeUnknown"/> when <paramref name="inDoubt"/> (the append may have
+    /// landed), otherwise not owner / unavailable (definitely not written); a write without a
+    /// record wrote nothing either way.
+    /// </summary>
+    private void CompleteBatch(List<PendingWrite> batch, bool committed, bool inDoubt)
     {
         var now = _time.GetTimestamp();
+        var failed = _stopReason is null ? WriteOutcome.Unavailable : WriteOutcome.NotOwner;
         foreach (var pending in batch)
         {
-            var outcome = committed ? pending.Outcome : (_stopReason is null ? WriteOutcome.Unavailable : WriteOutcome.NotOwner);
+            var outcome = committed ? pending.Outcome : (inDoubt && IsLogged(pending) ? WriteOutcome.OutcomeUnknown : failed);
             PartitionMetrics.Writes.Add(1, PartitionMetrics.Outcome(OutcomeTag(outcome.Status)));
             if (outcome.Status == WriteStatus.Committed)
             {
@@ -322,77 +343,112 @@ public sealed partial class PartitionOwner
         WriteStatus.PreconditionFailed => "precondition_failed",
         WriteStatus.NotFound => "not_found",
         WriteStatus.NotOwner => "not_owner",
+        WriteStatus.OutcomeUnknown => "outcome_unknown",
         _ => "unavailable",
     };
 
-    /// <summary>
-    /// Appends one batch (one block) at the known position under the lease. Returns false when
-    /// the owner had to step down; the batch then did not commit.
-    /// </summary>
-    private async Task<bool> CommitAsync(ReadOnlyMemory<byte> block, long records)
+    private enum CommitResult
     {
+        /// <summary>Durable.</summary>
+        Committed,
+
+        /// <summary>Definitely not written (fenced or storage refused before anything could land); the owner stepped down.</summary>
+        Failed,
+
+        /// <summary>An attempt may have landed and it could not be learned whether it did; the owner stepped down.</summary>
+        Unknown,
+    }
+
+    /// <summary>
+    /// Appends one batch (one block) at the known position under the lease. Anything but
+    /// <see cref="CommitResult.Committed"/> means the owner stepped down. While an attempt is in
+    /// flight, or after one whose outcome is unknown, <see cref="_commitInDoubt"/> is set, so a
+    /// cancellation or unexpected error escaping from here reports the batch as in doubt.
+    /// </summary>
+    private async Task<CommitResult> CommitAsync(ReadOnlyMemory<byte> block, long records)
+    {
+        _commitInDoubt = false;
         if (_segmentBlocks >= _options.SegmentRolloverBlocks || _segmentLength + block.Length > _options.SegmentRolloverBytes)
         {
             if (!await RollOverAsync().ConfigureAwait(false))
             {
-                return false;
+                return CommitResult.Failed;
             }
         }
 
         var started = _time.GetTimestamp();
         var backoff = TimeSpan.FromMilliseconds(50);
+        var ambiguous = false; // an earlier attempt may have landed
         while (true)
         {
             if (!_lease.IsValid)
             {
                 StepDown("the lease could not be renewed in time");
-                return false;
+                return ambiguous ? CommitResult.Unknown : CommitResult.Failed;
             }
 
             var appendStarted = _time.GetTimestamp();
             try
             {
+                _commitInDoubt = true;
                 var result = await _store.AppendBlockAsync(
                     _lease.BlobName,
                     block,
                     new AppendConditions { LeaseId = _lease.LeaseId, AppendPosition = _segmentLength },
                     _stopping.Token).ConfigureAwait(false);
                 Committed(block.Length, result.CommittedBlockCount, records, appendStarted);
-                return true;
+                _commitInDoubt = false;
+                return CommitResult.Committed;
             }
             catch (BlobStorageException ex) when (ex.IsAppendPositionMismatch)
             {
                 // Either an earlier attempt whose answer was lost did land, or someone else wrote.
-                if (await LandedAsync(block).ConfigureAwait(false))
+                switch (await ReadBackAsync(block, started).ConfigureAwait(false))
                 {
-                    PartitionLog.AmbiguousAppendLanded(_logger, Partition);
-                    var properties = await _store.GetPropertiesAsync(_lease.BlobName, default, _stopping.Token).ConfigureAwait(false);
-                    Committed(block.Length, properties.CommittedBlockCount ?? _segmentBlocks + 1, records, appendStarted);
-                    return true;
+                    case (ReadBack.Landed, var committedBlocks):
+                        PartitionLog.AmbiguousAppendLanded(_logger, Partition);
+                        Committed(block.Length, committedBlocks, records, appendStarted);
+                        _commitInDoubt = false;
+                        return CommitResult.Committed;
+                    case (ReadBack.NotLanded, _):
+                        // Another writer holds our position: our block can never land there.
+                        _commitInDoubt = false;
+                        StepDown("the segment's length changed under us (another writer)");
+                        return CommitResult.Failed;
+                    default:
+                        StepDown("could not read back an append whose answer was lost within the retry budget");
+                        return CommitResult.Unknown;
                 }
-
-                StepDown("the segment's length changed under us (another writer)");
-                return false;
             }
             catch (BlobStorageException ex) when (ex.IsLeaseLost || ex.IsBlobSealed || ex.IsNotFound)
             {
+                // This attempt was refused, but an earlier one may have landed before the fence.
+                _commitInDoubt = ambiguous;
                 PartitionMetrics.Appends.Add(1, PartitionMetrics.Outcome("fenced"));
                 _lease.MarkLost("append refused: " + ex.ErrorCode);
                 StepDown("an append was fenced: " + ex.ErrorCode);
-                return false;
+                return ambiguous ? CommitResult.Unknown : CommitResult.Failed;
             }
             catch (BlobStorageException ex) when (ex.IsTransient)
             {
+                ambiguous |= ex.MayHaveBeenApplied;
+                _commitInDoubt = ambiguous;
                 PartitionMetrics.Appends.Add(1, PartitionMetrics.Outcome("retry"));
                 PartitionLog.AppendRetry(_logger, Partition, ex.Message);
                 if (_time.GetElapsedTime(started) > _options.TransientRetryBudget)
                 {
                     StepDown("storage stayed unavailable past the retry budget");
-                    return false;
+                    return ambiguous ? CommitResult.Unknown : CommitResult.Failed;
                 }
 
                 await Task.Delay(backoff, _time, _stopping.Token).ConfigureAwait(false);
                 backoff = TimeSpan.FromMilliseconds(Math.Min(backoff.TotalMilliseconds * 2, 1000));
+            }
+            catch (BlobStorageException ex) when (!ex.MayHaveBeenApplied)
+            {
+                // A definite refusal nobody expects (400, 401, 403, 409, 413...): the writer loop steps down.
+                _commitInDoubt = ambiguous;
+                throw;
             }
         }
     }
@@ -407,18 +463,56 @@ public sealed partial class PartitionOwner
         Volatile.Write(ref _segmentBlocks, committedBlocks);
     }
 
-    /// <summary>True when the bytes at our expected position are exactly this block.</summary>
-    private async Task<bool> LandedAsync(ReadOnlyMemory<byte> block)
+    private enum ReadBack
     {
-        try
+        Landed,
+        NotLanded,
+        Unknown,
+    }
+
+    /// <summary>
+    /// Decides whether an append whose answer was lost landed: true when the bytes at our expected
+    /// position are exactly this block (then also the segment's committed block count). Transient
+    /// read failures are retried within the commit's retry budget (counted from
+    /// <paramref name="commitStarted"/>); past it the answer is <see cref="ReadBack.Unknown"/>.
+    /// </summary>
+    private async Task<(ReadBack Result, int CommittedBlocks)> ReadBackAsync(ReadOnlyMemory<byte> block, long commitStarted)
+    {
+        var backoff = TimeSpan.FromMilliseconds(50);
+        while (true)
         {
-            var download = await _store.DownloadAsync(
-                _lease.BlobName, new BlobRange(_segmentLength, block.Length), default, _stopping.Token).ConfigureAwait(false);
-            return download.Content.Span.SequenceEqual(block.Span);
-        }
-        catch (BlobStorageException ex) when (ex.IsInvalidRange)
-        {
-            return false;
+            try
+            {
+                BlobDownload download;
+                try
+                {
+                    download = await _store.DownloadAsync(
+                        _lease.BlobName, new BlobRange(_segmentLength, block.Length), default, _stopping.Token).ConfigureAwait(false);
+                }
+                catch (BlobStorageException ex) when (ex.IsInvalidRange)
+                {
+                    return (ReadBack.NotLanded, 0);
+                }
+
+                if (!download.Content.Span.SequenceEqual(block.Span))
+                {
+                    return (ReadBack.NotLanded, 0);
+                }
+
+                var properties = await _store.GetPropertiesAsync(_lease.BlobName, default, _stopping.Token).ConfigureAwait(false);
+                return (ReadBack.Landed, properties.CommittedBlockCount ?? _segmentBlocks + 1);
+            }
+            catch (BlobStorageException ex) when (ex.IsTransient)
+            {
+                PartitionLog.AppendRetry(_logger, Partition, "read-back: " + ex.Message);
+                if (_time.GetElapsedTime(commitStarted) > _options.TransientRetryBudget)
+                {
+                    return (ReadBack.Unknown, 0);
+                }
+
+                await Task.Delay(backoff, _time, _stopping.Token).ConfigureAwait(false);
+                backoff = TimeSpan.FromMilliseconds(Math.Min(backoff.TotalMilliseconds * 2, 1000));
+            }
         }
     }
 

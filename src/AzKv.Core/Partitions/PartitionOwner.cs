@@ -43,6 +43,10 @@ public sealed partial class PartitionOwner : IAsyncDisposable
     private Task _checkpointTask = Task.CompletedTask;
     private string? _stopReason;
 
+    /// <summary>Set by the writer while the current batch's append may have landed without it knowing (see CommitAsync).</summary>
+    private bool _commitInDoubt;
+    private int _disposed;
+
     private PartitionOwner(
         int partition,
         IBlobStore store,

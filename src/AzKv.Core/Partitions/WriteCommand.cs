@@ -76,6 +76,15 @@ public enum WriteStatus
 
     /// <summary>Storage could not be reached; the write did not commit. Retry later.</summary>
     Unavailable,
+
+    /// <summary>
+    /// The write's append was sent but its outcome could not be learned (the answer was lost and
+    /// the retry budget ran out, the lease went between attempts, or a step-down cancelled the
+    /// append in flight): it may or may not be committed, and a successor will show which. Not a
+    /// definite failure: a conditional write must not be retried blindly (its retry could fail its
+    /// precondition on its own first attempt, or apply twice).
+    /// </summary>
+    OutcomeUnknown,
 }
 
 /// <summary>The outcome of a write.</summary>
@@ -88,6 +97,8 @@ public readonly record struct WriteOutcome(WriteStatus Status, string? ETag = nu
     internal static WriteOutcome NotOwner => new(WriteStatus.NotOwner);
 
     internal static WriteOutcome Unavailable => new(WriteStatus.Unavailable);
+
+    internal static WriteOutcome OutcomeUnknown => new(WriteStatus.OutcomeUnknown);
 
     internal static WriteOutcome PreconditionFailed => new(WriteStatus.PreconditionFailed);
 

@@ -104,6 +104,13 @@ public sealed class BlobStorageException : Exception
     /// <summary>No response arrived: the write may or may not have happened.</summary>
     public bool IsOutcomeUnknown => Status == 0;
 
+    /// <summary>
+    /// The request may have been carried out although it failed: no answer (status 0), or a
+    /// timeout / internal error reported after the service may have applied it (408, 500, 504).
+    /// Throttling (429, 503 ServerBusy) and other 4xx answers are definite refusals.
+    /// </summary>
+    public bool MayHaveBeenApplied => Status is 0 or 408 or 500 or 504;
+
     private bool Is(string code) => string.Equals(ErrorCode, code, StringComparison.Ordinal);
 }
 

@@ -138,6 +138,8 @@ internal static class KvEndpoints
                 return Problems.PreconditionFailed(precondition == PreconditionKind.IfNoneMatchAny
                     ? $"'{key}' already exists."
                     : $"The current ETag of '{key}' does not match If-Match.");
+            case WriteStatus.OutcomeUnknown:
+                return Problems.OutcomeUnknown(UnknownDetail(owner.Partition, key!));
             default:
                 return Problems.Unavailable($"Partition {owner.Partition} could not commit the write; retry.");
         }
@@ -168,9 +170,13 @@ internal static class KvEndpoints
             WriteStatus.Committed => Results.NoContent(),
             WriteStatus.NotFound => Problems.NotFound(key!),
             WriteStatus.PreconditionFailed => Problems.PreconditionFailed($"The current ETag of '{key}' does not match If-Match."),
+            WriteStatus.OutcomeUnknown => Problems.OutcomeUnknown(UnknownDetail(owner.Partition, key!)),
             _ => Problems.Unavailable($"Partition {owner.Partition} could not commit the delete; retry."),
         };
     }
+
+    private static string UnknownDetail(int partition, string key) =>
+        $"Partition {partition} sent the write to storage but could not learn whether it landed; read '{key}' before retrying a conditional write.";
 
     /// <summary>
     /// A valid key whose partition is not served here goes to its owner (once); anything else is

@@ -27,6 +27,13 @@ internal static class Problems
     public static IResult Unavailable(string detail, int retryAfterSeconds = 1) =>
         new ProblemResult(new ProblemDocument(TypeBase + "unavailable", "The partition is unavailable.", 503, detail), retryAfterSeconds);
 
+    /// <summary>
+    /// 504: the write was sent to storage but its outcome could not be learned; it may or may not
+    /// have been applied. Unlike <see cref="Unavailable"/> (a definite no-op), not safe to retry blindly.
+    /// </summary>
+    public static IResult OutcomeUnknown(string detail) =>
+        Create(504, "outcome-unknown", "The outcome of the write is unknown.", detail);
+
     public static IResult Internal() =>
         Create(500, "internal", "The server failed unexpectedly.", "The error was logged; retrying may help.");
 

@@ -83,10 +83,17 @@ internal sealed class Forwarder : IDisposable
             {
                 response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, context.RequestAborted).ConfigureAwait(false);
             }
-            catch (HttpRequestException) when (!hasBody && attempt == 0)
+            catch (HttpRequestException ex) when (attempt == 0 && !hasBody && (IsRead(context) || NeverSent(ex)))
             {
                 Invalidate(partition);
                 continue;
+            }
+            catch (HttpRequestException ex) when (!IsRead(context) && !NeverSent(ex))
+            {
+                // The write may have reached the owner and committed: neither retry nor call it a no-op.
+                Invalidate(partition);
+                await Problems.OutcomeUnknown($"The owner of partition {partition} did not answer a write that was sent to it: {ex.Message}").ExecuteAsync(context).ConfigureAwait(false);
+                return;
             }
             catch (HttpRequestException ex)
             {
@@ -113,6 +120,11 @@ internal sealed class Forwarder : IDisposable
     }
 
     public void Dispose() => _http.Dispose();
+
+    private static bool IsRead(HttpContext context) => HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method);
+
+    /// <summary>The connection could not be made: the owner never saw the request.</summary>
+    private static bool NeverSent(HttpRequestException ex) => ex.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError;
 
     /// <summary>The endpoint of the node serving <paramref name="partition"/>, or null when none is live.</summary>
     public Task<Uri?> ResolveOwnerAsync(int partition, bool refresh, CancellationToken cancellationToken) =>

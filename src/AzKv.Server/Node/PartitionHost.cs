@@ -421,7 +421,7 @@ internal sealed partial class PartitionHost : IHostedService, IAsyncDisposable
         {
             // Stopping.
         }
-        catch (PartitionStorageException ex)
+        catch (Exception ex) when (ex is PartitionStorageException or AzKv.Wal.CorruptDataException)
         {
             // Not retried: serving would mean skipping committed records. An operator must act.
             slot.CorruptReason = ex.Message;

@@ -127,6 +127,104 @@ public sealed class InMemoryPartitionOwnerTests : PartitionOwnerContractTests
         Assert.Equal("v", Read(owner, "k"));
     }
 
+    [Theory]
+    [InlineData(400, "InvalidHeaderValue")]
+    [InlineData(401, "InvalidAuthenticationInfo")]
+    [InlineData(403, "AuthorizationPermissionMismatch")]
+    [InlineData(409, "OperationNotAllowedInCurrentState")]
+    [InlineData(413, "RequestBodyTooLarge")]
+    public async Task WriteAsync_WhenAnAppendFailsWithAnUnexpectedError_StepsDownAndASuccessorServes(int status, string errorCode)
+    {
+        var owner = await OpenAsync();
+        var acknowledged = await WriteManyAsync(owner, 3);
+        _store.Faults.FailNext(BlobOperation.AppendBlock, 1, failure: BlobFaultAction.Fail(status, errorCode));
+
+        var outcome = await PumpAsync(PutAsync(owner, "failed", "x"));
+
+        // Before the fix the writer loop died here while the lease kept renewing: still "serving",
+        // every later write unanswered or 503, and the host never reopened the partition.
+        Assert.NotEqual(WriteStatus.Committed, outcome.Status);
+        await AdvanceUntilAsync(() => owner.StopReason is not null);
+        Assert.False(owner.IsServing);
+        Assert.Contains("writer failed", owner.StopReason, StringComparison.Ordinal);
+        Assert.Equal(WriteStatus.NotOwner, (await PumpAsync(PutAsync(owner, "after", "y"))).Status);
+
+        var successor = await OpenAsync("node-b");
+        AssertContains(successor, acknowledged);
+        Assert.Null(Read(successor, "failed"));
+        Assert.Equal(WriteStatus.Committed, (await PumpAsync(PutAsync(successor, "after", "y"))).Status);
+    }
+
+    [Fact]
+    public async Task WriteAsync_WhenTheReadBackOfALostAppendFailsTransiently_RetriesAndCommitsOnce()
+    {
+        var owner = await OpenAsync();
+        await PutAsync(owner, "a", "1");
+        // The append lands but its answer is lost; the retry meets a moved append position, and the
+        // read-back that decides whether our block landed fails transiently twice.
+        _store.Faults.LoseNextResponses(BlobOperation.AppendBlock, 1);
+        _store.Faults.FailNext(BlobOperation.Download, 2);
+
+        var outcome = await PumpAsync(PutAsync(owner, "b", "2"));
+        var next = await PumpAsync(PutAsync(owner, "c", "3"));
+
+        Assert.Equal(WriteStatus.Committed, outcome.Status);
+        Assert.Equal(WriteStatus.Committed, next.Status);
+        Assert.True(owner.IsServing);
+        Assert.Equal(3, owner.Lsn);
+        var hash = owner.State.ComputeStateHash();
+        await owner.HandOverAsync(CancellationToken.None);
+        var reopened = await OpenAsync("node-b");
+        Assert.Equal(hash, reopened.State.ComputeStateHash());
+        Assert.Equal(3, reopened.Lsn);
+    }
+
+    [Fact]
+    public async Task WriteAsync_WhenACasAppendLandsButItsAnswerIsLostPastTheBudget_ReportsOutcomeUnknown()
+    {
+        var owner = await OpenAsync();
+        var first = await PutAsync(owner, "k", "v1");
+        // The CAS append lands but its answer is lost; every retry is then refused (busy) until the budget runs out.
+        _store.Faults.LoseNextResponses(BlobOperation.AppendBlock, 1);
+        _store.Faults.FailNext(BlobOperation.AppendBlock, 10_000);
+
+        var outcome = await PumpAsync(PutAsync(owner, "k", "v2", PreconditionKind.IfMatch, first.ETag));
+
+        // Before the fix: NotOwner, a definite "retry" although the write had committed.
+        Assert.Equal(WriteStatus.OutcomeUnknown, outcome.Status);
+        Assert.False(owner.IsServing);
+        _store.Faults.Clear();
+        var successor = await OpenAsync("node-b");
+        Assert.Equal("v2", Read(successor, "k"));
+        // Why it must not be retried blindly: the same CAS now fails on its own first attempt.
+        Assert.Equal(WriteStatus.PreconditionFailed, (await PumpAsync(PutAsync(successor, "k", "v2", PreconditionKind.IfMatch, first.ETag))).Status);
+    }
+
+    [Fact]
+    public async Task WriteAsync_WhenAStepDownCancelsAnAppendInFlight_ReportsOutcomeUnknown()
+    {
+        var owner = await OpenAsync();
+        _store.Faults.AddLatency(BlobOperation.AppendBlock, TimeSpan.FromMinutes(1));
+        var write = PutAsync(owner, "k", "v", PreconditionKind.IfNoneMatchAny);
+        await AdvanceUntilAsync(() => _store.Faults.GetCallCount(BlobOperation.AppendBlock) > 0);
+
+        await owner.DisposeAsync();
+
+        Assert.Equal(WriteStatus.OutcomeUnknown, (await write).Status);
+    }
+
+    [Fact]
+    public async Task WriteAsync_WhenStorageRefusesEveryAttemptPastTheBudget_ReportsADefiniteFailure()
+    {
+        var owner = await OpenAsync();
+        _store.Faults.FailNext(BlobOperation.AppendBlock, 10_000);
+
+        var outcome = await PumpAsync(PutAsync(owner, "k", "v"));
+
+        // 503 ServerBusy is a refusal: nothing can have landed, so the write is a definite no-op.
+        Assert.Equal(WriteStatus.NotOwner, outcome.Status);
+    }
+
     [Fact]
     public async Task WriteAsync_WhenStorageStaysDownPastTheBudget_FailsAndStepsDownWithoutLosingEarlierWrites()
     {
@@ -142,6 +240,29 @@ public sealed class InMemoryPartitionOwnerTests : PartitionOwnerContractTests
         var successor = await OpenAsync("node-b");
         AssertContains(successor, acknowledged);
         Assert.Null(Read(successor, "lost"));
+    }
+
+    [Fact]
+    public async Task OpenAsync_WhenTheTakeoversManifestWriteGetsNoAnswer_ReleasesTheNewSegmentsLease()
+    {
+        var first = await OpenAsync("node-a");
+        var acknowledged = await WriteManyAsync(first, 5);
+        await first.AbandonAsync();
+        _store.Faults.LoseNextResponses(BlobOperation.PutBlockBlob, 1, StorageLayout.Manifest(PartitionId));
+
+        await Assert.ThrowsAsync<BlobStorageException>(() => PumpAsync(PartitionOwner.OpenAsync(
+            PartitionId, Store, new OwnerIdentity("node-b", "r1", null), Options, TakeoverMode.Break, Time,
+            new HybridLogicalClock(Time), NullLogger.Instance, CancellationToken.None)));
+
+        // No clock moves: the next owner gets in at once, without waiting for expiry or a break.
+        // Before the fix node-b's new segment stayed leased (and renewed) and this answered Busy.
+        var next = await PartitionOwner.OpenAsync(
+            PartitionId, Store, new OwnerIdentity("node-c", "r1", null), Options, TakeoverMode.WaitForExpiry, Time,
+            new HybridLogicalClock(Time), NullLogger.Instance, CancellationToken.None);
+        Assert.Equal(OpenStatus.Opened, next.Status);
+        await using var owner = next.Owner!;
+        AssertContains(owner, acknowledged);
+        Assert.Equal(WriteStatus.Committed, (await PutAsync(owner, "after", "x")).Status);
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using System.Text;
 using AzKv.Partitions;
 using AzKv.Storage;
+using AzKv.Wal;
 
 namespace AzKv.Core.Tests.Partitions;
 
@@ -155,6 +156,38 @@ public abstract class PartitionOwnerContractTests : PartitionOwnerTestBase
     }
 
     [Fact]
+    public async Task OpenAsync_WhenABadRecordInTheActiveSegmentIsFollowedByRecords_StopsWithCorruptDataInsteadOfTruncating()
+    {
+        var first = await OpenAsync("node-a");
+        Assert.Equal(WriteStatus.Committed, (await PutAsync(first, "a", "1")).Status);
+        var firstRecordLength = (await Store.GetPropertiesAsync(first.Manifest.Active!.Name, default, CancellationToken.None)).ContentLength;
+        Assert.Equal(WriteStatus.Committed, (await PutAsync(first, "b", "2")).Status);
+        Assert.Equal(WriteStatus.Committed, (await PutAsync(first, "c", "3")).Status);
+        var segment = first.Manifest.Active!.Name;
+        await first.HandOverAsync(CancellationToken.None);
+        var before = await ReadManifestAsync();
+
+        // Flip one byte inside the second record (acknowledged), with a third acknowledged record after it.
+        var bytes = (await Store.DownloadAsync(segment, BlobRange.All, default, CancellationToken.None)).Content.ToArray();
+        bytes[firstRecordLength + 12] ^= 0x40;
+        await Store.DeleteAsync(segment, default, CancellationToken.None);
+        await Store.CreateAppendBlobAsync(segment, new BlobWriteOptions(), CancellationToken.None);
+        await Store.AppendBlockAsync(segment, bytes, default, CancellationToken.None);
+
+        // Before the fix the takeover sealed the segment at the bad record: "b" and "c" vanished
+        // and their LSNs were handed out again.
+        var error = await Assert.ThrowsAsync<CorruptDataException>(() => PumpAsync(PartitionOwner.OpenAsync(
+            PartitionId, Store, new OwnerIdentity("node-b", "r1", null), Options, TakeoverMode.Break, Time,
+            new AzKv.Versioning.HybridLogicalClock(Time), Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, CancellationToken.None)));
+        Assert.Equal(segment, error.SourceName);
+        Assert.Equal(firstRecordLength, error.Offset);
+        Assert.Contains("ChecksumMismatch", error.Reason, StringComparison.Ordinal);
+        var after = await ReadManifestAsync();
+        Assert.Equal(before.Epoch, after.Epoch);
+        Assert.False(after.Segments.Single(s => s.Name == segment).Sealed);
+    }
+
+    [Fact]
     public async Task OpenAsync_WhenClosedSegmentIsCorrupt_ThrowsInsteadOfSkipping()
     {
         var first = await OpenAsync("node-a");
@@ -170,7 +203,7 @@ public abstract class PartitionOwnerContractTests : PartitionOwnerTestBase
         await Store.DeleteAsync(segment, default, CancellationToken.None);
         await Store.PutBlockBlobAsync(segment, bytes, default, CancellationToken.None);
 
-        var error = await Assert.ThrowsAsync<PartitionStorageException>(() => PumpAsync(PartitionOwner.OpenAsync(
+        var error = await Assert.ThrowsAsync<CorruptDataException>(() => PumpAsync(PartitionOwner.OpenAsync(
             PartitionId, Store, new OwnerIdentity("node-c", "r1", null), Options, TakeoverMode.Break, Time,
             new AzKv.Versioning.HybridLogicalClock(Time), Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, CancellationToken.None)));
         Assert.Contains(segment, error.Message, StringComparison.Ordinal);

@@ -27,6 +27,7 @@ public sealed class SimulationTests(ITestOutputHelper output)
     {
         var seeds = int.TryParse(Environment.GetEnvironmentVariable("AZKV_SIM_SEEDS"), CultureInfo.InvariantCulture, out var n) && n > 0 ? n : DefaultSeeds;
         var first = int.TryParse(Environment.GetEnvironmentVariable("AZKV_SIM_FIRST_SEED"), CultureInfo.InvariantCulture, out var f) ? f : 1;
+        var keepGoing = Environment.GetEnvironmentVariable("AZKV_SIM_KEEP_GOING") == "1";
         var watch = Stopwatch.StartNew();
         var results = await RunOnOwnThreadAsync(() =>
         {
@@ -35,7 +36,7 @@ public sealed class SimulationTests(ITestOutputHelper output)
             {
                 var result = new SimulationWorld(CiOptions(seed)).Run();
                 list.Add(result);
-                if (!result.Passed)
+                if (!result.Passed && !keepGoing)
                 {
                     break;
                 }
@@ -48,7 +49,12 @@ public sealed class SimulationTests(ITestOutputHelper output)
         output.WriteLine($"{results.Count} seeds from {first} in {watch.Elapsed.TotalSeconds:F1} s " +
             $"({watch.Elapsed.TotalMilliseconds / Math.Max(1, results.Count):F0} ms per seed), " +
             $"{results.Sum(r => r.Operations)} operations, {results.Sum(r => r.Unknown)} indeterminate");
-        Assert.True(failed is null, failed?.Report());
+        foreach (var result in results.Where(r => !r.Passed))
+        {
+            output.WriteLine($"seed {result.Options.Seed} failed: {result.Failures[0].Split('\n')[0]}");
+        }
+
+        Assert.True(failed is null, $"{results.Count(r => !r.Passed)} of {results.Count} seeds failed; the first: {failed?.Report()}");
         Assert.Equal(seeds, results.Count);
     }
 

@@ -563,9 +563,9 @@ internal sealed class SimulationWorld
                         Log($"busy {node.Id}#{node.Incarnation}");
                     }
                 }
-                else if (opening.Exception?.InnerException is PartitionStorageException corrupt)
+                else if (opening.Exception?.InnerException is PartitionStorageException or AzKv.Wal.CorruptDataException)
                 {
-                    _failures.Add($"{node.Id} found the partition corrupt (no corruption was injected): {corrupt.Message}");
+                    _failures.Add($"{node.Id} found the partition corrupt (no corruption was injected): {opening.Exception.InnerException.Message}");
                 }
                 else
                 {
@@ -619,6 +619,9 @@ internal sealed class SimulationWorld
                         break;
                     case WriteStatus.NotFound when client.Current!.Kind == RegisterOpKind.Delete:
                         Finish(client, OperationOutcome.Ok, "false", "not found");
+                        break;
+                    case WriteStatus.OutcomeUnknown:
+                        Finish(client, OperationOutcome.Unknown, null, "outcome unknown");
                         break;
                     case WriteStatus.NotOwner or WriteStatus.Unavailable:
                         Finish(client, _options.TrustDefiniteFailures ? OperationOutcome.Failed : OperationOutcome.Unknown, null, outcome.Value.Status.ToString());

@@ -1,0 +1,81 @@
+using System.Net;
+using System.Text;
+using AzKv.Client.Tests.Support;
+
+namespace AzKv.Client.Tests;
+
+/// <summary>
+/// A conditional write whose outcome is unknown (504 <c>outcome-unknown</c>, or sent and unanswered)
+/// is not retried: a retry would fail its precondition on its own first attempt. No server needed.
+/// </summary>
+public sealed class AzKvClientConditionalWriteTests
+{
+    private static readonly Uri[] TwoEndpoints = [new("http://127.0.0.1:1"), new("http://127.0.0.2:1")];
+
+    [Fact]
+    public async Task PutAsync_WhenACasWriteAnswersOutcomeUnknown_ThrowsWithoutRetrying()
+    {
+        using var handler = new FaultInjectingHandler { Fault = (_, _) => OutcomeUnknown() };
+        using var client = Create(handler);
+
+        var error = await Assert.ThrowsAsync<AzKvOutcomeUnknownException>(
+            () => client.PutAsync("k", Encoding.UTF8.GetBytes("v2"), condition: KvCondition.IfMatch("\"r1:1\"")));
+
+        Assert.Equal(504, error.Status);
+        Assert.Equal(AzKvProblemTypes.OutcomeUnknown, error.ProblemType);
+        Assert.Single(handler.Requests);
+    }
+
+    [Fact]
+    public async Task DeleteAsync_WhenAConditionalDeleteIsSentAndTheConnectionDrops_ThrowsOutcomeUnknownWithoutRetrying()
+    {
+        using var handler = new FaultInjectingHandler
+        {
+            Fault = (_, _) => throw new HttpRequestException(HttpRequestError.ResponseEnded, "The response ended prematurely (injected)"),
+        };
+        using var client = Create(handler);
+
+        await Assert.ThrowsAsync<AzKvOutcomeUnknownException>(() => client.DeleteAsync("k", ifMatch: "\"r1:1\""));
+
+        Assert.Single(handler.Requests);
+    }
+
+    [Fact]
+    public async Task PutAsync_WhenABlindWriteAnswersOutcomeUnknown_RetriesIt()
+    {
+        using var handler = new FaultInjectingHandler { Fault = (_, index) => index == 0 ? OutcomeUnknown() : Created() };
+        using var client = Create(handler);
+
+        var result = await client.PutAsync("k", Encoding.UTF8.GetBytes("v"));
+
+        Assert.Equal("\"r1:2\"", result.ETag);
+        Assert.Equal(2, handler.Requests.Count);
+    }
+
+    private static AzKvClient Create(FaultInjectingHandler handler) => new(new AzKvClientOptions
+    {
+        Endpoints = TwoEndpoints,
+        Handler = handler,
+        MaxRetries = 3,
+        InitialBackoff = TimeSpan.FromMilliseconds(1),
+        MaxBackoff = TimeSpan.FromMilliseconds(2),
+    });
+
+    private static HttpResponseMessage OutcomeUnknown() => new(HttpStatusCode.GatewayTimeout)
+    {
+        Content = new StringContent(
+            """{"type":"https://azkv.dev/problems/outcome-unknown","title":"The outcome of the write is unknown.","status":504,"detail":"injected"}""",
+            Encoding.UTF8,
+            "application/problem+json"),
+    };
+
+    private static HttpResponseMessage Created()
+    {
+        var response = new HttpResponseMessage(HttpStatusCode.Created)
+        {
+            Content = new StringContent("""{"key":"k","etag":"\"r1:2\"","created":true}""", Encoding.UTF8, "application/json"),
+        };
+        response.Headers.ETag = new System.Net.Http.Headers.EntityTagHeaderValue("\"r1:2\"");
+        return response;
+    }
+}
