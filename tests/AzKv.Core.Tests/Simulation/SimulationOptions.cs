@@ -9,7 +9,7 @@ internal sealed record SimulationOptions
     public required int Seed { get; init; }
 
     /// <summary>Scheduler decisions before the final recovery and read-back.</summary>
-    public int Steps { get; init; } = 300;
+    public int Steps { get; init; } = 400;
 
     public int Nodes { get; init; } = 3;
 
@@ -47,8 +47,14 @@ internal sealed record SimulationOptions
     /// </summary>
     public bool TrustDefiniteFailures { get; init; } = true;
 
+    /// <summary>
+    /// A planted bug, for the test that proves the simulation can fail: a node keeps serving reads
+    /// from the last state of its last owner, lease or not (a zombie serving stale reads).
+    /// </summary>
+    public bool PlantStaleReads { get; init; }
+
     public override string ToString() =>
         $"seed={Seed} steps={Steps} nodes={Nodes} clients={Clients} keys={Keys} crashes={Crashes} pauses={Pauses} takeovers={Takeovers} " +
         $"storageErrors={StorageErrors} lostResponses={LostResponses} tornAppends={TornAppends} clockJumps={ClockJumps} " +
-        $"clientTimeouts={ClientTimeouts} trustDefiniteFailures={TrustDefiniteFailures}";
+        $"clientTimeouts={ClientTimeouts} trustDefiniteFailures={TrustDefiniteFailures}" + (PlantStaleReads ? " PLANTED-STALE-READS" : "");
 }

@@ -12,7 +12,13 @@ namespace AzKv.Core.Tests.Simulation;
 
 /// <summary>What one run found.</summary>
 internal sealed record SimulationResult(
-    SimulationOptions Options, IReadOnlyList<string> Failures, IReadOnlyList<string> Trace, int Operations, int Unknown, long TraceHash)
+    SimulationOptions Options,
+    IReadOnlyList<string> Failures,
+    IReadOnlyList<string> Trace,
+    int Operations,
+    int Unknown,
+    long TraceHash,
+    IReadOnlyDictionary<string, int> Stats)
 {
     public bool Passed => Failures.Count == 0;
 
@@ -74,6 +80,7 @@ internal sealed class SimulationWorld
     private readonly List<Node> _nodes = [];
     private readonly List<Client> _clients = [];
     private readonly List<(Node Node, Task<WriteOutcome> Task)> _orphanWrites = [];
+    private readonly SortedDictionary<string, int> _stats = new(StringComparer.Ordinal);
     private readonly PartitionOptions _partitionOptions = new()
     {
         LeaseDuration = TimeSpan.FromSeconds(15),
@@ -103,6 +110,8 @@ internal sealed class SimulationWorld
     public BlobFaultAction CurrentFault { get; set; } = BlobFaultAction.None;
 
     private long Now => _clock.GetTimestamp();
+
+    private void Count(string what, int by = 1) => _stats[what] = _stats.GetValueOrDefault(what) + by;
 
     private string Key(int index) => "key-" + index.ToString(CultureInfo.InvariantCulture);
 
@@ -158,7 +167,8 @@ internal sealed class SimulationWorld
             node.Life.Cancel();
         }
 
-        return new SimulationResult(_options, _failures, _trace, operations.Count, operations.Count(o => o.IsIndeterminate), _traceHash);
+        Count("ops.indeterminate", operations.Count(o => o.IsIndeterminate));
+        return new SimulationResult(_options, _failures, _trace, operations.Count, operations.Count(o => o.IsIndeterminate), _traceHash, _stats);
     }
 
     // ---------------------------------------------------------------- scheduling
@@ -247,6 +257,12 @@ internal sealed class SimulationWorld
     {
         var request = runnable[_random.Next(runnable.Count)];
         Remove(request);
+        Count("storage." + request.Operation);
+        if (request.CallerGone || request.Origin.IsDead)
+        {
+            Count("fault.late-request");
+        }
+
         if ((request.CallerGone || request.Origin.IsDead) && _random.Next(4) == 0)
         {
             Log($"drop (never sent) {request}");
@@ -277,8 +293,14 @@ internal sealed class SimulationWorld
             }
         }
 
+        if (fault != BlobFaultAction.None)
+        {
+            Count("fault." + (fault == BlobFaultAction.LoseResponse ? "lost-response" : fault == BlobFaultAction.LoseRequest ? "timeout-not-sent" : "5xx"));
+        }
+
         if (torn > 0)
         {
+            Count("fault.torn-append");
             Log($"torn ({torn}/{request.BlockLength}B) {request}");
             request.ExecuteTorn!(torn).GetAwaiter().GetResult();
             return;
@@ -311,6 +333,7 @@ internal sealed class SimulationWorld
         // Within the documented bound: the lease safety margin absorbs clock error; HLC never goes back.
         var jump = TimeSpan.FromMilliseconds(_random.Next(-2000, 2001));
         Log($"wall clock jumps {jump.TotalMilliseconds}ms");
+        Count("fault.clock-jump");
         _clock.SetUtcNow(_clock.GetUtcNow() + jump);
     }
 
@@ -325,6 +348,7 @@ internal sealed class SimulationWorld
         node.Store = new SimulatedBlobStore(_store, this, node.Id, node.Incarnation);
         node.Hlc = new HybridLogicalClock(_clock);
         node.Owner = null;
+        node.LastOwner = null;
         node.Opening = null;
         node.HandingOver = null;
         node.BusySince = null;
@@ -334,6 +358,7 @@ internal sealed class SimulationWorld
     private void Kill(Node node, string why)
     {
         Log($"{why} {node.Id}#{node.Incarnation}");
+        Count(why == "kill -9" ? "fault.kill" : "final-kill");
         node.Alive = false;
         node.Store.IsDead = true;
         lock (_queueLock)
@@ -371,6 +396,7 @@ internal sealed class SimulationWorld
         var duration = longer
             ? _partitionOptions.LeaseDuration + TimeSpan.FromMilliseconds(_random.Next(1, 20_000))
             : TimeSpan.FromMilliseconds(200 + _random.Next(5_000));
+        Count(duration > _partitionOptions.LeaseDuration ? "fault.pause-longer-than-lease" : "fault.pause-short");
         node.PausedUntil = Now + duration.Ticks;
         node.PausedAt = Now;
         Log($"pause {node.Id}#{node.Incarnation} for {duration.TotalMilliseconds}ms");
@@ -389,6 +415,7 @@ internal sealed class SimulationWorld
         var stuck = TimeSpan.FromTicks(Now - node.BusySince.Value) > _partitionOptions.LeaseDuration + TimeSpan.FromSeconds(5);
         var mode = holderGone || (stuck && _options.Takeovers) ? TakeoverMode.Break : TakeoverMode.WaitForExpiry;
         Log($"open {node.Id}#{node.Incarnation} {mode} (holder {holder ?? "none"})");
+        Count("open." + mode);
         node.Opening = PartitionOwner.OpenAsync(
             PartitionId, node.Store, new OwnerIdentity(node.Id, "r1", "http://" + node.Id), _partitionOptions, mode, _clock, node.Hlc,
             NullLogger.Instance, node.Life.Token);
@@ -413,6 +440,7 @@ internal sealed class SimulationWorld
     private void HandOver(Node node)
     {
         Log($"handover {node.Id}#{node.Incarnation}");
+        Count("handover");
         node.HandingOver = node.Owner!.HandOverAsync(CancellationToken.None);
     }
 
@@ -503,13 +531,18 @@ internal sealed class SimulationWorld
                 return;
             }
 
-            if (owner is null || !owner.TryGetState(out var state))
+            PartitionState? state = null;
+            if (_options.PlantStaleReads && node.LastOwner is { } last)
+            {
+                state = last.State; // the planted bug: no lease check, and a stopped owner's state
+            }
+            else if (owner is null || !owner.TryGetState(out state))
             {
                 Finish(client, OperationOutcome.Failed, null, "not owner");
                 return;
             }
 
-            var set = state.Get(op.Key);
+            var set = state!.Get(op.Key);
             string? value = null;
             if (set is not null && !set.IsDeleted(ConflictPolicy.Lww))
             {
@@ -555,7 +588,9 @@ internal sealed class SimulationWorld
                     if (result.Status == OpenStatus.Opened)
                     {
                         Log($"opened {node.Id}#{node.Incarnation} epoch {result.Owner!.Epoch} lsn {result.Owner.Lsn}");
+                        Count("opened");
                         node.Owner = result.Owner;
+                        node.LastOwner = result.Owner;
                         node.BusySince = null;
                     }
                     else
@@ -581,6 +616,7 @@ internal sealed class SimulationWorld
             if (node.Owner is { StopReason: { } reason })
             {
                 Log($"stopped {node.Id}#{node.Incarnation}: {reason}");
+                Count("stepped-down");
                 node.Owner = null;
             }
 
@@ -639,6 +675,7 @@ internal sealed class SimulationWorld
                     _orphanWrites.Add((client.Node!, abandoned));
                 }
 
+                Count("fault.client-timeout");
                 FinishUnknown(client, "client timeout");
             }
         }
@@ -650,6 +687,7 @@ internal sealed class SimulationWorld
     {
         var op = client.Current!;
         _history.Complete(op, outcome, output);
+        Count($"ops.{op.Kind}.{outcome}");
         Log($"client {client.Id} {why}: {op}");
         client.Current = null;
         client.Write = null;
@@ -845,6 +883,8 @@ internal sealed class SimulationWorld
         public HybridLogicalClock Hlc { get; set; } = null!;
 
         public PartitionOwner? Owner { get; set; }
+
+        public PartitionOwner? LastOwner { get; set; }
 
         public Task<OpenResult>? Opening { get; set; }
 
