@@ -415,6 +415,9 @@ public sealed partial class PartitionOwner
                         _commitInDoubt = false;
                         StepDown("the segment's length changed under us (another writer)");
                         return CommitResult.Failed;
+                    case (ReadBack.Torn, _):
+                        StepDown("an append whose answer was lost landed torn (a prefix of the block)");
+                        return CommitResult.Unknown;
                     default:
                         StepDown("could not read back an append whose answer was lost within the retry budget");
                         return CommitResult.Unknown;
@@ -467,6 +470,7 @@ public sealed partial class PartitionOwner
     {
         Landed,
         NotLanded,
+        Torn,
         Unknown,
     }
 
@@ -492,6 +496,13 @@ public sealed partial class PartitionOwner
                 catch (BlobStorageException ex) when (ex.IsInvalidRange)
                 {
                     return (ReadBack.NotLanded, 0);
+                }
+
+                if (download.Content.Length < block.Length && block.Span.StartsWith(download.Content.Span))
+                {
+                    // Our own block, cut short (a torn append): recovery keeps its complete records,
+                    // so some writes of the batch may survive. Never report this as "not written".
+                    return (ReadBack.Torn, 0);
                 }
 
                 if (!download.Content.Span.SequenceEqual(block.Span))
