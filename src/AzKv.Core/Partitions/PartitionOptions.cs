@@ -86,8 +86,8 @@ public sealed class PartitionOptions
             nameof(LeaseDuration), "must be between 15 and 60 seconds");
         Require(LeaseRenewInterval > TimeSpan.Zero && LeaseRenewInterval <= LeaseDuration / 2,
             nameof(LeaseRenewInterval), "must be positive and at most half of LeaseDuration");
-        Require(LeaseSafetyMargin >= TimeSpan.Zero && LeaseSafetyMargin < LeaseDuration - LeaseRenewInterval,
-            nameof(LeaseSafetyMargin), "must be non-negative and leave room for a renewal inside the lease");
+        Require(LeaseSafetyMargin > TimeSpan.Zero && LeaseSafetyMargin < LeaseDuration - LeaseRenewInterval,
+            nameof(LeaseSafetyMargin), "must be positive (with zero an owner would serve reads up to the instant the service may give the lease to another node) and leave room for a renewal inside the lease");
         Require(MaxBatchRecords is >= 1 and <= 100_000, nameof(MaxBatchRecords), "must be between 1 and 100000");
         Require(MaxBatchBytes >= 1024 && MaxBatchBytes <= Storage.BlobLimits.MaxAppendBlockBytes,
             nameof(MaxBatchBytes), "must be between 1 KiB and 4 MiB");

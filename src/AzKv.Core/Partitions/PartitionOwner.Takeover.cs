@@ -74,7 +74,8 @@ public sealed partial class PartitionOwner
             PartitionState state;
             try
             {
-                (state, var replayed) = await RecoverAsync(partition, store, attempt.Manifest!.Manifest, attempt.ScannedTail, logger, cancellationToken).ConfigureAwait(false);
+                (state, var replayed) = await RecoverAsync(
+                    partition, store, attempt.Manifest!.Manifest, attempt.ScannedTail, options.ConflictPolicies, logger, cancellationToken).ConfigureAwait(false);
                 if (feed is not null)
                 {
                     feed.ResetTo(replayed.Count > 0 ? replayed[0].Lsn - 1 : state.Lsn);
@@ -360,7 +361,13 @@ public sealed partial class PartitionOwner
     /// segment, each only up to its recorded length.
     /// </summary>
     private static async Task<(PartitionState State, List<Change> Replayed)> RecoverAsync(
-        int partition, IBlobStore store, PartitionManifest manifest, ScannedSegment? scannedTail, ILogger logger, CancellationToken cancellationToken)
+        int partition,
+        IBlobStore store,
+        PartitionManifest manifest,
+        ScannedSegment? scannedTail,
+        ConflictPolicies policies,
+        ILogger logger,
+        CancellationToken cancellationToken)
     {
         var state = PartitionState.Empty;
         if (manifest.Checkpoint is { } checkpoint)
@@ -402,7 +409,7 @@ public sealed partial class PartitionOwner
                 var currentSet = changes.TryGetValue(record.Key, out var pending) ? pending : state.Get(record.Key) ?? SiblingSet.Empty;
                 var applied = currentSet.Apply(record.Write);
                 changes[record.Key] = applied;
-                replayed.Add(ToChange(record.Lsn, record.Key, applied));
+                replayed.Add(ToChange(record.Lsn, record.Key, applied, policies.For(record.Key)));
                 lsn = record.Lsn;
             }
         }

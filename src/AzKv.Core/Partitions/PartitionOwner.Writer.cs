@@ -218,10 +218,8 @@ public sealed partial class PartitionOwner
             return;
         }
 
-        // Visible under LWW (SiblingSet.IsDeleted(Lww) is false), without building the visible list;
-        // under the siblings policy a key with concurrent versions exists while any of them is live.
-        var exists = current?.Winner is { IsTombstone: false }
-            || (current is { HasConflict: true } && _options.ConflictPolicies.For(command.Key) == ConflictPolicy.Siblings && !current.IsDeleted(ConflictPolicy.Siblings));
+        // Exists exactly when a GET would show it (the one read model, SiblingSet.View).
+        var exists = current is not null && current.View(_options.ConflictPolicies.For(command.Key)).Exists;
 
         switch (command.Precondition)
         {
@@ -294,19 +292,19 @@ public sealed partial class PartitionOwner
         {
             if (pending.Outcome.Status == WriteStatus.Committed && pending.Outcome.Lsn > 0)
             {
-                changes.Add(ToChange(pending.Outcome.Lsn, pending.Command.Key, states[pending.Command.Key]));
+                var key = pending.Command.Key;
+                changes.Add(ToChange(pending.Outcome.Lsn, key, states[key], _options.ConflictPolicies.For(key)));
             }
         }
 
         _feed.Append(changes);
     }
 
-    /// <summary>The change a record made, as watchers see it (the key's visible state right after it).</summary>
-    private static Change ToChange(long lsn, string key, SiblingSet set)
+    /// <summary>The change a record made, as watchers see it: the key's read view (as GET shows it) right after it.</summary>
+    private static Change ToChange(long lsn, string key, SiblingSet set, ConflictPolicy policy)
     {
-        var winner = set.Winner;
-        var deleted = winner is null || winner.IsTombstone;
-        return new Change(lsn, key, deleted, set.Context.ToETag(), deleted ? null : winner!.ContentType, deleted ? 0 : winner!.Value.Length);
+        var view = set.View(policy);
+        return new Change(lsn, key, !view.Exists, set.Context.ToETag(), view.Value?.ContentType, view.Value?.Value.Length ?? 0);
     }
 
     /// <summary>True when the write has a record in its batch (it changes the log when the batch commits).</summary>

@@ -272,7 +272,46 @@ public sealed class SiblingSet : IEquatable<SiblingSet>
     /// True when a read under <paramref name="policy"/> shows nothing (GET → 404): never written, or under LWW the
     /// winner is a tombstone, or under siblings every sibling is a tombstone.
     /// </summary>
-    public bool IsDeleted(ConflictPolicy policy) => GetVisible(policy).IsEmpty;
+    public bool IsDeleted(ConflictPolicy policy) => !View(policy).Exists;
+
+    /// <summary>
+    /// What every read path shows under <paramref name="policy"/> (GET, LIST, watch and the writer's preconditions):
+    /// under <see cref="ConflictPolicy.Lww"/> the winner, or absent when it is a tombstone; under
+    /// <see cref="ConflictPolicy.Siblings"/> the live (non-tombstone) versions: none → absent, one → that value,
+    /// several → siblings. So a delete concurrent with an update hides the key under LWW when the delete wins,
+    /// and shows the update under siblings, on every path alike. Allocates only for several live siblings.
+    /// </summary>
+    public ReadView View(ConflictPolicy policy)
+    {
+        if (policy == ConflictPolicy.Lww || Siblings.Length <= 1)
+        {
+            var winner = Winner;
+            return winner is null || winner.IsTombstone ? ReadView.Absent : ReadView.Single(winner);
+        }
+
+        VersionedValue? best = null;
+        var live = 0;
+        foreach (var sibling in Siblings)
+        {
+            if (sibling.IsTombstone)
+            {
+                continue;
+            }
+
+            live++;
+            if (best is null || VersionedValue.CompareLww(sibling, best) > 0)
+            {
+                best = sibling;
+            }
+        }
+
+        return live switch
+        {
+            0 => ReadView.Absent,
+            1 => ReadView.Single(best!),
+            _ => ReadView.Multiple(best!, GetVisible(ConflictPolicy.Siblings)),
+        };
+    }
 
     /// <summary>True when a sibling has exactly this dot.</summary>
     public bool Contains(Dot dot)

@@ -36,7 +36,7 @@ internal static class InternalEndpoints
             return Problems.Unavailable($"Partition {partition} is not served here.");
         }
 
-        var page = ListEndpoint.ScanPartition(state, prefix ?? string.Empty, string.IsNullOrEmpty(after) ? null : after, Math.Clamp(limit ?? 100, 1, 1001), values ?? false);
+        var page = ListEndpoint.ScanPartition(state, host.ConflictPolicies, prefix ?? string.Empty, string.IsNullOrEmpty(after) ? null : after, Math.Clamp(limit ?? 100, 1, 1001), values ?? false);
         return Results.Json(new PartitionKeysResponse(page), ApiJson.Context.PartitionKeysResponse);
     }
 

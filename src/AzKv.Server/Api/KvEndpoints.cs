@@ -40,21 +40,15 @@ internal static class KvEndpoints
             return Problems.Unavailable($"Partition {owner.Partition} is changing owner.");
         }
 
-        // Under LWW a read shows the winner unless it is a tombstone (SiblingSet.GetVisible), without building the list.
+        // The one read model (SiblingSet.View), as LIST, watch and the writer's preconditions see it.
         var set = state.Get(key!);
-        var winner = set?.Winner;
-        if (set is { HasConflict: true } && host.ConflictPolicies.For(key!) == ConflictPolicy.Siblings)
+        var view = set is null ? ReadView.Absent : set.View(host.ConflictPolicies.For(key!));
+        if (view.Kind == ReadViewKind.Siblings)
         {
-            var live = set.GetVisible(ConflictPolicy.Siblings);
-            if (live.Length > 1)
-            {
-                return Siblings(context, key!, set);
-            }
-
-            winner = live.IsEmpty ? null : live[0];
+            return Siblings(context, key!, set!, view);
         }
 
-        if (winner is null || winner.IsTombstone)
+        if (view.Value is not { } winner)
         {
             return Problems.NotFound(key!);
         }
@@ -299,11 +293,11 @@ internal static class KvEndpoints
     /// <c>300 Multiple Choices</c> (policy <c>siblings</c>, concurrent versions): every live version and
     /// the one context ETag a PUT with <c>If-Match</c> resolves them with.
     /// </summary>
-    private static IResult Siblings(HttpContext context, string key, SiblingSet set)
+    private static IResult Siblings(HttpContext context, string key, SiblingSet set, ReadView view)
     {
         var etag = set.Context.ToETag();
         context.Response.Headers.ETag = etag;
-        var versions = set.GetVisible(ConflictPolicy.Siblings)
+        var versions = view.Siblings
             .Select(v => new SiblingVersion(v.ContentType, Convert.ToBase64String(v.Value.Span), v.Dot.Region, v.Hlc))
             .ToList();
         return Results.Json(new SiblingsResponse(key, etag, versions), ApiJson.Context.SiblingsResponse, statusCode: StatusCodes.Status300MultipleChoices);

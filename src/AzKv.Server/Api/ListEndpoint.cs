@@ -65,7 +65,7 @@ internal static class ListEndpoint
             var owner = host.ServingOwner(p);
             if (owner is not null && owner.TryGetState(out var state))
             {
-                return ScanPartition(state, prefix, after, pageSize + 1, includeValues);
+                return ScanPartition(state, host.ConflictPolicies, prefix, after, pageSize + 1, includeValues);
             }
 
             var query = $"/v1/internal/partitions/{p}/keys?prefix={Uri.EscapeDataString(prefix)}&limit={pageSize + 1}&values={(includeValues ? "true" : "false")}"
@@ -110,7 +110,7 @@ internal static class ListEndpoint
     }
 
     /// <summary>Up to <paramref name="limit"/> visible keys of one partition under the prefix, strictly after <paramref name="after"/>.</summary>
-    internal static List<ListItem> ScanPartition(PartitionState state, string prefix, string? after, int limit, bool includeValues)
+    internal static List<ListItem> ScanPartition(PartitionState state, ConflictPolicies policies, string prefix, string? after, int limit, bool includeValues)
     {
         var exclusive = after is not null && string.CompareOrdinal(after, prefix) >= 0;
         var start = exclusive ? after! : prefix;
@@ -126,13 +126,13 @@ internal static class ListEndpoint
                 break;
             }
 
+            // The one read model: listed exactly when GET shows it (a value or siblings).
             var set = state.Get(key)!;
-            if (set.IsDeleted(ConflictPolicy.Lww))
+            if (set.View(policies.For(key)).Value is not { } winner)
             {
                 continue;
             }
 
-            var winner = set.Winner!;
             items.Add(new ListItem(key, set.Context.ToETag(), winner.ContentType, winner.Value.Length)
             {
                 Value = includeValues ? Convert.ToBase64String(winner.Value.Span) : null,

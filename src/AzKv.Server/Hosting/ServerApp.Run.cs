@@ -105,7 +105,7 @@ public static partial class ServerApp
         {
             LeaseDuration = TimeSpan.FromSeconds(options.Partition.LeaseDurationSeconds),
             LeaseRenewInterval = TimeSpan.FromSeconds(options.Partition.LeaseDurationSeconds / 3.0),
-            LeaseSafetyMargin = TimeSpan.FromSeconds(Math.Min(5, options.Partition.LeaseDurationSeconds / 5.0)),
+            LeaseSafetyMargin = options.Partition.EffectiveLeaseSafetyMargin,
             MaxValueBytes = options.Limits.MaxValueBytes,
         };
         partitionOptions.Validate();

@@ -110,6 +110,10 @@ public sealed partial class ServerOptions
         {
             errors.Add($"AzKv__Partition__LeaseDurationSeconds {Partition.LeaseDurationSeconds} is out of range (15–60).");
         }
+        else if (Partition.LeaseSafetyMarginSeconds is { } margin && !(margin > 0 && margin < Partition.LeaseDurationSeconds * 2 / 3.0))
+        {
+            errors.Add($"AzKv__Partition__LeaseSafetyMarginSeconds {margin} is out of range: it must be greater than 0 (reads are served only while the lease is certainly held) and less than two thirds of the lease.");
+        }
 
         if (Limits.MaxValueBytes is < 1 or > 4 * 1024 * 1024 - 64 * 1024)
         {
@@ -210,6 +214,15 @@ public sealed class PartitionSettings
 {
     /// <summary>Lease on active segments, seconds.</summary>
     public int LeaseDurationSeconds { get; set; } = 30;
+
+    /// <summary>
+    /// Seconds taken off the lease for serving reads (clock drift, the service starting the lease
+    /// after our send). Unset: min(5, LeaseDurationSeconds / 5). Must be positive.
+    /// </summary>
+    public double? LeaseSafetyMarginSeconds { get; set; }
+
+    /// <summary>The margin in effect.</summary>
+    public TimeSpan EffectiveLeaseSafetyMargin => TimeSpan.FromSeconds(LeaseSafetyMarginSeconds ?? Math.Min(5, LeaseDurationSeconds / 5.0));
 }
 
 /// <summary>Request limits.</summary>

@@ -315,6 +315,12 @@ internal sealed partial class PartitionHost : IHostedService, IAsyncDisposable
             {
                 var mine = string.Equals(ring.Owners[slot.Partition], _node.NodeId, StringComparison.Ordinal);
                 var owner = slot.Owner;
+                if (!mine)
+                {
+                    // The ring moved it back (say, a paused owner beat again): the wait starts over next time.
+                    slot.BusySince = null;
+                }
+
                 if (!mine && owner is not null && owner.StopReason is null && slot.HandOver is null)
                 {
                     slot.HandOver = HandOverAsync(slot, CancellationToken.None);
@@ -384,9 +390,10 @@ internal sealed partial class PartitionHost : IHostedService, IAsyncDisposable
     }
 
     /// <summary>
-    /// Takes a partition the ring gives this node. Waits politely while a live node still holds it
-    /// (it sees the same ring and hands over); breaks the lease of a holder that is dead, is this
-    /// node's own previous incarnation, or has not let go within a lease duration.
+    /// Takes a partition the ring gives this node. Waits for the holder's lease to be released or
+    /// to expire, and breaks it only as <see cref="TakeoverPolicy"/> says: the holder is this node's
+    /// own previous incarnation, or its lease has kept us out for longer than a lease duration. A
+    /// holder that only missed heartbeats (a pause shorter than the lease) is not broken.
     /// </summary>
     private async Task OpenAsync(PartitionSlot slot, MembershipView view, CancellationToken cancellationToken)
     {
@@ -401,11 +408,13 @@ internal sealed partial class PartitionHost : IHostedService, IAsyncDisposable
             }
 
             var holder = (await _manifests.ReadAsync(slot.Partition, cancellationToken).ConfigureAwait(false))?.Manifest.Owner;
-            var holderGone = holder is not null && (holder.NodeId == _node.NodeId || view.Find(holder.NodeId) is null);
             var now = _time.GetTimestamp();
             slot.BusySince ??= now;
-            var stuck = _time.GetElapsedTime(slot.BusySince.Value, now) > _options.LeaseDuration + TimeSpan.FromSeconds(5);
-            var mode = holderGone || stuck ? TakeoverMode.Break : TakeoverMode.WaitForExpiry;
+            var mode = TakeoverPolicy.Choose(
+                holderIsThisNode: holder?.NodeId == _node.NodeId,
+                holderLooksDead: holder is not null && view.Find(holder.NodeId) is null,
+                _time.GetElapsedTime(slot.BusySince.Value, now),
+                _options.LeaseDuration);
 
             var result = await PartitionOwner.OpenAsync(
                 slot.Partition, _store, new OwnerIdentity(_node.NodeId, _node.Region, _node.Endpoint), _options, mode, _time, _clock,

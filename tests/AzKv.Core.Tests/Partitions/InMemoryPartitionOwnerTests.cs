@@ -266,6 +266,39 @@ public sealed class InMemoryPartitionOwnerTests : PartitionOwnerContractTests
     }
 
     [Fact]
+    public async Task WriteAsync_WhenARemoteDeleteIsConcurrentWithAnUpdateUnderSiblings_TheFeedAndPreconditionsSeeTheUpdate()
+    {
+        var options = new PartitionOptions
+        {
+            LeaseDuration = Options.LeaseDuration,
+            LeaseRenewInterval = Options.LeaseRenewInterval,
+            LeaseSafetyMargin = Options.LeaseSafetyMargin,
+            ConflictPolicies = ConflictPolicies.Create([new("flags/", ConflictPolicy.Siblings)]),
+        };
+        var feed = new ChangeFeed(1000);
+        var opened = await PumpAsync(PartitionOwner.OpenAsync(
+            PartitionId, Store, new OwnerIdentity("node-a", "r1", null), options, TakeoverMode.Break, Time,
+            new HybridLogicalClock(Time), NullLogger.Instance, CancellationToken.None, feed));
+        await using var owner = opened.Owner!;
+        await PutAsync(owner, "flags/x", "v1");
+        var v1 = owner.State.Get("flags/x")!;
+        // Region r2 deleted v1 concurrently with the update below, later by HLC: under LWW the delete wins.
+        var remoteDelete = v1.Delete("r2", v1.Context, v1.Winner!.Hlc + 1_000_000).Write;
+        Assert.Equal(WriteStatus.Committed, (await PutAsync(owner, "flags/x", "v2")).Status);
+
+        var applied = await owner.WriteAsync(new WriteCommand { Key = "flags/x", Kind = WriteKind.Apply, Replicated = remoteDelete }, CancellationToken.None);
+
+        Assert.Equal(WriteStatus.Committed, applied.Status);
+        Assert.Equal(ReadViewKind.Value, owner.State.Get("flags/x")!.View(ConflictPolicy.Siblings).Kind);
+        var changes = new List<Change>();
+        Assert.True(feed.TryRead(0, "flags/", 100, changes, out _));
+        // Before the fix the feed (watch) said "deleted" (the LWW winner) while GET showed v2.
+        Assert.False(changes[^1].Deleted);
+        Assert.Equal(2, changes[^1].Size);
+        Assert.Equal(WriteStatus.PreconditionFailed, (await PutAsync(owner, "flags/x", "new", PreconditionKind.IfNoneMatchAny)).Status);
+    }
+
+    [Fact]
     public async Task OpenAsync_WhenATakeoverCrashesAtAnyStep_TheNextTakeoverRecoversEverything()
     {
         for (var crashAt = 1; crashAt <= 40; crashAt++)

@@ -8,6 +8,38 @@ public sealed partial class SiblingSetTests
     private static readonly VersionVector None = VersionVector.Empty;
 
     [Fact]
+    public void View_WhenADeleteIsConcurrentWithAnUpdate_ShowsTheUpdateUnderSiblingsAndNothingUnderLwwWhenTheDeleteWins()
+    {
+        var first = SiblingSet.Empty.Put("a", None, Bytes("v1"), "text/plain", 1).State;
+        var update = first.Put("a", first.Context, Bytes("v2"), "text/plain", 2).State;
+        var delete = first.Delete("b", first.Context, 3).Write; // later HLC: the tombstone wins under LWW
+
+        var merged = update.Apply(delete);
+
+        var siblings = merged.View(ConflictPolicy.Siblings);
+        Assert.Equal(ReadViewKind.Value, siblings.Kind);
+        Assert.Equal("v2", Text(siblings.Value!));
+        Assert.Empty(siblings.Siblings);
+        Assert.Equal(ReadViewKind.Absent, merged.View(ConflictPolicy.Lww).Kind);
+        Assert.False(merged.IsDeleted(ConflictPolicy.Siblings));
+        Assert.True(merged.IsDeleted(ConflictPolicy.Lww));
+    }
+
+    [Fact]
+    public void View_WhenTwoUpdatesAreConcurrentUnderSiblings_ShowsBothAndTheLwwHighestAsValue()
+    {
+        var first = SiblingSet.Empty.Put("a", None, Bytes("v1"), "text/plain", 1).State;
+        var fromA = first.Put("a", first.Context, Bytes("a2"), "text/plain", 2).State;
+        var fromB = first.Put("b", first.Context, Bytes("b2"), "text/plain", 3).Write;
+
+        var view = fromA.Apply(fromB).View(ConflictPolicy.Siblings);
+
+        Assert.Equal(ReadViewKind.Siblings, view.Kind);
+        Assert.Equal(["a2", "b2"], view.Siblings.Select(Text).Order());
+        Assert.Equal("b2", Text(view.Value!));
+    }
+
+    [Fact]
     public void Put_WhenKeyIsNew_CreatesDotOneAndContext()
     {
         var result = SiblingSet.Empty.Put("a", None, Bytes("v1"), "text/plain", 100);

@@ -137,6 +137,61 @@ public sealed class MultiRegionApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ListAndWatch_WhenADeleteIsConcurrentWithAnUpdateUnderSiblings_AgreeWithGet()
+    {
+        var regions = await StartRegionsAsync(2, "--AzKv:ConflictPolicies=flags/=siblings");
+        var (first, second) = (regions[0].Server, regions[1].Server);
+        using (var created = await _http.PutAsync(new Uri(first.Url, "/v1/kv/flags/beta"), new StringContent("v1", Encoding.UTF8, new MediaTypeHeaderValue("text/plain"))))
+        {
+            Assert.True(created.IsSuccessStatusCode);
+        }
+
+        await ConvergedDumpAsync(regions);
+        using var start = JsonDocument.Parse(await _http.GetStringAsync(new Uri(first.Url, "/v1/watch?prefix=flags/&timeout=0")));
+        var cursor = start.RootElement.GetProperty("cursor").GetString()!;
+        await SwitchReplicationAsync(regions, "pause");
+        using (var updated = await _http.PutAsync(new Uri(first.Url, "/v1/kv/flags/beta"), new StringContent("v2", Encoding.UTF8, new MediaTypeHeaderValue("text/plain"))))
+        {
+            Assert.True(updated.IsSuccessStatusCode);
+        }
+
+        // Later than the update, so the delete is the LWW winner of the two concurrent versions.
+        await Task.Delay(20);
+        using (var deleted = await _http.DeleteAsync(new Uri(second.Url, "/v1/kv/flags/beta")))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        }
+
+        await SwitchReplicationAsync(regions, "resume");
+        await ConvergedDumpAsync(regions);
+
+        foreach (var (_, server) in regions)
+        {
+            Assert.Equal("v2", await _http.GetStringAsync(new Uri(server.Url, "/v1/kv/flags/beta")));
+            using var list = JsonDocument.Parse(await _http.GetStringAsync(new Uri(server.Url, "/v1/kv?prefix=flags/")));
+            // Before the fix LIST used the LWW winner (the tombstone) and hid the key GET returns.
+            Assert.Equal(["flags/beta"], list.RootElement.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("key").GetString()));
+        }
+
+        var events = new List<string>();
+        while (true)
+        {
+            using var page = JsonDocument.Parse(await _http.GetStringAsync(new Uri(first.Url, $"/v1/watch?prefix=flags/&cursor={cursor}&timeout=0")));
+            var batch = page.RootElement.GetProperty("changes").EnumerateArray().Select(c => c.GetProperty("type").GetString()!).ToList();
+            if (batch.Count == 0)
+            {
+                break;
+            }
+
+            events.AddRange(batch);
+            cursor = page.RootElement.GetProperty("cursor").GetString()!;
+        }
+
+        // Before the fix watch reported the merge as a delete.
+        Assert.Equal(["put", "put"], events);
+    }
+
+    [Fact]
     public async Task Pause_WhenTheRegionIsUnknown_Returns404Problem()
     {
         var regions = await StartRegionsAsync(2);

@@ -1,0 +1,25 @@
+using AzKv.Partitions;
+
+namespace AzKv.Core.Tests.Partitions;
+
+public sealed class PartitionOptionsTests
+{
+    [Fact]
+    public void Validate_WhenLeaseSafetyMarginIsZero_ThrowsNamingTheSetting()
+    {
+        var options = new PartitionOptions { LeaseSafetyMargin = TimeSpan.Zero };
+
+        // Zero would serve reads until the very instant the service may hand the lease to another node.
+        var error = Assert.Throws<ArgumentException>(options.Validate);
+
+        Assert.Equal(nameof(PartitionOptions.LeaseSafetyMargin), error.ParamName);
+        Assert.Contains("'LeaseSafetyMargin'", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Validate_WhenDefaults_Passes()
+    {
+        new PartitionOptions().Validate();
+        Assert.Equal(TimeSpan.FromSeconds(5), new PartitionOptions().LeaseSafetyMargin);
+    }
+}
