@@ -35,6 +35,14 @@ public sealed class PartitionOptions
     /// </summary>
     public int MaxBatchBytes { get; set; } = Storage.BlobLimits.MaxAppendBlockBytes;
 
+    /// <summary>
+    /// Longest the writer waits, after a batch of concurrent writes, for their callers to come back
+    /// and join the next batch (see <c>PartitionOwner.WriterLoopAsync</c>). 4 ms is about one Append
+    /// Block on Azurite and a fraction of one on Azure. Measured in real time, so a deterministic
+    /// simulation sets it to zero (no wait; batches then hold whatever queued during the append).
+    /// </summary>
+    public TimeSpan MaxGatherWindow { get; set; } = TimeSpan.FromMilliseconds(4);
+
     /// <summary>Writes that may wait for the writer loop before callers are pushed back.</summary>
     public int MaxQueuedWrites { get; set; } = 65_536;
 
@@ -83,6 +91,8 @@ public sealed class PartitionOptions
         Require(MaxBatchRecords is >= 1 and <= 100_000, nameof(MaxBatchRecords), "must be between 1 and 100000");
         Require(MaxBatchBytes >= 1024 && MaxBatchBytes <= Storage.BlobLimits.MaxAppendBlockBytes,
             nameof(MaxBatchBytes), "must be between 1 KiB and 4 MiB");
+        Require(MaxGatherWindow >= TimeSpan.Zero && MaxGatherWindow <= TimeSpan.FromSeconds(1),
+            nameof(MaxGatherWindow), "must be between 0 and 1 second");
         Require(MaxQueuedWrites >= 1, nameof(MaxQueuedWrites), "must be at least 1");
         Require(SegmentRolloverBlocks is >= 2 and <= 49_000, nameof(SegmentRolloverBlocks), "must be between 2 and 49000");
         Require(SegmentRolloverBytes >= 4096, nameof(SegmentRolloverBytes), "must be at least 4096");

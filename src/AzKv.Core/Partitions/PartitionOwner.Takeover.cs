@@ -188,7 +188,25 @@ public sealed partial class PartitionOwner
             var nextLsn = segments.Count == 0 ? 1 : segments[^1].EndLsn!.Value + 1;
             var epoch = manifest.Epoch + 1;
             var name = StorageLayout.Segment(partition, epoch, nextLsn);
-            newLease = await CreateLeasedSegmentAsync(partition, store, name, leaseId, options, mode, time, logger, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                newLease = await CreateLeasedSegmentAsync(partition, store, name, leaseId, options, mode, time, logger, cancellationToken).ConfigureAwait(false);
+            }
+            catch (PartitionStorageException)
+            {
+                // A non-empty next segment may be a competing takeover's, already in use: with no
+                // active segment (a new partition) no lease serialises takeovers, and a takeover that
+                // stalled longer than its lease on the old segment can be overtaken. Only if the
+                // manifest is still the one we read is it an orphan someone wrote to (corruption).
+                var reread = await manifests.ReadAsync(partition, cancellationToken).ConfigureAwait(false);
+                if (reread is not null && reread.ETag != current.ETag)
+                {
+                    return new TakeoverAttempt(TakeoverStatus.Raced);
+                }
+
+                throw;
+            }
+
             if (newLease is null)
             {
                 return new TakeoverAttempt(TakeoverStatus.Busy);

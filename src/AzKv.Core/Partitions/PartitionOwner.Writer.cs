@@ -8,17 +8,6 @@ namespace AzKv.Partitions;
 public sealed partial class PartitionOwner
 {
     /// <summary>
-    /// Upper bound of the gather window (see <see cref="GatherDeadline"/>): what one batch may add
-    /// to a write's latency so that callers of the previous batch can join the next one. 4 ms is
-    /// about one Append Block on Azurite and a fraction of one on Azure (10–30 ms).
-    /// </summary>
-    /// <remarks>
-    /// Measured in real time (<see cref="Stopwatch"/>), not on the owner's <see cref="TimeProvider"/>:
-    /// it is a throughput heuristic that must never hold a write back on a paused test clock.
-    /// </remarks>
-    private static readonly long MaxGatherWindowTicks = Stopwatch.Frequency * 4 / 1000;
-
-    /// <summary>
     /// The one writer of this partition: drains the queue into a batch, checks each write's
     /// precondition against the state as earlier writes of the batch leave it, encodes the
     /// accepted ones as WAL records, does one Append Block, then publishes the new state and
@@ -40,6 +29,7 @@ public sealed partial class PartitionOwner
         // happened to be current when the loop started (a takeover inside some request).
         Activity.Current = null;
         var callers = new List<ActivityContext>();
+        var maxGatherWindowTicks = (long)(_options.MaxGatherWindow.TotalSeconds * Stopwatch.Frequency);
         var batch = new List<PendingWrite>(Math.Min(_options.MaxBatchRecords, 1024));
         var buffer = new ArrayBufferWriter<byte>(64 * 1024);
         var changes = new Dictionary<string, SiblingSet>(StringComparer.Ordinal);
@@ -62,7 +52,7 @@ public sealed partial class PartitionOwner
                 changes.Clear();
                 var state = _state;
                 var lsn = state.Lsn;
-                var gatherUntil = GatherDeadline(previousBatch, lastCommitTicks, lastCompletedAt);
+                var gatherUntil = GatherDeadline(previousBatch, lastCommitTicks, lastCompletedAt, maxGatherWindowTicks);
                 CancellationTokenSource? gatherTimeout = null;
                 try
                 {
@@ -190,16 +180,21 @@ public sealed partial class PartitionOwner
     /// The Stopwatch timestamp until which the next batch may wait for more writes, or 0 for no
     /// wait: only when the previous batch had concurrent writes and completed less than the
     /// window ago (its callers are on their way back); the window is the last append's duration,
-    /// at most <see cref="MaxGatherWindowTicks"/>, counted from that completion.
+    /// at most <paramref name="maxWindowTicks"/> (<see cref="PartitionOptions.MaxGatherWindow"/>),
+    /// counted from that completion.
     /// </summary>
-    private static long GatherDeadline(int previousBatch, long lastCommitTicks, long lastCompletedAt)
+    /// <remarks>
+    /// Measured in real time (<see cref="Stopwatch"/>), not on the owner's <see cref="TimeProvider"/>:
+    /// it is a throughput heuristic that must never hold a write back on a paused test clock.
+    /// </remarks>
+    private static long GatherDeadline(int previousBatch, long lastCommitTicks, long lastCompletedAt, long maxWindowTicks)
     {
-        if (previousBatch < 2 || lastCommitTicks <= 0)
+        if (previousBatch < 2 || lastCommitTicks <= 0 || maxWindowTicks <= 0)
         {
             return 0;
         }
 
-        var window = Math.Min(lastCommitTicks, MaxGatherWindowTicks);
+        var window = Math.Min(lastCommitTicks, maxWindowTicks);
         var deadline = lastCompletedAt + window;
         return Stopwatch.GetTimestamp() < deadline ? deadline : 0;
     }
@@ -437,6 +432,9 @@ public sealed partial class PartitionOwner
                         _commitInDoubt = false;
                         StepDown("the segment's length changed under us (another writer)");
                         return CommitResult.Failed;
+                    case (ReadBack.Torn, _):
+                        StepDown("an append whose answer was lost landed torn (a prefix of the block)");
+                        return CommitResult.Unknown;
                     default:
                         StepDown("could not read back an append whose answer was lost within the retry budget");
                         return CommitResult.Unknown;
@@ -489,6 +487,7 @@ public sealed partial class PartitionOwner
     {
         Landed,
         NotLanded,
+        Torn,
         Unknown,
     }
 
@@ -514,6 +513,13 @@ public sealed partial class PartitionOwner
                 catch (BlobStorageException ex) when (ex.IsInvalidRange)
                 {
                     return (ReadBack.NotLanded, 0);
+                }
+
+                if (download.Content.Length < block.Length && block.Span.StartsWith(download.Content.Span))
+                {
+                    // Our own block, cut short (a torn append): recovery keeps its complete records,
+                    // so some writes of the batch may survive. Never report this as "not written".
+                    return (ReadBack.Torn, 0);
                 }
 
                 if (!download.Content.Span.SequenceEqual(block.Span))

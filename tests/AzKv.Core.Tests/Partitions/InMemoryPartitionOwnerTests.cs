@@ -428,6 +428,135 @@ public sealed class InMemoryPartitionOwnerTests : PartitionOwnerContractTests
         }
     }
 
+    [Fact]
+    public async Task OpenAsync_WhenARacingTakeoverOfANewPartitionWonAndWrote_ReturnsBusyInsteadOfCorrupt()
+    {
+        // Found by the simulation (seed 8): with no active segment no lease serialises two
+        // takeovers; the loser found the winner's first segment in use and called it corruption.
+        var creates = 0;
+        _store.Faults.Callback = c => c.Operation == BlobOperation.CreateAppendBlob && ++creates == 1
+            ? BlobFaultAction.Delayed(TimeSpan.FromSeconds(10))
+            : BlobFaultAction.None;
+        var loser = PartitionOwner.OpenAsync(
+            PartitionId, Store, new OwnerIdentity("node-b", "r1", null), Options, TakeoverMode.WaitForExpiry, Time,
+            new HybridLogicalClock(Time), NullLogger.Instance, CancellationToken.None);
+        Assert.False(loser.IsCompleted); // it read the empty manifest and waits to create segment 1
+
+        var winner = await OpenAsync("node-a");
+        Assert.Equal(WriteStatus.Committed, (await PutAsync(winner, "k", "v")).Status);
+
+        var result = await PumpAsync(loser);
+
+        Assert.Equal(OpenStatus.Busy, result.Status);
+        Assert.True(winner.IsServing);
+        Assert.Equal("v", Read(winner, "k"));
+    }
+
+    [Fact]
+    public async Task WriteAsync_WhenABatchAppendLandsTornAndItsAnswerIsLost_ReportsOutcomeUnknownNotNotOwner()
+    {
+        // Found by the simulation (seed 2562 of a 300-step run): a torn prefix of a two-record
+        // block kept its first record through recovery while both writes were answered NotOwner.
+        var tearing = new TearingBlobStore(_store);
+        var result = await PumpAsync(PartitionOwner.OpenAsync(
+            PartitionId, tearing, new OwnerIdentity("node-a", "r1", null), Options, TakeoverMode.Break, Time,
+            new HybridLogicalClock(Time), NullLogger.Instance, CancellationToken.None));
+        var owner = result.Owner!;
+        tearing.HoldNextAppend();
+        var first = PutAsync(owner, "k0", "v0");
+        await tearing.Held.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        var second = PutAsync(owner, "k1", "v1");
+        var third = PutAsync(owner, "k2", "v2");
+        tearing.TearNextAppend(); // the next block (k1 + k2) lands without its last byte; the answer is lost
+        tearing.Release();
+
+        Assert.Equal(WriteStatus.Committed, (await PumpAsync(first)).Status);
+        var outcomes = new[] { (await PumpAsync(second)).Status, (await PumpAsync(third)).Status };
+
+        Assert.All(outcomes, status => Assert.Equal(WriteStatus.OutcomeUnknown, status));
+        await owner.AbandonAsync();
+        var successor = await OpenAsync("node-b");
+        Assert.Equal("v0", Read(successor, "k0"));
+        Assert.Equal("v1", Read(successor, "k1")); // the complete record of the torn block survived
+        Assert.Null(Read(successor, "k2"));
+    }
+
+    /// <summary>Forwards to the store; can hold one append and tear the next (a prefix lands, the answer is lost).</summary>
+    private sealed class TearingBlobStore(IBlobStore inner) : IBlobStore
+    {
+        private TaskCompletionSource? _hold;
+        private TaskCompletionSource? _gate;
+        private bool _tear;
+
+        public TaskCompletionSource Held { get; private set; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public string ContainerName => inner.ContainerName;
+
+        public void HoldNextAppend()
+        {
+            Held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _hold = _gate;
+        }
+
+        public void TearNextAppend() => _tear = true;
+
+        public void Release() => _gate?.TrySetResult();
+
+        public async Task<AppendResult> AppendBlockAsync(string name, ReadOnlyMemory<byte> block, AppendConditions conditions, CancellationToken cancellationToken)
+        {
+            if (Interlocked.Exchange(ref _hold, null) is { } hold)
+            {
+                Held.TrySetResult();
+                await hold.Task.WaitAsync(cancellationToken);
+            }
+            else if (_tear)
+            {
+                _tear = false;
+                await inner.AppendBlockAsync(name, block[..^1], conditions, cancellationToken);
+                throw new BlobStorageException(0, BlobErrorCodes.NoResponse, "torn append: the response was lost");
+            }
+
+            return await inner.AppendBlockAsync(name, block, conditions, cancellationToken);
+        }
+
+        public Task<bool> CreateContainerIfNotExistsAsync(CancellationToken cancellationToken) => inner.CreateContainerIfNotExistsAsync(cancellationToken);
+
+        public Task<BlobWriteResult> PutBlockBlobAsync(string name, ReadOnlyMemory<byte> content, BlobWriteOptions options, CancellationToken cancellationToken) =>
+            inner.PutBlockBlobAsync(name, content, options, cancellationToken);
+
+        public Task<BlobDownload> DownloadAsync(string name, BlobRange range, BlobConditions conditions, CancellationToken cancellationToken) =>
+            inner.DownloadAsync(name, range, conditions, cancellationToken);
+
+        public Task<BlobProperties> GetPropertiesAsync(string name, BlobConditions conditions, CancellationToken cancellationToken) =>
+            inner.GetPropertiesAsync(name, conditions, cancellationToken);
+
+        public Task<BlobWriteResult> SetMetadataAsync(string name, IReadOnlyDictionary<string, string> metadata, BlobConditions conditions, CancellationToken cancellationToken) =>
+            inner.SetMetadataAsync(name, metadata, conditions, cancellationToken);
+
+        public Task DeleteAsync(string name, BlobConditions conditions, CancellationToken cancellationToken) => inner.DeleteAsync(name, conditions, cancellationToken);
+
+        public Task<BlobListPage> ListAsync(string prefix, string? continuationToken, int? pageSizeHint, CancellationToken cancellationToken) =>
+            inner.ListAsync(prefix, continuationToken, pageSizeHint, cancellationToken);
+
+        public Task<BlobWriteResult> CreateAppendBlobAsync(string name, BlobWriteOptions options, CancellationToken cancellationToken) =>
+            inner.CreateAppendBlobAsync(name, options, cancellationToken);
+
+        public Task<BlobWriteResult> SealAsync(string name, BlobConditions conditions, CancellationToken cancellationToken) => inner.SealAsync(name, conditions, cancellationToken);
+
+        public Task<LeaseResult> AcquireLeaseAsync(string name, TimeSpan duration, string? proposedLeaseId, BlobConditions conditions, CancellationToken cancellationToken) =>
+            inner.AcquireLeaseAsync(name, duration, proposedLeaseId, conditions, cancellationToken);
+
+        public Task<LeaseResult> RenewLeaseAsync(string name, string leaseId, CancellationToken cancellationToken) => inner.RenewLeaseAsync(name, leaseId, cancellationToken);
+
+        public Task<LeaseResult> ChangeLeaseAsync(string name, string leaseId, string proposedLeaseId, CancellationToken cancellationToken) =>
+            inner.ChangeLeaseAsync(name, leaseId, proposedLeaseId, cancellationToken);
+
+        public Task ReleaseLeaseAsync(string name, string leaseId, CancellationToken cancellationToken) => inner.ReleaseLeaseAsync(name, leaseId, cancellationToken);
+
+        public Task<TimeSpan> BreakLeaseAsync(string name, TimeSpan? breakPeriod, CancellationToken cancellationToken) => inner.BreakLeaseAsync(name, breakPeriod, cancellationToken);
+    }
+
     private async Task AdvanceUntilAsync(Func<bool> condition)
     {
         var deadline = DateTime.UtcNow.AddSeconds(10);
