@@ -202,14 +202,17 @@ public sealed class ClusterTests : IAsyncLifetime
         var clock = Stopwatch.StartNew();
         Assert.Equal(0, await leaves.StopGracefullyAsync(TimeSpan.FromSeconds(30)));
         var handover = clock.Elapsed;
-        await WaitAllServedByAsync(frontend, TimeSpan.FromSeconds(10), "n1");
+        await WaitAllServedByAsync(frontend, TimeSpan.FromSeconds(14), "n1");
         var total = clock.Elapsed;
         await Task.Delay(TimeSpan.FromSeconds(1));
         await stop.CancelAsync();
         await load;
 
-        Assert.True(handover < TimeSpan.FromSeconds(5), $"the leaving node took {handover} to hand over and exit");
-        Assert.True(total < TimeSpan.FromSeconds(8), $"the survivor served everything only after {total}");
+        // A graceful handover releases the leases, so the survivor needs no lease to expire: both
+        // bounds stay under the 15 s lease (a handover that fell back to expiry fails them), with
+        // room for a busy machine (it takes about 4 s on an idle one).
+        Assert.True(handover < TimeSpan.FromSeconds(10), $"the leaving node took {handover} to hand over and exit");
+        Assert.True(total < TimeSpan.FromSeconds(13), $"the survivor served everything only after {total}");
         await AssertEveryAcknowledgedWriteAsync(acknowledged, stays, frontend);
     }
 
