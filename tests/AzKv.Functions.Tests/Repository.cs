@@ -4,18 +4,7 @@ namespace AzKv.Functions.Tests;
 internal static class Repository
 {
     /// <summary>The folder holding AzKv.sln.</summary>
-    public static readonly Lazy<string> Root = new(() =>
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "AzKv.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("AzKv.sln not found above " + AppContext.BaseDirectory);
-    });
+    public static string Root => AzKv.Testing.RepositoryFiles.Root;
 
     /// <summary>
     /// src/AzKv.Functions/bin/&lt;configuration&gt;/&lt;framework&gt;: where the Functions SDK writes
@@ -27,9 +16,9 @@ internal static class Repository
         {
             var framework = new DirectoryInfo(AppContext.BaseDirectory);
             var configuration = framework.Parent!;
-            return Path.Combine(Root.Value, "src", "AzKv.Functions", "bin", configuration.Name, framework.Name);
+            return Path.Combine(Root, "src", "AzKv.Functions", "bin", configuration.Name, framework.Name);
         }
     }
 
-    public static string ReadFile(string relativePath) => File.ReadAllText(Path.Combine(Root.Value, relativePath));
+    public static string ReadFile(string relativePath) => File.ReadAllText(Path.Combine(Root, relativePath));
 }

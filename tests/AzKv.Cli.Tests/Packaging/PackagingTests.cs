@@ -42,7 +42,7 @@ public sealed class PackagingTests : IClassFixture<AzuriteFixture>, IAsyncLifeti
     {
         Directory.CreateDirectory(Packages);
         _server = await InProcessServer.StartAsync(_azurite.ConnectionString, InProcessServer.NewContainer());
-        var root = RepositoryRoot();
+        var root = AzKv.Testing.RepositoryFiles.Root;
         foreach (var project in new[] { "src/AzKv.Client", "src/AzKv.Extensions.Configuration", "src/AzKv.Cli" })
         {
             await RunAsync(root, "dotnet", "pack", Path.Combine(root, project), "-c", "Release", "-o", Packages, "-p:Version=" + _version, "--nologo");
@@ -252,16 +252,4 @@ public sealed class PackagingTests : IClassFixture<AzuriteFixture>, IAsyncLifeti
         }
     }
 
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "AzKv.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("AzKv.sln was not found above the test binaries.");
-    }
 }

@@ -123,7 +123,7 @@ public sealed partial class DocSnippetTests
 
     private static IEnumerable<(string File, int Line, string Code)> FindSnippets()
     {
-        var root = FindRepositoryRoot();
+        var root = AzKv.Testing.RepositoryFiles.Root;
         var files = new[] { "README.md" }
             .Concat(Directory.EnumerateFiles(Path.Combine(root, "docs"), "*.md").Select(f => Path.GetRelativePath(root, f)))
             .Concat(new[] { "src", "samples", "tests" }
@@ -157,18 +157,6 @@ public sealed partial class DocSnippetTests
         }
     }
 
-    private static string FindRepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "AzKv.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException($"AzKv.sln was not found above {AppContext.BaseDirectory}.");
-    }
 
     [GeneratedRegex(@"^\s*```(csharp|cs|c#)\s*$", RegexOptions.IgnoreCase)]
     private static partial Regex FenceStart();

@@ -21,7 +21,7 @@ public sealed class PublicApiTests
     {
         var assembly = package == "AzKv.Client" ? typeof(AzKvClient).Assembly : typeof(AzKvConfigurationOptions).Assembly;
         var actual = Describe(assembly);
-        var path = Path.Combine(RepositoryRoot(), "src", package, "PublicApi.txt");
+        var path = Path.Combine(AzKv.Testing.RepositoryFiles.Root, "src", package, "PublicApi.txt");
         if (Environment.GetEnvironmentVariable("AZKV_ACCEPT_PUBLIC_API") == "1")
         {
             File.WriteAllText(path, actual);
@@ -216,16 +216,4 @@ public sealed class PublicApiTests
 
     private static IEnumerable<string> Lines(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
 
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "AzKv.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("AzKv.sln was not found above the test binaries.");
-    }
 }

@@ -161,18 +161,7 @@ public sealed class BicepCompilerTests
         return path;
     }
 
-    private static string RepositoryPath(string relative)
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "AzKv.sln")))
-            {
-                return Path.Combine(directory.FullName, relative.Replace('/', Path.DirectorySeparatorChar));
-            }
-        }
-
-        throw new InvalidOperationException($"No AzKv.sln above {AppContext.BaseDirectory}.");
-    }
+    private static string RepositoryPath(string relative) => AzKv.Testing.RepositoryFiles.PathOf(relative);
 
     private static void CopyDirectory(string source, string target)
     {

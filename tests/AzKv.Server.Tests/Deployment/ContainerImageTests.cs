@@ -11,7 +11,7 @@ namespace AzKv.Server.Tests.Deployment;
 /// </summary>
 public sealed partial class ContainerImageTests
 {
-    private static readonly string Root = FindRoot();
+    private static string Root => AzKv.Testing.RepositoryFiles.Root;
 
     private static string Dockerfile => File.ReadAllText(Path.Combine(Root, "infra", "container", "Dockerfile"));
 
@@ -51,19 +51,6 @@ public sealed partial class ContainerImageTests
         Assert.Matches(@"(?m)^FROM mcr\.microsoft\.com/dotnet/aspnet:10\.0\s*$", Dockerfile);
         Assert.Matches(@"(?m)^USER \$APP_UID\s*$", Dockerfile);
         Assert.Contains("image: image", OwnerApp, StringComparison.Ordinal);
-    }
-
-    private static string FindRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "AzKv.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("AzKv.sln was not found above the test binaries.");
     }
 
     [GeneratedRegex(@"(?m)^ENTRYPOINT \[""dotnet"",\s*""(?<dll>[^""]+\.dll)""\]\s*$")]

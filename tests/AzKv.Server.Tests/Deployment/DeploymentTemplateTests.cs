@@ -74,7 +74,6 @@ public sealed partial class DeploymentTemplateTests
         ["AzKv__Peers__{i}__Container"] = "azkv",
     };
 
-    private static readonly Lazy<string> Root = new(FindRepositoryRoot);
 
     public static TheoryData<string> AppTemplates => new() { OwnerTemplate, FrontEndTemplate };
 
@@ -248,7 +247,7 @@ public sealed partial class DeploymentTemplateTests
         Assert.DoesNotContain("'custom'", text, StringComparison.Ordinal);
         // Not allowed on Flex Consumption: the runtime comes from functionAppConfig.
         Assert.DoesNotContain("name: 'FUNCTIONS_WORKER_RUNTIME'", text, StringComparison.Ordinal);
-        Assert.False(Directory.Exists(Path.Combine(Root.Value, "infra", "functions")), "infra/functions (the custom-handler package) is gone: the Functions project generates host.json and functions.metadata.");
+        Assert.False(Directory.Exists(Path.Combine(AzKv.Testing.RepositoryFiles.Root, "infra", "functions")), "infra/functions (the custom-handler package) is gone: the Functions project generates host.json and functions.metadata.");
     }
 
     [Fact]
@@ -271,7 +270,7 @@ public sealed partial class DeploymentTemplateTests
 
         Assert.Equal(string.Empty, host.RootElement.GetProperty("extensions").GetProperty("http").GetProperty("routePrefix").GetString());
         Assert.False(host.RootElement.TryGetProperty("customHandler", out _));
-        Assert.False(File.Exists(Path.Combine(Root.Value, "infra", "functions", "host.json")));
+        Assert.False(File.Exists(Path.Combine(AzKv.Testing.RepositoryFiles.Root, "infra", "functions", "host.json")));
     }
 
     [Fact]
@@ -385,21 +384,7 @@ public sealed partial class DeploymentTemplateTests
         return sample;
     }
 
-    private static string ReadRepositoryFile(string relativePath) =>
-        File.ReadAllText(Path.Combine(Root.Value, relativePath.Replace('/', Path.DirectorySeparatorChar)));
-
-    private static string FindRepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "AzKv.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException($"No AzKv.sln above {AppContext.BaseDirectory}.");
-    }
+    private static string ReadRepositoryFile(string relativePath) => AzKv.Testing.RepositoryFiles.ReadText(relativePath);
 
     [GeneratedRegex(@"name:\s*'(?<name>AzKv__[^']*)'\s*\r?\n\s*value:\s*(?<value>[^\r\n]+)")]
     private static partial Regex SettingRegex();

@@ -83,15 +83,7 @@ public static class CliRunner
         // tests/<project>/bin/<configuration>/net10.0/ → the same configuration of the CLI.
         var baseDirectory = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
         var configuration = baseDirectory.Parent?.Name ?? "Debug";
-        for (var dir = baseDirectory; dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "AzKv.sln")))
-            {
-                var path = Path.Combine(dir.FullName, "src", "AzKv.Cli", "bin", configuration, baseDirectory.Name, "azkv.dll");
-                return File.Exists(path) ? path : throw new FileNotFoundException($"The CLI is not built: {path}");
-            }
-        }
-
-        throw new DirectoryNotFoundException("Could not find AzKv.sln above " + AppContext.BaseDirectory);
+        var path = Path.Combine(RepositoryFiles.Root, "src", "AzKv.Cli", "bin", configuration, baseDirectory.Name, "azkv.dll");
+        return File.Exists(path) ? path : throw new FileNotFoundException($"The CLI is not built: {path}");
     }
 }
