@@ -108,11 +108,7 @@ public sealed class InMemoryPartitionOwnerTests : PartitionOwnerContractTests
 
         Assert.Equal(WriteStatus.Committed, outcome.Status);
         Assert.Equal(3, owner.Lsn);
-        var hash = owner.State.ComputeStateHash();
-        await owner.HandOverAsync(CancellationToken.None);
-        var reopened = await OpenAsync("node-b");
-        Assert.Equal(hash, reopened.State.ComputeStateHash());
-        Assert.Equal(3, reopened.Lsn);
+        await AssertHandOverKeepsStateAsync(owner, expectedLsn: 3);
     }
 
     [Fact]
@@ -172,11 +168,7 @@ public sealed class InMemoryPartitionOwnerTests : PartitionOwnerContractTests
         Assert.Equal(WriteStatus.Committed, next.Status);
         Assert.True(owner.IsServing);
         Assert.Equal(3, owner.Lsn);
-        var hash = owner.State.ComputeStateHash();
-        await owner.HandOverAsync(CancellationToken.None);
-        var reopened = await OpenAsync("node-b");
-        Assert.Equal(hash, reopened.State.ComputeStateHash());
-        Assert.Equal(3, reopened.Lsn);
+        await AssertHandOverKeepsStateAsync(owner, expectedLsn: 3);
     }
 
     [Fact]
@@ -566,5 +558,15 @@ public sealed class InMemoryPartitionOwnerTests : PartitionOwnerContractTests
             _clock.Advance(TimeSpan.FromMilliseconds(500));
             await Task.Delay(5);
         }
+    }
+
+    /// <summary>Hands <paramref name="owner"/> over and checks the next owner recovers exactly its state and LSN.</summary>
+    private async Task AssertHandOverKeepsStateAsync(PartitionOwner owner, long expectedLsn)
+    {
+        var hash = owner.State.ComputeStateHash();
+        await owner.HandOverAsync(CancellationToken.None);
+        var reopened = await OpenAsync("node-b");
+        Assert.Equal(hash, reopened.State.ComputeStateHash());
+        Assert.Equal(expectedLsn, reopened.Lsn);
     }
 }
