@@ -17,7 +17,7 @@ internal sealed partial class AzureBlobStore
         {
             HttpHeaders = new BlobHttpHeaders { ContentType = options.ContentType ?? DefaultContentType },
             Metadata = ToMetadata(options.Metadata, context),
-            Conditions = ToAppendConditions(options.Conditions),
+            Conditions = ToConditions<AppendBlobRequestConditions>(options.Conditions),
         };
 
         try
@@ -101,7 +101,7 @@ internal sealed partial class AzureBlobStore
         AppendBlobClient blob = _container.GetAppendBlobClient(BlobNames.ValidateBlobName(name));
         try
         {
-            Response<BlobInfo> response = await blob.SealAsync(ToAppendConditions(conditions), cancellationToken).ConfigureAwait(false);
+            Response<BlobInfo> response = await blob.SealAsync(ToConditions<AppendBlobRequestConditions>(conditions), cancellationToken).ConfigureAwait(false);
             return new BlobWriteResult(FromETag(response.Value.ETag), response.Value.LastModified);
         }
         catch (Exception ex) when (BlobErrors.TryTranslate(ex, context, cancellationToken, out Exception translated))

@@ -18,7 +18,7 @@ internal sealed partial class AzureBlobStore
         {
             HttpHeaders = new BlobHttpHeaders { ContentType = options.ContentType ?? DefaultContentType },
             Metadata = ToMetadata(options.Metadata, context),
-            Conditions = ToRequestConditions(options.Conditions),
+            Conditions = ToConditions<BlobRequestConditions>(options.Conditions),
         };
 
         try
@@ -49,7 +49,7 @@ internal sealed partial class AzureBlobStore
         var download = new BlobDownloadOptions
         {
             Range = range.IsAll ? default : new HttpRange(range.Offset, range.Length),
-            Conditions = ToRequestConditions(conditions),
+            Conditions = ToConditions<BlobRequestConditions>(conditions),
         };
 
         Response<BlobDownloadResult> response;
@@ -114,7 +114,7 @@ internal sealed partial class AzureBlobStore
         Response<Azure.Storage.Blobs.Models.BlobProperties> response;
         try
         {
-            response = await blob.GetPropertiesAsync(ToRequestConditions(conditions), cancellationToken).ConfigureAwait(false);
+            response = await blob.GetPropertiesAsync(ToConditions<BlobRequestConditions>(conditions), cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (BlobErrors.TryTranslate(ex, context, cancellationToken, out Exception translated))
         {
@@ -151,7 +151,7 @@ internal sealed partial class AzureBlobStore
         Dictionary<string, string> values = ToMetadata(metadata, context)!;
         try
         {
-            Response<BlobInfo> response = await blob.SetMetadataAsync(values, ToRequestConditions(conditions), cancellationToken).ConfigureAwait(false);
+            Response<BlobInfo> response = await blob.SetMetadataAsync(values, ToConditions<BlobRequestConditions>(conditions), cancellationToken).ConfigureAwait(false);
             return new BlobWriteResult(FromETag(response.Value.ETag), response.Value.LastModified);
         }
         catch (Exception ex) when (BlobErrors.TryTranslate(ex, context, cancellationToken, out Exception translated))
@@ -166,7 +166,7 @@ internal sealed partial class AzureBlobStore
         BlobBaseClient blob = _container.GetBlobBaseClient(BlobNames.ValidateBlobName(name));
         try
         {
-            await blob.DeleteAsync(DeleteSnapshotsOption.None, ToRequestConditions(conditions), cancellationToken).ConfigureAwait(false);
+            await blob.DeleteAsync(DeleteSnapshotsOption.None, ToConditions<BlobRequestConditions>(conditions), cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (BlobErrors.TryTranslate(ex, context, cancellationToken, out Exception translated))
         {

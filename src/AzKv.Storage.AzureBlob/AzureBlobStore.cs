@@ -51,22 +51,15 @@ internal sealed partial class AzureBlobStore : IBlobStore
         }
     }
 
-    /// <summary>The SDK's conditions for a blob operation.</summary>
-    private static BlobRequestConditions? ToRequestConditions(in BlobConditions conditions) =>
+    /// <summary>
+    /// The SDK's conditions for a blob operation: <see cref="BlobRequestConditions"/>, or
+    /// <see cref="AppendBlobRequestConditions"/> for append blob operations (create, seal); null when there are none.
+    /// </summary>
+    private static T? ToConditions<T>(in BlobConditions conditions)
+        where T : BlobRequestConditions, new() =>
         conditions.IfMatch is null && conditions.IfNoneMatch is null && conditions.LeaseId is null
             ? null
-            : new BlobRequestConditions
-            {
-                IfMatch = ToETag(conditions.IfMatch),
-                IfNoneMatch = ToETag(conditions.IfNoneMatch),
-                LeaseId = conditions.LeaseId,
-            };
-
-    /// <summary>The SDK's conditions for an append blob operation (create, seal).</summary>
-    private static AppendBlobRequestConditions? ToAppendConditions(in BlobConditions conditions) =>
-        conditions.IfMatch is null && conditions.IfNoneMatch is null && conditions.LeaseId is null
-            ? null
-            : new AppendBlobRequestConditions
+            : new T
             {
                 IfMatch = ToETag(conditions.IfMatch),
                 IfNoneMatch = ToETag(conditions.IfNoneMatch),
