@@ -22,6 +22,7 @@ public sealed partial class AzKvClient : IDisposable
     private readonly int _maxRetries;
     private readonly TimeSpan _requestTimeout;
     private readonly TimeSpan _watchPollTimeout;
+    private readonly bool _sendIdempotencyKeys;
 
     /// <summary>Creates a client of one node, e.g. <c>http://127.0.0.1:8080</c>.</summary>
     public AzKvClient(Uri endpoint)
@@ -39,6 +40,7 @@ public sealed partial class AzKvClient : IDisposable
         _maxRetries = options.MaxRetries;
         _requestTimeout = options.RequestTimeout;
         _watchPollTimeout = options.WatchPollTimeout;
+        _sendIdempotencyKeys = options.SendIdempotencyKeys;
     }
 
     /// <summary>The endpoints, most preferred first.</summary>
@@ -127,6 +129,7 @@ public sealed partial class AzKvClient : IDisposable
     {
         var path = KeyPath(key);
         var etag = ifMatch is null ? null : ETags.Normalize(ifMatch);
+        var idempotencyKey = NewIdempotencyKey();
         using var response = await _pipeline.SendAsync(
             path,
             uri =>
@@ -137,12 +140,13 @@ public sealed partial class AzKvClient : IDisposable
                     request.Headers.TryAddWithoutValidation("If-Match", etag);
                 }
 
+                AddIdempotencyKey(request, idempotencyKey);
                 return request;
             },
             _maxRetries,
             _requestTimeout,
             cancellationToken,
-            conditionalWrite: etag is not null).ConfigureAwait(false);
+            conditionalWrite: etag is not null && idempotencyKey is null).ConfigureAwait(false);
         return response.StatusCode switch
         {
             HttpStatusCode.NoContent or HttpStatusCode.OK => true,
@@ -158,6 +162,7 @@ public sealed partial class AzKvClient : IDisposable
     {
         var path = KeyPath(key);
         var mediaType = string.IsNullOrWhiteSpace(contentType) ? DefaultContentType : contentType;
+        var idempotencyKey = NewIdempotencyKey();
         using var response = await _pipeline.SendAsync(
             path,
             uri =>
@@ -180,12 +185,13 @@ public sealed partial class AzKvClient : IDisposable
                         break;
                 }
 
+                AddIdempotencyKey(request, idempotencyKey);
                 return request;
             },
             _maxRetries,
             _requestTimeout,
             cancellationToken,
-            conditionalWrite: condition.Kind is KvConditionKind.IfMatch or KvConditionKind.IfNoneMatch).ConfigureAwait(false);
+            conditionalWrite: (condition.Kind is KvConditionKind.IfMatch or KvConditionKind.IfNoneMatch) && idempotencyKey is null).ConfigureAwait(false);
         switch (response.StatusCode)
         {
             case HttpStatusCode.OK:
@@ -202,6 +208,20 @@ public sealed partial class AzKvClient : IDisposable
                 return null;
             default:
                 throw await ProblemDetails.ToExceptionAsync(response, $"PUT {key}", cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// One key per logical write, sent on every attempt (retries and other endpoints alike), so the server
+    /// applies the write once and answers a retry with the first attempt's outcome. Null when turned off.
+    /// </summary>
+    private string? NewIdempotencyKey() => _sendIdempotencyKeys ? Guid.NewGuid().ToString("N") : null;
+
+    private static void AddIdempotencyKey(HttpRequestMessage request, string? idempotencyKey)
+    {
+        if (idempotencyKey is not null)
+        {
+            request.Headers.TryAddWithoutValidation(AzKvClientOptions.IdempotencyKeyHeaderName, idempotencyKey);
         }
     }
 

@@ -71,6 +71,19 @@ public sealed class AzKvClientOptions
     /// </summary>
     public bool AllowCredentialsOverHttp { get; init; }
 
+    /// <summary>
+    /// Sends an <c>Idempotency-Key</c> (<see cref="IdempotencyKeyHeaderName"/>) with every PUT and DELETE: one new
+    /// key per logical write, the same on each of its retries. The server then applies the write once and
+    /// answers a retry with the first attempt's outcome, so writes whose outcome is unknown (a timeout, a lost
+    /// connection, 504 <c>outcome-unknown</c>) are retried like any other, conditional ones included. On by
+    /// default; turn it off only against a server that predates idempotency keys (it would ignore them), and
+    /// then a conditional write with an unknown outcome throws <see cref="AzKvOutcomeUnknownException"/>.
+    /// </summary>
+    public bool SendIdempotencyKeys { get; init; } = true;
+
+    /// <summary>The header that carries the idempotency key of a write.</summary>
+    public const string IdempotencyKeyHeaderName = "Idempotency-Key";
+
     /// <summary>The header that carries <see cref="ApiKey"/>.</summary>
     public const string ApiKeyHeaderName = "X-AzKv-Key";
 

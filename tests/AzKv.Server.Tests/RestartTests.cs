@@ -85,6 +85,7 @@ public sealed class RestartTests
     [InlineData("--AzKv:Cluster:PartitionCount=0", "AzKv__Cluster__PartitionCount")]
     [InlineData("--AzKv:Partition:LeaseDurationSeconds=5", "AzKv__Partition__LeaseDurationSeconds")]
     [InlineData("--AzKv:Partition:LeaseSafetyMarginSeconds=0", "AzKv__Partition__LeaseSafetyMarginSeconds")]
+    [InlineData("--AzKv:Partition:IdempotencyWindowSeconds=0", "AzKv__Partition__IdempotencyWindowSeconds")]
     [InlineData("--AzKv:Limits:MaxValueBytes=0", "AzKv__Limits__MaxValueBytes")]
     [InlineData("--AzKv:Storage:Container=UPPER", "AzKv__Storage__Container")]
     [InlineData("--AzKv:Roles=admin", "AzKv__Roles")]

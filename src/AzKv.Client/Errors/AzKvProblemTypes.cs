@@ -32,4 +32,10 @@ public static class AzKvProblemTypes
 
     /// <summary>504: a write reached storage but its outcome is unknown; it may or may not have been applied.</summary>
     public const string OutcomeUnknown = Prefix + "outcome-unknown";
+
+    /// <summary>422: the write's Idempotency-Key was already used on this key with a different request. Nothing was written.</summary>
+    public const string IdempotencyKeyReused = Prefix + "idempotency-key-reused";
+
+    /// <summary>400: the Idempotency-Key header is not 1–128 visible ASCII characters.</summary>
+    public const string InvalidIdempotencyKey = Prefix + "invalid-idempotency-key";
 }

@@ -6,8 +6,20 @@ internal static class CheckpointFormat
     /// <summary>The 8 magic bytes at offset 0.</summary>
     public static ReadOnlySpan<byte> Magic => "AZKVCKPT"u8;
 
-    /// <summary>The format version written today.</summary>
+    /// <summary>Format 1: header, key entries, trailer. Written when there is no idempotency entry.</summary>
     public const byte Version1 = 1;
+
+    /// <summary>Format 2: format 1 with an idempotency section between the key entries and the trailer.</summary>
+    public const byte Version2 = 2;
+
+    /// <summary>Idempotency entry flag: the write created its key.</summary>
+    public const byte CreatedFlag = 0x01;
+
+    /// <summary>Idempotency entry flag: the write was a delete.</summary>
+    public const byte DeleteFlag = 0x02;
+
+    /// <summary>Smallest idempotency entry: key length + 1-byte key, id length + 1-byte id, fingerprint, flags, lsn, hlc, empty context.</summary>
+    public const int MinIdempotencyEntryLength = 2 + 1 + 1 + 1 + 32 + 1 + 8 + 8 + 1;
 
     /// <summary>magic(8) version(1) reserved(3) partition(4) lsn(8) key count(8).</summary>
     public const int HeaderLength = 32;

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 using AzKv.Keys;
+using AzKv.Partitions;
 using AzKv.Versioning;
 using AzKv.Wal;
 
@@ -19,6 +20,7 @@ public sealed class CheckpointReader
     private int _offset;
     private long _read;
     private string? _lastKey;
+    private List<IdempotencyEntry>? _idempotency;
 
     private CheckpointReader(ReadOnlyMemory<byte> data, string sourceName, CheckpointHeader header)
     {
@@ -50,7 +52,7 @@ public sealed class CheckpointReader
             throw new CorruptDataException(sourceName, 0, "Bad magic: not an AzKv checkpoint.");
         }
 
-        if (span[8] != CheckpointFormat.Version1)
+        if (span[8] is not (CheckpointFormat.Version1 or CheckpointFormat.Version2))
         {
             throw new CorruptDataException(sourceName, 8, $"Unsupported checkpoint format version {span[8]}.");
         }
@@ -82,7 +84,7 @@ public sealed class CheckpointReader
             throw new CorruptDataException(sourceName, 24, $"Key count {keyCount} cannot fit in {entryBytes} bytes.");
         }
 
-        return new CheckpointReader(data, sourceName, new CheckpointHeader((int)partition, lsn, (long)keyCount));
+        return new CheckpointReader(data, sourceName, new CheckpointHeader((int)partition, lsn, (long)keyCount, span[8]));
     }
 
     /// <summary>Reads a whole checkpoint from <paramref name="source"/> into memory and opens it.</summary>
@@ -105,6 +107,11 @@ public sealed class CheckpointReader
         state = SiblingSet.Empty;
         if (_read == Header.KeyCount)
         {
+            if (Header.Format == CheckpointFormat.Version2 && _idempotency is null)
+            {
+                _idempotency = ReadIdempotencySection();
+            }
+
             if (_offset != _entriesEnd)
             {
                 throw Corrupt(_offset, $"{_entriesEnd - _offset} unexpected bytes after the last entry.");
@@ -170,6 +177,83 @@ public sealed class CheckpointReader
             entries.Add(new KeyValuePair<string, SiblingSet>(key, state));
         }
 
+        return entries;
+    }
+
+    /// <summary>
+    /// The idempotency entries (format 2; empty for format 1), in LSN order. Available once every key was read
+    /// (<see cref="TryReadNext"/> returned false, or after <see cref="ReadAll"/>).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Keys remain to be read.</exception>
+    public IReadOnlyList<IdempotencyEntry> IdempotencyEntries =>
+        _read == Header.KeyCount && (_idempotency is not null || Header.Format == CheckpointFormat.Version1)
+            ? (IReadOnlyList<IdempotencyEntry>?)_idempotency ?? []
+            : throw new InvalidOperationException("Read every key entry first.");
+
+    private List<IdempotencyEntry> ReadIdempotencySection()
+    {
+        var span = _data.Span[.._entriesEnd];
+        var offset = _offset;
+        Need(span, offset, 4, "idempotency count");
+        var count = BinaryPrimitives.ReadUInt32LittleEndian(span[offset..]);
+        offset += 4;
+        if (count == 0 || count > (uint)((span.Length - offset) / CheckpointFormat.MinIdempotencyEntryLength))
+        {
+            throw Corrupt(offset - 4, $"Idempotency entry count {count} is zero or cannot fit.");
+        }
+
+        var entries = new List<IdempotencyEntry>((int)count);
+        long lastLsn = 0;
+        for (var i = 0; i < count; i++)
+        {
+            var entryStart = offset;
+            Need(span, offset, 2, "idempotency key length");
+            int keyLength = BinaryPrimitives.ReadUInt16LittleEndian(span[offset..]);
+            offset += 2;
+            Need(span, offset, keyLength + 1, "idempotency key");
+            var keyBytes = span.Slice(offset, keyLength);
+            if (!KeyValidation.ValidateUtf8(keyBytes).IsValid)
+            {
+                throw Corrupt(offset, "Invalid key in an idempotency entry.");
+            }
+
+            offset += keyLength;
+            int idLength = span[offset++];
+            Need(span, offset, idLength + WalTags.FingerprintLength + 1 + 8 + 8, "idempotency entry");
+            var id = span.Slice(offset, idLength);
+            if (!IdempotencyKeys.IsValid(id))
+            {
+                throw Corrupt(offset, "Invalid Idempotency-Key in an idempotency entry.");
+            }
+
+            offset += idLength;
+            var fingerprint = span.Slice(offset, WalTags.FingerprintLength).ToArray();
+            offset += WalTags.FingerprintLength;
+            var flags = span[offset++];
+            var lsn = BinaryPrimitives.ReadUInt64LittleEndian(span[offset..]);
+            offset += 8;
+            var hlc = BinaryPrimitives.ReadInt64LittleEndian(span[offset..]);
+            offset += 8;
+            var isDelete = (flags & CheckpointFormat.DeleteFlag) != 0;
+            var created = (flags & CheckpointFormat.CreatedFlag) != 0;
+            if ((flags & ~(CheckpointFormat.DeleteFlag | CheckpointFormat.CreatedFlag)) != 0 || (isDelete && created)
+                || lsn == 0 || lsn > Header.Lsn || (long)lsn <= lastLsn || hlc < 0)
+            {
+                throw Corrupt(entryStart, "Invalid idempotency entry flags, LSN (out of order or past the checkpoint) or HLC.");
+            }
+
+            if (!VersionVector.TryRead(span[offset..], out var context, out var contextLength))
+            {
+                throw Corrupt(offset, "Invalid context encoding in an idempotency entry.");
+            }
+
+            offset += contextLength;
+            lastLsn = (long)lsn;
+            entries.Add(new IdempotencyEntry(
+                Encoding.UTF8.GetString(keyBytes), Encoding.ASCII.GetString(id), fingerprint, isDelete, created, context, (long)lsn, hlc));
+        }
+
+        _offset = offset;
         return entries;
     }
 

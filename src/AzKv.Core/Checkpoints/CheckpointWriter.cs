@@ -21,6 +21,9 @@ public sealed class CheckpointWriter
 
     private readonly IBufferWriter<byte> _output;
     private readonly long _keyCount;
+    private readonly int _idempotencyCount;
+    private int _idempotencyAdded;
+    private long _lastIdempotencyLsn;
     private uint _crcState = uint.MaxValue;
     private long _written;
     private long _added;
@@ -29,17 +32,28 @@ public sealed class CheckpointWriter
 
     /// <summary>Starts a checkpoint of <paramref name="keyCount"/> keys and writes its header.</summary>
     public CheckpointWriter(IBufferWriter<byte> output, int partitionId, ulong lsn, long keyCount)
+        : this(output, partitionId, lsn, keyCount, 0)
+    {
+    }
+
+    /// <summary>
+    /// Starts a checkpoint of <paramref name="keyCount"/> keys and <paramref name="idempotencyCount"/> idempotency
+    /// entries (format 2 when there is any, added with <see cref="AddIdempotency"/> after the keys) and writes its header.
+    /// </summary>
+    public CheckpointWriter(IBufferWriter<byte> output, int partitionId, ulong lsn, long keyCount, int idempotencyCount)
     {
         ArgumentNullException.ThrowIfNull(output);
         ArgumentOutOfRangeException.ThrowIfNegative(partitionId);
         ArgumentOutOfRangeException.ThrowIfNegative(keyCount);
+        ArgumentOutOfRangeException.ThrowIfNegative(idempotencyCount);
         _output = output;
         _keyCount = keyCount;
+        _idempotencyCount = idempotencyCount;
 
         Span<byte> header = stackalloc byte[CheckpointFormat.HeaderLength];
         header.Clear();
         CheckpointFormat.Magic.CopyTo(header);
-        header[8] = CheckpointFormat.Version1;
+        header[8] = idempotencyCount > 0 ? CheckpointFormat.Version2 : CheckpointFormat.Version1;
         BinaryPrimitives.WriteUInt32LittleEndian(header[12..], (uint)partitionId);
         BinaryPrimitives.WriteUInt64LittleEndian(header[16..], lsn);
         BinaryPrimitives.WriteUInt64LittleEndian(header[24..], (ulong)keyCount);
@@ -76,6 +90,11 @@ public sealed class CheckpointWriter
             throw new InvalidOperationException($"The checkpoint announced {_keyCount} keys; no more can be added.");
         }
 
+        if (_idempotencyAdded > 0)
+        {
+            throw new InvalidOperationException("Keys come before the idempotency entries.");
+        }
+
         Span<byte> scratch = stackalloc byte[2 + KeyValidation.MaxKeyBytes];
         var keyLength = StrictUtf8.GetBytes(key, scratch[2..]);
         BinaryPrimitives.WriteUInt16LittleEndian(scratch, (ushort)keyLength);
@@ -109,6 +128,57 @@ public sealed class CheckpointWriter
         _added++;
     }
 
+    /// <summary>
+    /// Writes one idempotency entry (format 2), after every key, in ascending LSN order: a write remembered under its
+    /// Idempotency-Key, with the context it answered.
+    /// </summary>
+    /// <exception cref="ArgumentException">An invalid key or id, a fingerprint that is not 32 bytes, a non-positive or out-of-order LSN, a negative HLC, or a created delete.</exception>
+    /// <exception cref="InvalidOperationException">Not every key was added yet, all announced entries were written, or the writer is complete.</exception>
+    public void AddIdempotency(string key, string idempotencyKey, ReadOnlySpan<byte> fingerprint, bool isDelete, bool created, long lsn, long hlc, VersionVector context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var validation = KeyValidation.Validate(key);
+        if (!validation.IsValid)
+        {
+            throw new ArgumentException(validation.Message, nameof(key));
+        }
+
+        if (!IdempotencyKeys.IsValid(idempotencyKey) || fingerprint.Length != WalTags.FingerprintLength || lsn <= _lastIdempotencyLsn || hlc < 0 || (isDelete && created))
+        {
+            throw new ArgumentException("Invalid idempotency entry (id, fingerprint, LSN order, HLC or flags).", nameof(idempotencyKey));
+        }
+
+        if (_completed || _added != _keyCount || _idempotencyAdded == _idempotencyCount)
+        {
+            throw new InvalidOperationException($"Idempotency entries follow all {_keyCount} keys; {_idempotencyCount} were announced.");
+        }
+
+        Span<byte> scratch = stackalloc byte[2 + KeyValidation.MaxKeyBytes + 1 + IdempotencyKeys.MaxLength + WalTags.FingerprintLength + 1 + 8 + 8 + VersionVector.MaxEncodedLength + 4];
+        var offset = 0;
+        if (_idempotencyAdded == 0)
+        {
+            BinaryPrimitives.WriteUInt32LittleEndian(scratch, (uint)_idempotencyCount);
+            offset += 4;
+        }
+
+        var keyLength = StrictUtf8.GetBytes(key, scratch[(offset + 2)..]);
+        BinaryPrimitives.WriteUInt16LittleEndian(scratch[offset..], (ushort)keyLength);
+        offset += 2 + keyLength;
+        scratch[offset++] = (byte)idempotencyKey.Length;
+        offset += Encoding.ASCII.GetBytes(idempotencyKey, scratch[offset..]);
+        fingerprint.CopyTo(scratch[offset..]);
+        offset += WalTags.FingerprintLength;
+        scratch[offset++] = (byte)((created ? CheckpointFormat.CreatedFlag : 0) | (isDelete ? CheckpointFormat.DeleteFlag : 0));
+        BinaryPrimitives.WriteUInt64LittleEndian(scratch[offset..], (ulong)lsn);
+        offset += 8;
+        BinaryPrimitives.WriteInt64LittleEndian(scratch[offset..], hlc);
+        offset += 8;
+        offset += context.WriteTo(scratch[offset..]);
+        WriteBytes(scratch[..offset]);
+        _lastIdempotencyLsn = lsn;
+        _idempotencyAdded++;
+    }
+
     /// <summary>Writes the trailer (CRC-32C of every byte before it). Call once, after the last <see cref="Add"/>.</summary>
     /// <exception cref="InvalidOperationException">Fewer keys were added than announced, or already complete.</exception>
     public void Complete()
@@ -121,6 +191,11 @@ public sealed class CheckpointWriter
         if (_added != _keyCount)
         {
             throw new InvalidOperationException($"The checkpoint announced {_keyCount} keys but {_added} were added.");
+        }
+
+        if (_idempotencyAdded != _idempotencyCount)
+        {
+            throw new InvalidOperationException($"The checkpoint announced {_idempotencyCount} idempotency entries but {_idempotencyAdded} were added.");
         }
 
         Span<byte> trailer = stackalloc byte[CheckpointFormat.TrailerLength];

@@ -11,10 +11,16 @@ internal static class CheckpointCodec
     public static ReadOnlyMemory<byte> Serialize(int partition, PartitionState state)
     {
         var output = new ArrayBufferWriter<byte>(64 * 1024);
-        var writer = new CheckpointWriter(output, partition, (ulong)state.Lsn, state.Keys.Count);
+        var idempotency = state.Idempotency.Entries.ToList();
+        var writer = new CheckpointWriter(output, partition, (ulong)state.Lsn, state.Keys.Count, idempotency.Count);
         foreach (var (key, set) in state.Keys)
         {
             writer.Add(key, set);
+        }
+
+        foreach (var entry in idempotency)
+        {
+            writer.AddIdempotency(entry.Key, entry.IdempotencyKey, entry.Fingerprint.Span, entry.IsDelete, entry.Created, entry.Lsn, entry.Hlc, entry.Context);
         }
 
         writer.Complete();
@@ -32,7 +38,8 @@ internal static class CheckpointCodec
                 throw new PartitionStorageException($"Checkpoint {name} belongs to partition {reader.Header.PartitionId}, not {partition}.");
             }
 
-            return PartitionState.FromEntries(reader.ReadAll(), (long)reader.Header.Lsn);
+            var keys = reader.ReadAll();
+            return PartitionState.FromEntries(keys, (long)reader.Header.Lsn, IdempotencyWindow.Empty.With(reader.IdempotencyEntries, minHlc: 0));
         }
         catch (CorruptDataException ex)
         {

@@ -70,6 +70,13 @@ public sealed class PartitionOptions
     /// </summary>
     public TimeSpan TransientRetryBudget { get; set; } = TimeSpan.FromSeconds(20);
 
+    /// <summary>
+    /// How long an Idempotency-Key is remembered after its write (counted from the write's HLC): a retry within
+    /// it answers the original outcome. 10 minutes covers client retry budgets and a failover with room to
+    /// spare; the keys live in memory and in checkpoints, so the window bounds their size.
+    /// </summary>
+    public TimeSpan IdempotencyWindow { get; set; } = TimeSpan.FromMinutes(10);
+
     /// <summary>Largest value accepted, in bytes (the API's 413 limit).</summary>
     public int MaxValueBytes { get; set; } = 1024 * 1024;
 
@@ -99,6 +106,8 @@ public sealed class PartitionOptions
         Require(CheckpointEveryBytes >= 1, nameof(CheckpointEveryBytes), "must be at least 1");
         Require(SegmentRetention >= TimeSpan.Zero, nameof(SegmentRetention), "must not be negative");
         Require(TransientRetryBudget > TimeSpan.Zero, nameof(TransientRetryBudget), "must be positive");
+        Require(IdempotencyWindow >= TimeSpan.FromSeconds(1) && IdempotencyWindow <= TimeSpan.FromDays(7),
+            nameof(IdempotencyWindow), "must be between 1 second and 7 days");
         Require(MaxValueBytes >= 1 && MaxValueBytes + 64 * 1024 <= MaxBatchBytes,
             nameof(MaxValueBytes), "must be at least 1 and leave 64 KiB of room below MaxBatchBytes so one record always fits in a block");
     }

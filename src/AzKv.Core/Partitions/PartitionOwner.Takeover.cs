@@ -377,6 +377,7 @@ public sealed partial class PartitionOwner
 
         var changes = new Dictionary<string, SiblingSet>(StringComparer.Ordinal);
         var replayed = new List<Change>();
+        var keyed = new List<IdempotencyEntry>();
         var lsn = state.Lsn;
         foreach (var segment in manifest.Segments)
         {
@@ -409,11 +410,26 @@ public sealed partial class PartitionOwner
                 var currentSet = changes.TryGetValue(record.Key, out var pending) ? pending : state.Get(record.Key) ?? SiblingSet.Empty;
                 var applied = currentSet.Apply(record.Write);
                 changes[record.Key] = applied;
+                if (record.Idempotency is { } idempotency)
+                {
+                    // The answer the write gave: the key's context right after it.
+                    keyed.Add(new IdempotencyEntry(
+                        record.Key,
+                        idempotency.Key,
+                        idempotency.Fingerprint,
+                        record.Write.Version.IsTombstone,
+                        idempotency.Created,
+                        applied.Context,
+                        record.Lsn,
+                        record.Write.Version.Hlc));
+                }
+
                 replayed.Add(ToChange(record.Lsn, record.Key, applied, policies.For(record.Key)));
                 lsn = record.Lsn;
             }
         }
 
-        return (state.With(changes, lsn), replayed);
+        // Nothing is pruned here: the owner's writer drops expired keys (and lookups ignore them) by its own clock.
+        return (state.With(changes, state.Idempotency.With(keyed, minHlc: 0), lsn), replayed);
     }
 }

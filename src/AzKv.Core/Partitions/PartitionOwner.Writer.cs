@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Diagnostics;
 using AzKv.Storage;
 using AzKv.Versioning;
+using AzKv.Wal;
 
 namespace AzKv.Partitions;
 
@@ -33,6 +34,7 @@ public sealed partial class PartitionOwner
         var batch = new List<PendingWrite>(Math.Min(_options.MaxBatchRecords, 1024));
         var buffer = new ArrayBufferWriter<byte>(64 * 1024);
         var changes = new Dictionary<string, SiblingSet>(StringComparer.Ordinal);
+        var keyed = new Dictionary<(string Key, string IdempotencyKey), PendingWrite>();
         PendingWrite? carried = null;
         var reader = _queue.Reader;
         var previousBatch = 0;
@@ -50,8 +52,10 @@ public sealed partial class PartitionOwner
                 batch.Clear();
                 buffer.ResetWrittenCount();
                 changes.Clear();
+                keyed.Clear();
                 var state = _state;
                 var lsn = state.Lsn;
+                var minHlc = IdempotencyWindow.MinHlc(_time.GetUtcNow(), _options.IdempotencyWindow);
                 var gatherUntil = GatherDeadline(previousBatch, lastCommitTicks, lastCompletedAt, maxGatherWindowTicks);
                 CancellationTokenSource? gatherTimeout = null;
                 try
@@ -85,8 +89,16 @@ public sealed partial class PartitionOwner
                             break;
                         }
 
-                        Decide(next, state, changes, lsn + 1, buffer);
-                        if (next.Outcome is { Status: WriteStatus.Committed, Lsn: > 0 })
+                        if (!Deduplicate(next, state, keyed, minHlc))
+                        {
+                            Decide(next, state, changes, lsn + 1, buffer);
+                            if (IsLogged(next) && next.Fingerprint is not null)
+                            {
+                                keyed[(next.Command.Key, next.Command.IdempotencyKey!)] = next;
+                            }
+                        }
+
+                        if (IsLogged(next))
                         {
                             lsn++;
                         }
@@ -137,7 +149,7 @@ public sealed partial class PartitionOwner
                 }
 
                 lastCommitTicks = Stopwatch.GetTimestamp() - commitStarted;
-                var published = state.With(changes, lsn);
+                var published = state.With(changes, RecordKeys(state.Idempotency, keyed, minHlc), lsn);
                 Volatile.Write(ref _state, published);
                 _bytesSinceCheckpoint += buffer.WrittenCount;
                 PublishChanges(batch, changes);
@@ -169,7 +181,7 @@ public sealed partial class PartitionOwner
             // are in doubt; the rest wrote nothing.
             foreach (var pending in batch)
             {
-                pending.Completion.TrySetResult(_commitInDoubt && IsLogged(pending) ? WriteOutcome.OutcomeUnknown : WriteOutcome.NotOwner);
+                pending.Completion.TrySetResult(_commitInDoubt && IsLoggedOrDuplicate(pending) ? WriteOutcome.OutcomeUnknown : WriteOutcome.NotOwner);
             }
 
             FailQueued();
@@ -265,7 +277,15 @@ public sealed partial class PartitionOwner
             ? set.Put(_identity.Region, context, command.Value, command.ContentType, hlc)
             : set.Delete(_identity.Region, context, hlc);
 
-        WalCodec.Encode(buffer, lsn, command.Key, result.Write);
+        WalIdempotency? idempotency = null;
+        if (pending.Fingerprint is { } fingerprint)
+        {
+            idempotency = new WalIdempotency(command.IdempotencyKey!, fingerprint, created: !exists && command.Kind == WriteKind.Put);
+            pending.Entry = new IdempotencyEntry(
+                command.Key, command.IdempotencyKey!, fingerprint, command.Kind == WriteKind.Delete, idempotency.Created, result.State.Context, lsn, hlc);
+        }
+
+        WalCodec.Encode(buffer, lsn, command.Key, result.Write, idempotency);
         changes[command.Key] = result.State;
         pending.Outcome = new WriteOutcome(WriteStatus.Committed, result.State.Context.ToETag(), Created: !exists, Lsn: lsn);
     }
@@ -309,7 +329,7 @@ public sealed partial class PartitionOwner
         var changes = new List<Change>(batch.Count);
         foreach (var pending in batch)
         {
-            if (pending.Outcome.Status == WriteStatus.Committed && pending.Outcome.Lsn > 0)
+            if (IsLogged(pending))
             {
                 var key = pending.Command.Key;
                 changes.Add(ToChange(pending.Outcome.Lsn, key, states[key], _options.ConflictPolicies.For(key)));
@@ -327,7 +347,66 @@ public sealed partial class PartitionOwner
     }
 
     /// <summary>True when the write has a record in its batch (it changes the log when the batch commits).</summary>
-    private static bool IsLogged(PendingWrite pending) => pending.Outcome is { Status: WriteStatus.Committed, Lsn: > 0 };
+    private static bool IsLogged(PendingWrite pending) => pending.Outcome is { Status: WriteStatus.Committed, Lsn: > 0, Replayed: false };
+
+    /// <summary>True when the write has a record in its batch or retries one that has: its fate is the batch's.</summary>
+    private static bool IsLoggedOrDuplicate(PendingWrite pending) => IsLogged(pending) || (pending.DuplicateOf is { } original && IsLogged(original));
+
+    /// <summary>
+    /// Answers a write whose Idempotency-Key was seen before instead of deciding it: a retry of a write committed
+    /// within the window gets that write's outcome; a retry of a write earlier in this batch shares its fate
+    /// (<see cref="PendingWrite.DuplicateOf"/>); the key with another request is
+    /// <see cref="WriteStatus.IdempotencyKeyReused"/>. False when the write is new and must be decided.
+    /// </summary>
+    private static bool Deduplicate(PendingWrite pending, PartitionState state, Dictionary<(string, string), PendingWrite> keyed, long minHlc)
+    {
+        if (pending.Fingerprint is not { } fingerprint)
+        {
+            return false;
+        }
+
+        var command = pending.Command;
+        if (keyed.TryGetValue((command.Key, command.IdempotencyKey!), out var original))
+        {
+            if (original.Fingerprint.AsSpan().SequenceEqual(fingerprint))
+            {
+                pending.DuplicateOf = original;
+                pending.Outcome = original.Outcome with { Replayed = true };
+            }
+            else
+            {
+                pending.Outcome = WriteOutcome.IdempotencyKeyReused;
+            }
+
+            return true;
+        }
+
+        if (state.Idempotency.Find(command.Key, command.IdempotencyKey!, minHlc) is not { } entry)
+        {
+            return false;
+        }
+
+        pending.Outcome = entry.Matches(fingerprint) ? entry.ToOutcome() : WriteOutcome.IdempotencyKeyReused;
+        return true;
+    }
+
+    /// <summary>The window after a batch: the batch's keyed writes recorded with their outcomes, expired keys dropped.</summary>
+    private static IdempotencyWindow RecordKeys(IdempotencyWindow window, Dictionary<(string, string), PendingWrite> keyed, long minHlc)
+    {
+        if (keyed.Count == 0)
+        {
+            return window.With([], minHlc);
+        }
+
+        var added = new List<IdempotencyEntry>(keyed.Count);
+        foreach (var pending in keyed.Values)
+        {
+            added.Add(pending.Entry!);
+        }
+
+        added.Sort(static (a, b) => a.Lsn.CompareTo(b.Lsn));
+        return window.With(added, minHlc);
+    }
 
     /// <summary>
     /// Completes the batch's callers. Not committed: a write with a record in the batch is
@@ -341,7 +420,7 @@ public sealed partial class PartitionOwner
         var failed = _stopReason is null ? WriteOutcome.Unavailable : WriteOutcome.NotOwner;
         foreach (var pending in batch)
         {
-            var outcome = committed ? pending.Outcome : (inDoubt && IsLogged(pending) ? WriteOutcome.OutcomeUnknown : failed);
+            var outcome = committed ? pending.Outcome : (inDoubt && IsLoggedOrDuplicate(pending) ? WriteOutcome.OutcomeUnknown : failed);
             PartitionMetrics.Writes.Add(1, PartitionMetrics.Outcome(OutcomeTag(outcome.Status)));
             if (outcome.Status == WriteStatus.Committed)
             {
@@ -361,6 +440,7 @@ public sealed partial class PartitionOwner
         WriteStatus.NotFound => "not_found",
         WriteStatus.NotOwner => "not_owner",
         WriteStatus.OutcomeUnknown => "outcome_unknown",
+        WriteStatus.IdempotencyKeyReused => "idempotency_key_reused",
         _ => "unavailable",
     };
 

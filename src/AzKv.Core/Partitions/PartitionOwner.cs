@@ -130,7 +130,10 @@ public sealed partial class PartitionOwner : IAsyncDisposable
             return WriteOutcome.NotOwner;
         }
 
-        var pending = new PendingWrite(command, _time.GetTimestamp());
+        var pending = new PendingWrite(command, _time.GetTimestamp())
+        {
+            Fingerprint = command.IdempotencyKey is not null && command.Kind != WriteKind.Apply ? RequestFingerprint.Compute(command) : null,
+        };
         try
         {
             await _queue.Writer.WriteAsync(pending, cancellationToken).ConfigureAwait(false);
@@ -167,5 +170,14 @@ public sealed partial class PartitionOwner : IAsyncDisposable
 
         /// <summary>For an applied remote write that left concurrent versions under LWW: the resolution (winner and losers).</summary>
         public LwwResolution? Conflict { get; set; }
+
+        /// <summary>What the window records once the batch commits (a logged write with an Idempotency-Key).</summary>
+        public IdempotencyEntry? Entry { get; set; }
+
+        /// <summary>The request fingerprint, for a write with an Idempotency-Key.</summary>
+        public byte[]? Fingerprint { get; init; }
+
+        /// <summary>A retry of a write in the same batch (same Idempotency-Key and request): it shares that write's fate.</summary>
+        public PendingWrite? DuplicateOf { get; set; }
     }
 }

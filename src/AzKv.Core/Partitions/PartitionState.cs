@@ -10,14 +10,18 @@ namespace AzKv.Partitions;
 /// </summary>
 public sealed class PartitionState
 {
-    private PartitionState(ImmutableSortedDictionary<string, SiblingSet> keys, long lsn)
+    private PartitionState(ImmutableSortedDictionary<string, SiblingSet> keys, long lsn, IdempotencyWindow idempotency)
     {
         Keys = keys;
         Lsn = lsn;
+        Idempotency = idempotency;
     }
 
     /// <summary>The state before any record.</summary>
-    public static PartitionState Empty { get; } = new(ImmutableSortedDictionary.Create<string, SiblingSet>(StringComparer.Ordinal), 0);
+    public static PartitionState Empty { get; } = new(ImmutableSortedDictionary.Create<string, SiblingSet>(StringComparer.Ordinal), 0, IdempotencyWindow.Empty);
+
+    /// <summary>The recent Idempotency-Keys and the outcomes of their writes (checkpointed and replayed with the keys).</summary>
+    public IdempotencyWindow Idempotency { get; }
 
     /// <summary>Every key ever written and not yet collected (tombstones included), in ordinal order.</summary>
     public ImmutableSortedDictionary<string, SiblingSet> Keys { get; }
@@ -37,15 +41,19 @@ public sealed class PartitionState
     public SiblingSet? Get(string key) => Keys.TryGetValue(key, out var set) ? set : null;
 
     /// <summary>Builds a state from a checkpoint's contents.</summary>
-    public static PartitionState FromEntries(IEnumerable<KeyValuePair<string, SiblingSet>> entries, long lsn) =>
-        new(ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal, entries), lsn);
+    public static PartitionState FromEntries(IEnumerable<KeyValuePair<string, SiblingSet>> entries, long lsn, IdempotencyWindow? idempotency = null) =>
+        new(ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal, entries), lsn, idempotency ?? IdempotencyWindow.Empty);
 
     /// <summary>Returns the state with <paramref name="changes"/> applied and the LSN advanced.</summary>
-    public PartitionState With(IReadOnlyCollection<KeyValuePair<string, SiblingSet>> changes, long lsn)
+    public PartitionState With(IReadOnlyCollection<KeyValuePair<string, SiblingSet>> changes, long lsn) => With(changes, Idempotency, lsn);
+
+    /// <summary>Returns the state with <paramref name="changes"/> applied, the idempotency window replaced and the LSN advanced.</summary>
+    public PartitionState With(IReadOnlyCollection<KeyValuePair<string, SiblingSet>> changes, IdempotencyWindow idempotency, long lsn)
     {
+        ArgumentNullException.ThrowIfNull(idempotency);
         if (changes.Count == 0)
         {
-            return new PartitionState(Keys, lsn);
+            return new PartitionState(Keys, lsn, idempotency);
         }
 
         var builder = Keys.ToBuilder();
@@ -54,7 +62,7 @@ public sealed class PartitionState
             builder[key] = set;
         }
 
-        return new PartitionState(builder.ToImmutable(), lsn);
+        return new PartitionState(builder.ToImmutable(), lsn, idempotency);
     }
 
     /// <summary>

@@ -9,8 +9,8 @@ namespace AzKv.Partitions;
 internal static class WalCodec
 {
     /// <summary>Appends one record to <paramref name="buffer"/>.</summary>
-    public static void Encode(IBufferWriter<byte> buffer, long lsn, string key, CausalWrite write) =>
-        WalEncoder.Write(buffer, new WalRecord((ulong)lsn, key, write));
+    public static void Encode(IBufferWriter<byte> buffer, long lsn, string key, CausalWrite write, WalIdempotency? idempotency = null) =>
+        WalEncoder.Write(buffer, new WalRecord((ulong)lsn, key, write, idempotency));
 
     /// <summary>
     /// An upper bound of the encoded size of the record <paramref name="command"/> can produce
@@ -18,6 +18,7 @@ internal static class WalCodec
     /// </summary>
     public static int MaxEncodedLength(WriteCommand command) =>
         64
+        + (command.IdempotencyKey is null ? 0 : 2 + 9 + Keys.IdempotencyKeys.MaxLength + Wal.WalTags.FingerprintLength + 1)
         + RegionId.MaxLength
         + VersionVector.MaxEncodedLength
         + Encoding.UTF8.GetMaxByteCount(command.Key.Length)
@@ -30,7 +31,8 @@ internal static class WalCodec
 /// <param name="Lsn">Its LSN.</param>
 /// <param name="Key">Its key.</param>
 /// <param name="Write">The DVV write it carries.</param>
-internal sealed record ScannedRecord(long Lsn, string Key, CausalWrite Write);
+/// <param name="Idempotency">Its idempotency fields (format 2), or null.</param>
+internal sealed record ScannedRecord(long Lsn, string Key, CausalWrite Write, WalIdempotency? Idempotency = null);
 
 /// <summary>The decoded contents of a segment.</summary>
 /// <param name="Name">Blob name.</param>

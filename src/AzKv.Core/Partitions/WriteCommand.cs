@@ -57,6 +57,14 @@ public sealed record WriteCommand
 
     /// <summary>The write clock to merge, for <see cref="WriteKind.Apply"/>.</summary>
     public CausalWrite? Replicated { get; init; }
+
+    /// <summary>
+    /// The client's Idempotency-Key (puts and deletes; validated with <see cref="Keys.IdempotencyKeys"/>), or null.
+    /// A write whose key and request (<see cref="RequestFingerprint"/>) match one committed within the window
+    /// answers that write's outcome and writes nothing; the same key with another request is
+    /// <see cref="WriteStatus.IdempotencyKeyReused"/>.
+    /// </summary>
+    public string? IdempotencyKey { get; init; }
 }
 
 /// <summary>How a write ended.</summary>
@@ -85,6 +93,9 @@ public enum WriteStatus
     /// precondition on its own first attempt, or apply twice).
     /// </summary>
     OutcomeUnknown,
+
+    /// <summary>The Idempotency-Key was used for a different request on this key within the window; nothing was written.</summary>
+    IdempotencyKeyReused,
 }
 
 /// <summary>The outcome of a write.</summary>
@@ -92,8 +103,14 @@ public enum WriteStatus
 /// <param name="ETag">The key's new ETag, when committed.</param>
 /// <param name="Created">True when a put created the key (it was absent or deleted).</param>
 /// <param name="Lsn">The record's LSN, when committed.</param>
-public readonly record struct WriteOutcome(WriteStatus Status, string? ETag = null, bool Created = false, long Lsn = 0)
+/// <param name="Replayed">
+/// True when this is the outcome of an earlier write with the same Idempotency-Key and request, answered
+/// again without writing (<see cref="Lsn"/> is the earlier write's).
+/// </param>
+public readonly record struct WriteOutcome(WriteStatus Status, string? ETag = null, bool Created = false, long Lsn = 0, bool Replayed = false)
 {
+    internal static WriteOutcome IdempotencyKeyReused => new(WriteStatus.IdempotencyKeyReused);
+
     internal static WriteOutcome NotOwner => new(WriteStatus.NotOwner);
 
     internal static WriteOutcome Unavailable => new(WriteStatus.Unavailable);

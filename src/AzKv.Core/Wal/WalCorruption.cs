@@ -44,4 +44,10 @@ public enum WalCorruption
 
     /// <summary>The fields do not exactly fill the record's length.</summary>
     LengthMismatch,
+
+    /// <summary>
+    /// A format 2 tagged field is malformed: tags out of order or repeated, tag 0, a length past the block,
+    /// a known field with an invalid value, an incomplete idempotency group, or an unknown must-understand tag.
+    /// </summary>
+    InvalidTaggedField,
 }

@@ -26,7 +26,8 @@ public static class WalEncoder
             + record.Context.GetEncodedLength()
             + StrictUtf8.GetByteCount(record.Key)
             + record.ContentType.Length
-            + record.Value.Length;
+            + record.Value.Length
+            + (record.Idempotency is { } idempotency ? 2 + idempotency.EncodedLength : 0);
     }
 
     /// <summary>Encodes one record at the start of <paramref name="destination"/>; returns the bytes written.</summary>
@@ -44,7 +45,7 @@ public static class WalEncoder
         var version = write.Version;
         var offset = WalFormat.HeaderLength;
 
-        span[offset++] = WalFormat.Version1;
+        span[offset++] = record.Format;
         span[offset++] = (byte)record.Type;
         BinaryPrimitives.WriteUInt64LittleEndian(span[offset..], record.Lsn);
         offset += 8;
@@ -72,6 +73,11 @@ public static class WalEncoder
         offset += 4;
         version.Value.Span.CopyTo(span[offset..]);
         offset += version.Value.Length;
+
+        if (record.Idempotency is { } idempotency)
+        {
+            offset += WriteTaggedFields(idempotency, span[offset..]);
+        }
 
         var body = span[WalFormat.HeaderLength..offset];
         BinaryPrimitives.WriteUInt32LittleEndian(span, (uint)body.Length);
@@ -111,6 +117,28 @@ public static class WalEncoder
         }
 
         return total;
+    }
+
+    /// <summary>The format 2 block: u16 length, then the tagged fields in ascending tag order.</summary>
+    private static int WriteTaggedFields(WalIdempotency idempotency, Span<byte> span)
+    {
+        BinaryPrimitives.WriteUInt16LittleEndian(span, (ushort)idempotency.EncodedLength);
+        var offset = 2;
+        offset += WriteField(span[offset..], WalTags.IdempotencyKey, idempotency.Key.Length);
+        offset += Encoding.ASCII.GetBytes(idempotency.Key, span[offset..]);
+        offset += WriteField(span[offset..], WalTags.RequestFingerprint, WalTags.FingerprintLength);
+        idempotency.Fingerprint.Span.CopyTo(span[offset..]);
+        offset += WalTags.FingerprintLength;
+        offset += WriteField(span[offset..], WalTags.WriteOutcome, 1);
+        span[offset++] = idempotency.Created ? WalTags.CreatedFlag : (byte)0;
+        return offset;
+
+        static int WriteField(Span<byte> destination, byte tag, int length)
+        {
+            destination[0] = tag;
+            BinaryPrimitives.WriteUInt16LittleEndian(destination[1..], (ushort)length);
+            return WalFormat.TaggedFieldHeaderLength;
+        }
     }
 
     private static void ThrowIfDefault(in WalRecord record)

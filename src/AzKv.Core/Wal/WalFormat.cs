@@ -6,8 +6,17 @@ namespace AzKv.Wal;
 /// <summary>Constants of the WAL record layout (docs/record-format.md).</summary>
 internal static class WalFormat
 {
-    /// <summary>The format version byte written today.</summary>
+    /// <summary>Format 1: the record ends with the value. Written when a record carries no tagged field.</summary>
     public const byte Version1 = 1;
+
+    /// <summary>Format 2: format 1 followed by a block of tagged optional fields (see <see cref="WalTags"/>).</summary>
+    public const byte Version2 = 2;
+
+    /// <summary>Largest tagged-field block (after its u16 length): room for today's fields and later ones.</summary>
+    public const int MaxTaggedFieldsLength = 4096;
+
+    /// <summary>Tag (u8) and length (u16) in front of each tagged field.</summary>
+    public const int TaggedFieldHeaderLength = 3;
 
     /// <summary>The length and CRC fields that precede the checked body.</summary>
     public const int HeaderLength = 8;
@@ -35,5 +44,7 @@ internal static class WalFormat
         + VersionVector.MaxEncodedLength
         + KeyValidation.MaxKeyBytes
         + VersionedValue.MaxContentTypeLength
-        + VersionedValue.MaxValueBytes;
+        + VersionedValue.MaxValueBytes
+        + 2 // tagged-field block length (format 2)
+        + MaxTaggedFieldsLength;
 }

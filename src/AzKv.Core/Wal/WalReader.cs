@@ -92,7 +92,8 @@ public static class WalReader
         record = default;
 
         // The minimum body length guarantees the fixed prefix up to the origin length byte is present.
-        if (body[0] != WalFormat.Version1)
+        var format = body[0];
+        if (format is not (WalFormat.Version1 or WalFormat.Version2))
         {
             return WalCorruption.UnsupportedFormat;
         }
@@ -196,7 +197,8 @@ public static class WalReader
             return WalCorruption.InvalidValue;
         }
 
-        if ((uint)(body.Length - offset) != valueLength)
+        var rest = (uint)(body.Length - offset);
+        if (format == WalFormat.Version1 ? rest != valueLength : rest < valueLength)
         {
             return WalCorruption.LengthMismatch;
         }
@@ -207,7 +209,94 @@ public static class WalReader
             return WalCorruption.InvalidTombstone;
         }
 
-        record = new WalRecordView(total, type, lsn, hlc, origin, dotCounter, context, key, contentType, value);
+        offset += (int)valueLength;
+        ReadOnlySpan<byte> idempotencyKey = default;
+        ReadOnlySpan<byte> fingerprint = default;
+        var created = false;
+        if (format == WalFormat.Version2)
+        {
+            var tagged = TryParseTaggedFields(body[offset..], out idempotencyKey, out fingerprint, out created);
+            if (tagged != WalCorruption.None)
+            {
+                return tagged;
+            }
+        }
+
+        record = new WalRecordView(total, type, lsn, hlc, origin, dotCounter, context, key, contentType, value, format, idempotencyKey, fingerprint, created);
         return WalCorruption.None;
+    }
+
+    /// <summary>
+    /// The format 2 block: u16 length (must fill the rest of the record exactly), then tagged fields in strictly
+    /// ascending tag order. Unknown tags below <see cref="WalTags.FirstMustUnderstand"/> are skipped.
+    /// </summary>
+    private static WalCorruption TryParseTaggedFields(
+        ReadOnlySpan<byte> block, out ReadOnlySpan<byte> idempotencyKey, out ReadOnlySpan<byte> fingerprint, out bool created)
+    {
+        idempotencyKey = default;
+        fingerprint = default;
+        created = false;
+        if (block.Length < 2)
+        {
+            return WalCorruption.LengthMismatch;
+        }
+
+        int length = BinaryPrimitives.ReadUInt16LittleEndian(block);
+        if (length > WalFormat.MaxTaggedFieldsLength)
+        {
+            return WalCorruption.InvalidTaggedField;
+        }
+
+        if (block.Length - 2 != length)
+        {
+            return WalCorruption.LengthMismatch;
+        }
+
+        var fields = block[2..];
+        var lastTag = 0;
+        var outcomeSeen = false;
+        while (!fields.IsEmpty)
+        {
+            if (fields.Length < WalFormat.TaggedFieldHeaderLength)
+            {
+                return WalCorruption.InvalidTaggedField;
+            }
+
+            var tag = fields[0];
+            int fieldLength = BinaryPrimitives.ReadUInt16LittleEndian(fields[1..]);
+            if (tag == 0 || tag <= lastTag || fields.Length - WalFormat.TaggedFieldHeaderLength < fieldLength)
+            {
+                return WalCorruption.InvalidTaggedField;
+            }
+
+            var value = fields.Slice(WalFormat.TaggedFieldHeaderLength, fieldLength);
+            switch (tag)
+            {
+                case WalTags.IdempotencyKey when IdempotencyKeys.IsValid(value):
+                    idempotencyKey = value;
+                    break;
+                case WalTags.RequestFingerprint when value.Length == WalTags.FingerprintLength:
+                    fingerprint = value;
+                    break;
+                case WalTags.WriteOutcome when value.Length == 1 && (value[0] & ~WalTags.CreatedFlag) == 0:
+                    created = value[0] == WalTags.CreatedFlag;
+                    outcomeSeen = true;
+                    break;
+                case WalTags.IdempotencyKey or WalTags.RequestFingerprint or WalTags.WriteOutcome:
+                    return WalCorruption.InvalidTaggedField;
+                case >= WalTags.FirstMustUnderstand:
+                    return WalCorruption.InvalidTaggedField;
+                default:
+                    break; // an optional field this reader does not know
+            }
+
+            lastTag = tag;
+            fields = fields[(WalFormat.TaggedFieldHeaderLength + fieldLength)..];
+        }
+
+        // The idempotency fields come together or not at all.
+        var any = !idempotencyKey.IsEmpty || !fingerprint.IsEmpty || outcomeSeen;
+        var all = !idempotencyKey.IsEmpty && !fingerprint.IsEmpty && outcomeSeen;
+        return any && !all ? WalCorruption.InvalidTaggedField : WalCorruption.None;
     }
 }

@@ -14,6 +14,13 @@ public readonly struct WalRecord
     /// <summary>Creates a record.</summary>
     /// <exception cref="ArgumentException">The key is not valid (see <see cref="KeyValidation"/>).</exception>
     public WalRecord(ulong lsn, string key, CausalWrite write)
+        : this(lsn, key, write, null)
+    {
+    }
+
+    /// <summary>Creates a record that carries the idempotency fields of the request that made it (format 2).</summary>
+    /// <exception cref="ArgumentException">The key is not valid (see <see cref="KeyValidation"/>).</exception>
+    public WalRecord(ulong lsn, string key, CausalWrite write, WalIdempotency? idempotency)
     {
         var validation = KeyValidation.Validate(key);
         if (!validation.IsValid)
@@ -25,6 +32,7 @@ public readonly struct WalRecord
         Lsn = lsn;
         Key = key;
         Write = write;
+        Idempotency = idempotency;
     }
 
     /// <summary>Log sequence number: position of the record in its partition's log (assigned by the owner).</summary>
@@ -35,6 +43,12 @@ public readonly struct WalRecord
 
     /// <summary>The write clock and version: what <see cref="SiblingSet.Apply(CausalWrite)"/> takes.</summary>
     public CausalWrite Write { get; }
+
+    /// <summary>The idempotency fields (format 2 tags 1–3), or null for a write without an Idempotency-Key.</summary>
+    public WalIdempotency? Idempotency { get; }
+
+    /// <summary>The format the record is written in: 1 without tagged fields, else 2.</summary>
+    public byte Format => Idempotency is null ? WalFormat.Version1 : WalFormat.Version2;
 
     /// <summary><see cref="WalRecordType.Delete"/> for a tombstone, else <see cref="WalRecordType.Put"/>.</summary>
     public WalRecordType Type => Write.Version.IsTombstone ? WalRecordType.Delete : WalRecordType.Put;

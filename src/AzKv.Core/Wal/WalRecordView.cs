@@ -20,8 +20,16 @@ public readonly ref struct WalRecordView
         ReadOnlySpan<byte> context,
         ReadOnlySpan<byte> key,
         ReadOnlySpan<byte> contentType,
-        ReadOnlySpan<byte> value)
+        ReadOnlySpan<byte> value,
+        byte format = WalFormat.Version1,
+        ReadOnlySpan<byte> idempotencyKey = default,
+        ReadOnlySpan<byte> fingerprint = default,
+        bool created = false)
     {
+        Format = format;
+        IdempotencyKeyBytes = idempotencyKey;
+        FingerprintBytes = fingerprint;
+        Created = created;
         EncodedLength = encodedLength;
         Type = type;
         Lsn = lsn;
@@ -33,6 +41,18 @@ public readonly ref struct WalRecordView
         ContentTypeBytes = contentType;
         Value = value;
     }
+
+    /// <summary>The record's format version (1, or 2 with tagged fields).</summary>
+    public byte Format { get; }
+
+    /// <summary>The Idempotency-Key (tag 1) as ASCII, empty when the record has none.</summary>
+    public ReadOnlySpan<byte> IdempotencyKeyBytes { get; }
+
+    /// <summary>The request fingerprint (tag 2), empty when the record has no idempotency key.</summary>
+    public ReadOnlySpan<byte> FingerprintBytes { get; }
+
+    /// <summary>The write created the key (tag 3); false without an idempotency key.</summary>
+    public bool Created { get; }
 
     /// <summary>Total size of the record in the buffer, header included.</summary>
     public int EncodedLength { get; }
@@ -118,5 +138,9 @@ public readonly ref struct WalRecordView
     }
 
     /// <summary>The record in owned form (copies the key, content type and value).</summary>
-    public WalRecord ToRecord() => new(Lsn, GetKey(), ToCausalWrite());
+    public WalRecord ToRecord() => new(Lsn, GetKey(), ToCausalWrite(), GetIdempotency());
+
+    /// <summary>The idempotency fields, or null when the record has none.</summary>
+    public WalIdempotency? GetIdempotency() =>
+        IdempotencyKeyBytes.IsEmpty ? null : new WalIdempotency(Encoding.ASCII.GetString(IdempotencyKeyBytes), FingerprintBytes.ToArray(), Created);
 }

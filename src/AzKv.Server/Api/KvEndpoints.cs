@@ -16,6 +16,9 @@ namespace AzKv.Server.Api;
 /// <summary><c>/v1/kv/{key}</c>: get, put, delete (docs/api.md).</summary>
 internal static class KvEndpoints
 {
+    /// <summary>The request header that makes a PUT/DELETE exactly-once across retries (docs/api.md).</summary>
+    public const string IdempotencyKeyHeader = "Idempotency-Key";
+
     public static void MapKvEndpoints(this IEndpointRouteBuilder app)
     {
         var kv = app.MapGroup("/v1/kv").WithTags("kv");
@@ -83,6 +86,12 @@ internal static class KvEndpoints
 
     private static async Task<IResult> PutAsync(HttpContext context, PartitionHost host, ServerOptions options, Forwarder forwarder)
     {
+        // Checked before anything else (and before forwarding): a bad request never reaches the owner.
+        if (!TryGetIdempotencyKey(context, out var idempotencyKey, out var badKey))
+        {
+            return badKey!;
+        }
+
         if (!TryResolve(context, host, out var key, out var owner, out var problem))
         {
             return await ForwardOrFailAsync(context, host, forwarder, key, problem!).ConfigureAwait(false);
@@ -117,7 +126,7 @@ internal static class KvEndpoints
         }
 
         var outcome = await owner!.WriteAsync(
-            new WriteCommand { Key = key!, Value = value, ContentType = contentType, Precondition = precondition, IfMatch = ifMatch },
+            new WriteCommand { Key = key!, Value = value, ContentType = contentType, Precondition = precondition, IfMatch = ifMatch, IdempotencyKey = idempotencyKey },
             context.RequestAborted).ConfigureAwait(false);
         switch (outcome.Status)
         {
@@ -134,6 +143,8 @@ internal static class KvEndpoints
                     : $"The current ETag of '{key}' does not match If-Match.");
             case WriteStatus.OutcomeUnknown:
                 return Problems.OutcomeUnknown(UnknownDetail(owner.Partition, key!));
+            case WriteStatus.IdempotencyKeyReused:
+                return Problems.IdempotencyKeyReused(key!);
             default:
                 return Problems.Unavailable($"Partition {owner.Partition} could not commit the write; retry.");
         }
@@ -141,6 +152,12 @@ internal static class KvEndpoints
 
     private static async Task<IResult> DeleteAsync(HttpContext context, PartitionHost host, Forwarder forwarder)
     {
+        // Checked before anything else (and before forwarding): a bad request never reaches the owner.
+        if (!TryGetIdempotencyKey(context, out var idempotencyKey, out var badKey))
+        {
+            return badKey!;
+        }
+
         if (!TryResolve(context, host, out var key, out var owner, out var problem))
         {
             return await ForwardOrFailAsync(context, host, forwarder, key, problem!).ConfigureAwait(false);
@@ -157,16 +174,52 @@ internal static class KvEndpoints
         }
 
         var outcome = await owner!.WriteAsync(
-            new WriteCommand { Key = key!, Kind = WriteKind.Delete, Precondition = precondition, IfMatch = ifMatch },
+            new WriteCommand { Key = key!, Kind = WriteKind.Delete, Precondition = precondition, IfMatch = ifMatch, IdempotencyKey = idempotencyKey },
             context.RequestAborted).ConfigureAwait(false);
         return outcome.Status switch
         {
-            WriteStatus.Committed => Results.NoContent(),
+            WriteStatus.Committed => NoContent(context, outcome.ETag),
             WriteStatus.NotFound => Problems.NotFound(key!),
             WriteStatus.PreconditionFailed => Problems.PreconditionFailed($"The current ETag of '{key}' does not match If-Match."),
             WriteStatus.OutcomeUnknown => Problems.OutcomeUnknown(UnknownDetail(owner.Partition, key!)),
+            WriteStatus.IdempotencyKeyReused => Problems.IdempotencyKeyReused(key!),
             _ => Problems.Unavailable($"Partition {owner.Partition} could not commit the delete; retry."),
         };
+    }
+
+    /// <summary>
+    /// The <c>Idempotency-Key</c> header: absent (null), or one value of 1–128 visible ASCII characters; anything
+    /// else is a 400 naming the header.
+    /// </summary>
+    private static bool TryGetIdempotencyKey(HttpContext context, out string? key, out IResult? problem)
+    {
+        key = null;
+        problem = null;
+        if (!context.Request.Headers.TryGetValue(IdempotencyKeyHeader, out var values))
+        {
+            return true;
+        }
+
+        if (values.Count != 1 || !IdempotencyKeys.IsValid(values[0]))
+        {
+            problem = Problems.InvalidIdempotencyKey(
+                $"The {IdempotencyKeyHeader} header must be one value of 1–{IdempotencyKeys.MaxLength} visible ASCII characters (0x21–0x7E).");
+            return false;
+        }
+
+        key = values[0];
+        return true;
+    }
+
+    /// <summary>204 for a committed delete (with the key's new ETag, so a retry answers the same).</summary>
+    private static IResult NoContent(HttpContext context, string? etag)
+    {
+        if (etag is not null)
+        {
+            context.Response.Headers.ETag = etag;
+        }
+
+        return Results.NoContent();
     }
 
     private static string UnknownDetail(int partition, string key) =>

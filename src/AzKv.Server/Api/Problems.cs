@@ -12,6 +12,16 @@ internal static class Problems
 
     public static IResult InvalidRequest(string detail) => Create(400, "invalid-request", "The request is not valid.", detail);
 
+    public static IResult InvalidIdempotencyKey(string detail) => Create(400, "invalid-idempotency-key", "The Idempotency-Key header is not valid.", detail);
+
+    /// <summary>422: the Idempotency-Key was used for a different request on this key within the window.</summary>
+    public static IResult IdempotencyKeyReused(string key) =>
+        Create(
+            422,
+            "idempotency-key-reused",
+            "The Idempotency-Key was used for a different request.",
+            $"This Idempotency-Key was already used on '{key}' with a different request (operation, body, content type or precondition); use a new key for a new write.");
+
     public static IResult ValueTooLarge(int limit) =>
         Create(413, "value-too-large", "The value is too large.", $"Values are limited to {limit} bytes (AzKv__Limits__MaxValueBytes).");
 

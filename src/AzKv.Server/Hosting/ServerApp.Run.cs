@@ -120,6 +120,7 @@ public static partial class ServerApp
             LeaseRenewInterval = TimeSpan.FromSeconds(options.Partition.LeaseDurationSeconds / 3.0),
             LeaseSafetyMargin = options.Partition.EffectiveLeaseSafetyMargin,
             MaxValueBytes = options.Limits.MaxValueBytes,
+            IdempotencyWindow = TimeSpan.FromSeconds(options.Partition.IdempotencyWindowSeconds),
         };
         partitionOptions.Validate();
 

@@ -118,6 +118,11 @@ public sealed partial class ServerOptions
             errors.Add($"AzKv__Partition__LeaseSafetyMarginSeconds {margin} is out of range: it must be greater than 0 (reads are served only while the lease is certainly held) and less than two thirds of the lease.");
         }
 
+        if (Partition.IdempotencyWindowSeconds is < 1 or > 604_800)
+        {
+            errors.Add($"AzKv__Partition__IdempotencyWindowSeconds {Partition.IdempotencyWindowSeconds} is out of range (1–604800 seconds).");
+        }
+
         if (Limits.MaxValueBytes is < 1 or > 4 * 1024 * 1024 - 64 * 1024)
         {
             errors.Add($"AzKv__Limits__MaxValueBytes {Limits.MaxValueBytes} is out of range (1–{4 * 1024 * 1024 - 64 * 1024}).");
@@ -224,6 +229,12 @@ public sealed class PartitionSettings
     /// after our send). Unset: min(5, LeaseDurationSeconds / 5). Must be positive.
     /// </summary>
     public double? LeaseSafetyMarginSeconds { get; set; }
+
+    /// <summary>
+    /// Seconds an Idempotency-Key is remembered after its write (a retry within them answers the original
+    /// outcome). 600 (10 minutes) by default; 1 to 604800 (7 days).
+    /// </summary>
+    public int IdempotencyWindowSeconds { get; set; } = 600;
 
     /// <summary>The margin in effect.</summary>
     public TimeSpan EffectiveLeaseSafetyMargin => TimeSpan.FromSeconds(LeaseSafetyMarginSeconds ?? Math.Min(5, LeaseDurationSeconds / 5.0));

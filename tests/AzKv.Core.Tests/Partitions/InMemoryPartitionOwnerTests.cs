@@ -11,7 +11,7 @@ namespace AzKv.Core.Tests.Partitions;
 /// The engine on the in-memory store with a manual clock: the contract suite plus the cases that
 /// need fault injection or control of time (zombies, lost responses, crashes at every step).
 /// </summary>
-public sealed class InMemoryPartitionOwnerTests : PartitionOwnerContractTests
+public sealed partial class InMemoryPartitionOwnerTests : PartitionOwnerContractTests
 {
     private readonly ManualTimeProvider _clock = new();
     private InMemoryBlobStore _store;

@@ -16,10 +16,23 @@ public sealed class PartitionOptionsTests
         Assert.Contains("'LeaseSafetyMargin'", error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(8 * 24 * 3600)]
+    public void Validate_WhenIdempotencyWindowIsOutOfRange_ThrowsNamingTheSetting(int seconds)
+    {
+        var options = new PartitionOptions { IdempotencyWindow = TimeSpan.FromSeconds(seconds) };
+
+        var error = Assert.Throws<ArgumentException>(options.Validate);
+
+        Assert.Equal(nameof(PartitionOptions.IdempotencyWindow), error.ParamName);
+    }
+
     [Fact]
     public void Validate_WhenDefaults_Passes()
     {
         new PartitionOptions().Validate();
         Assert.Equal(TimeSpan.FromSeconds(5), new PartitionOptions().LeaseSafetyMargin);
+        Assert.Equal(TimeSpan.FromMinutes(10), new PartitionOptions().IdempotencyWindow);
     }
 }

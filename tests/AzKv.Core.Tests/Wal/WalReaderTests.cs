@@ -181,7 +181,7 @@ public sealed class WalReaderTests
     }
 
     [Theory]
-    [InlineData(8, 2, WalCorruption.UnsupportedFormat)]
+    [InlineData(8, 3, WalCorruption.UnsupportedFormat)]
     [InlineData(9, 0, WalCorruption.UnknownType)]
     [InlineData(9, 3, WalCorruption.UnknownType)]
     [InlineData(25, 0x80, WalCorruption.InvalidHlc)]

@@ -38,7 +38,21 @@ internal static class WalTestData
             ? VersionedValue.CreateTombstone(dot, hlc)
             : VersionedValue.CreatePut(dot, hlc, RandomContentType(random), random.NextBytes(random.Next(3) == 0 ? maxValue : Math.Min(8, maxValue)));
         var lsn = random.Next(4) == 0 ? ulong.MaxValue - (ulong)random.Next(5) : (ulong)random.NextInt64(0, long.MaxValue);
-        return new WalRecord(lsn, RandomKey(random), new CausalWrite(context, version));
+        var idempotency = random.Next(3) == 0 ? RandomIdempotency(random, created: !version.IsTombstone && random.Next(2) == 0) : null;
+        return new WalRecord(lsn, RandomKey(random), new CausalWrite(context, version), idempotency);
+    }
+
+    public static WalIdempotency RandomIdempotency(Random random, bool created)
+    {
+        var key = new char[random.Next(3) == 0 ? 128 : random.Next(1, 40)];
+        for (var i = 0; i < key.Length; i++)
+        {
+            key[i] = (char)random.Next(0x21, 0x7F);
+        }
+
+        var fingerprint = new byte[WalTags.FingerprintLength];
+        random.NextBytes(fingerprint);
+        return new WalIdempotency(new string(key), fingerprint, created);
     }
 
     public static string RandomKey(Random random)
@@ -73,6 +87,7 @@ internal static class WalTestData
         Assert.Equal(expected.Key, actual.Key);
         Assert.Equal(expected.Type, actual.Type);
         Assert.Equal(expected.Write, actual.Write);
+        Assert.Equal(expected.Idempotency, actual.Idempotency);
     }
 
     private static string RandomContentType(Random random) => random.Next(4) switch
