@@ -435,4 +435,77 @@ public sealed class KvApiTests : IAsyncLifetime
         Assert.Contains("/v1/watch", paths);
         Assert.Contains("/v1/cluster", paths);
     }
+    [Fact]
+    public async Task Put_WhenSentTwiceWithTheSameIdempotencyKey_AnswersTheSameOutcomeAndWritesOnce()
+    {
+        var before = await TotalLsnAsync();
+
+        using var first = await SendKeyedAsync(HttpMethod.Put, "/v1/kv/idem/once", "op-1", Text("v1"));
+        using var second = await SendKeyedAsync(HttpMethod.Put, "/v1/kv/idem/once", "op-1", Text("v1"));
+
+        Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+        Assert.Equal(HttpStatusCode.Created, second.StatusCode);
+        Assert.Equal(first.Headers.ETag, second.Headers.ETag);
+        Assert.Equal(before + 1, await TotalLsnAsync());
+    }
+
+    [Fact]
+    public async Task Put_WhenTheIdempotencyKeyIsReusedWithAnotherBody_Returns422AndWritesNothing()
+    {
+        using var first = await SendKeyedAsync(HttpMethod.Put, "/v1/kv/idem/reuse", "op-2", Text("v1"));
+        var before = await TotalLsnAsync();
+
+        using var reused = await SendKeyedAsync(HttpMethod.Put, "/v1/kv/idem/reuse", "op-2", Text("v2"));
+
+        await AssertProblemAsync(reused, HttpStatusCode.UnprocessableEntity, "idempotency-key-reused");
+        Assert.Equal(before, await TotalLsnAsync());
+        using var get = await Http.GetAsync("/v1/kv/idem/reuse");
+        Assert.Equal("v1", await get.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task Delete_WhenSentTwiceWithTheSameIdempotencyKey_Returns204BothTimes()
+    {
+        using var put = await Http.PutAsync("/v1/kv/idem/delete", Text("v"));
+
+        using var first = await SendKeyedAsync(HttpMethod.Delete, "/v1/kv/idem/delete", "del-1");
+        using var second = await SendKeyedAsync(HttpMethod.Delete, "/v1/kv/idem/delete", "del-1");
+        using var unkeyed = await Http.DeleteAsync("/v1/kv/idem/delete");
+
+        Assert.Equal(HttpStatusCode.NoContent, first.StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, second.StatusCode);
+        Assert.Equal(first.Headers.ETag, second.Headers.ETag);
+        await AssertProblemAsync(unkeyed, HttpStatusCode.NotFound, "not-found");
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("has space")]
+    [InlineData("129")]
+    public async Task Put_WhenTheIdempotencyKeyIsMalformed_Returns400NamingTheHeader(string key)
+    {
+        var value = key == "129" ? new string('k', 129) : key;
+        using var request = new HttpRequestMessage(HttpMethod.Put, "/v1/kv/idem/bad") { Content = Text("v") };
+        request.Headers.TryAddWithoutValidation("Idempotency-Key", value);
+
+        using var response = await Http.SendAsync(request);
+
+        await AssertProblemAsync(response, HttpStatusCode.BadRequest, "invalid-idempotency-key");
+        Assert.Contains("Idempotency-Key", (await JsonAsync(response)).GetProperty("detail").GetString(), StringComparison.Ordinal);
+        using var get = await Http.GetAsync("/v1/kv/idem/bad");
+        Assert.Equal(HttpStatusCode.NotFound, get.StatusCode);
+    }
+
+    private async Task<HttpResponseMessage> SendKeyedAsync(HttpMethod method, string path, string idempotencyKey, HttpContent? content = null)
+    {
+        using var request = new HttpRequestMessage(method, path) { Content = content };
+        request.Headers.TryAddWithoutValidation("Idempotency-Key", idempotencyKey);
+        return await Http.SendAsync(request);
+    }
+
+    private async Task<long> TotalLsnAsync()
+    {
+        var cluster = await JsonAsync(await Http.GetAsync("/v1/cluster"));
+        return cluster.GetProperty("partitions").EnumerateArray().Sum(p => p.GetProperty("lsn").GetInt64());
+    }
 }

@@ -31,17 +31,50 @@ public sealed class FaultInjectingHandler : DelegatingHandler
         }
     }
 
-    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    /// <summary>
+    /// Decides, per request that passed <see cref="Fault"/>, whether to lose its answer: the server handles the
+    /// request, then the client sees the connection drop (the write's outcome is unknown to it).
+    /// </summary>
+    public Func<HttpRequestMessage, int, bool>? LoseResponse { get; set; }
+
+    /// <summary>Every request's headers, in order (a copy of each).</summary>
+    public IReadOnlyList<System.Net.Http.Headers.HttpRequestHeaders> RequestHeaders
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return [.. _headers];
+            }
+        }
+    }
+
+    private readonly List<System.Net.Http.Headers.HttpRequestHeaders> _headers = [];
+
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         int index;
         lock (_lock)
         {
             _requests.Add(request.RequestUri!);
+            _headers.Add(request.Headers);
             index = _requests.Count - 1;
         }
 
         var injected = Fault?.Invoke(request, index);
-        return injected is not null ? Task.FromResult(injected) : base.SendAsync(request, cancellationToken);
+        if (injected is not null)
+        {
+            return injected;
+        }
+
+        var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        if (LoseResponse?.Invoke(request, index) == true)
+        {
+            response.Dispose();
+            throw new HttpRequestException(HttpRequestError.ResponseEnded, "The response ended prematurely (injected after the server answered)");
+        }
+
+        return response;
     }
 
     /// <summary>A 503 problem with Retry-After, as a busy node answers.</summary>
