@@ -36,6 +36,8 @@ public sealed class FrontEndFixture : IAsyncLifetime
 
     public ClusterFunctions Cluster => ActivatorUtilities.CreateInstance<ClusterFunctions>(Services);
 
+    public ConsoleFunctions Console => ActivatorUtilities.CreateInstance<ConsoleFunctions>(Services);
+
     /// <summary>Starts the owner and the front end (once), and waits until the front end sees the owner serve every partition.</summary>
     public async Task StartAsync(AzuriteFixture azurite)
     {

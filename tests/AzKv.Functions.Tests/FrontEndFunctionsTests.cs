@@ -111,6 +111,22 @@ public sealed class FrontEndFunctionsTests : IClassFixture<FrontEndFixture>, IAs
         Assert.Equal(JsonValueKind.Null, rest.GetProperty("next").ValueKind);
     }
 
+    [Theory]
+    [InlineData("/console", "text/html; charset=utf-8")]
+    [InlineData("/console/flags", "text/html; charset=utf-8")]
+    [InlineData("/console/assets/app.js", "text/javascript; charset=utf-8")]
+    public async Task Console_WhenAConsolePathIsAsked_ServesTheEmbeddedFileWithTheContentSecurityPolicy(string path, string contentType)
+    {
+        var call = FunctionRequest.Create("GET", path);
+
+        await _fixture.Console.ConsoleAsync(call.Request);
+
+        Assert.Equal(StatusCodes.Status200OK, call.Response.StatusCode);
+        Assert.Equal(contentType, call.Header("Content-Type"));
+        Assert.StartsWith("default-src 'none'; script-src 'self';", call.Header("Content-Security-Policy"), StringComparison.Ordinal);
+        Assert.NotEmpty(call.ReadBody());
+    }
+
     [Fact]
     public async Task Watch_WhenAKeyChangesAfterTheCursor_ReturnsTheChangeAndTheNextCursor()
     {

@@ -28,7 +28,7 @@ public sealed partial class FunctionsMetadataTests
         var actual = triggers.Select(t => $"{t.Name} {t.Method} {t.Route}").Order(StringComparer.Ordinal).ToList();
 
         Assert.Equal(expected, actual);
-        Assert.Equal(10, routes.Count);
+        Assert.Equal(11, routes.Count);
         Assert.All(triggers, t => Assert.Equal("Anonymous", t.AuthLevel));
     }
 

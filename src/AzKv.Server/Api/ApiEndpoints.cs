@@ -1,3 +1,4 @@
+using AzKv.Server.WebConsole;
 using Microsoft.AspNetCore.Routing;
 
 namespace AzKv.Server.Api;
@@ -17,6 +18,7 @@ internal static class ApiEndpoints
         app.MapClusterEndpoints();
         app.MapReplicationEndpoints();
         app.MapInternalEndpoints();
+        app.MapConsole();
         return app;
     }
 }

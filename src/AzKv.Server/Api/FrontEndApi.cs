@@ -146,4 +146,7 @@ public static class ApiEndpointNames
     public const string Metrics = "Metrics";
     public const string PauseReplication = "PauseReplication";
     public const string ResumeReplication = "ResumeReplication";
+
+    /// <summary>The web console's page and files (<c>/console/{**path}</c>, docs/console.md).</summary>
+    public const string Console = "Console";
 }

@@ -27,6 +27,8 @@ internal static class Problems
 
     public static IResult NotFound(string key) => Create(404, "not-found", "The key does not exist.", $"No value is stored under '{key}'.");
 
+    public static IResult ConsoleFileNotFound(string path) => Create(404, "not-found", "The console file does not exist.", $"The console has no file '{path}'.");
+
     public static IResult UnknownRegion(string detail) => Create(404, "unknown-region", "The region is not a replication source of this node.", detail);
 
     public static IResult PreconditionFailed(string detail) => Create(412, "precondition-failed", "A precondition failed.", detail);
