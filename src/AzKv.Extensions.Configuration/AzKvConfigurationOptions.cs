@@ -63,6 +63,9 @@ public sealed class AzKvConfigurationOptions
     /// <summary>How settings are kept current (<see cref="ConfigureRefresh"/>).</summary>
     internal AzKvRefreshOptions Refresh { get; } = new();
 
+    /// <summary>Key Vault reference settings; null until <see cref="ConfigureKeyVault"/> is called.</summary>
+    internal AzKvKeyVaultOptions? KeyVault { get; private set; }
+
     /// <summary>The refresher, created on first use and attached to each provider this source builds.</summary>
     internal AzKvConfigurationRefresher Refresher => _refresher ??= new AzKvConfigurationRefresher(_endpoints);
 
@@ -158,6 +161,20 @@ public sealed class AzKvConfigurationOptions
     }
 
     /// <summary>
+    /// Resolves Key Vault references (values of content type
+    /// <c>application/vnd.microsoft.appconfig.keyvaultref+json;charset=utf-8</c>) to their secrets:
+    /// <code>o.ConfigureKeyVault(kv => kv.SetCredential(new DefaultAzureCredential()))</code>
+    /// Without it, a reference fails the first load naming its key.
+    /// </summary>
+    public AzKvConfigurationOptions ConfigureKeyVault(Action<AzKvKeyVaultOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        KeyVault ??= new AzKvKeyVaultOptions();
+        configure(KeyVault);
+        return this;
+    }
+
+    /// <summary>
     /// The refresher of this source, to check for changes on demand
     /// (<see cref="IConfigurationRefresher.TryRefreshAsync"/>) once the configuration is built.
     /// </summary>
@@ -177,6 +194,7 @@ public sealed class AzKvConfigurationOptions
         }
 
         Refresh.Validate();
+        KeyVault?.Validate();
 
         if (_clientOptions is not null)
         {

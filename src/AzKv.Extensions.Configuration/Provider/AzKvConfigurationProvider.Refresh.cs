@@ -31,6 +31,22 @@ internal sealed partial class AzKvConfigurationProvider
         }
     }
 
+    private Task? _secretTask;
+
+    /// <summary>Starts the secret refresh loop once, when Key Vault references are configured and changes are followed.</summary>
+    private void StartSecretRefresh()
+    {
+        lock (_lock)
+        {
+            if (_disposed || _secretTask is not null || _options.KeyVault is null || !_options.ReloadOnChange)
+            {
+                return;
+            }
+
+            _secretTask = Task.Run(() => RefreshSecretsLoopAsync(_stopping.Token));
+        }
+    }
+
     private void StartRefresh(Dictionary<string, string>? cursors)
     {
         lock (_lock)
@@ -341,6 +357,7 @@ internal sealed partial class AzKvConfigurationProvider
 
             await ApplyChangedKeysAsync(string.Join(", ", cursors.Keys), keys, cancellationToken).ConfigureAwait(false);
             SetCursors(next);
+            await RefreshDueSecretsAsync(cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -363,6 +380,7 @@ internal sealed partial class AzKvConfigurationProvider
             batch.Add((key, item));
         }
 
+        await ResolveReferencesAsync(batch.Where(b => b.Item is not null).Select(b => b.Item!), strict: false, all: true, cancellationToken).ConfigureAwait(false);
         Apply(batch);
         Log.ChangesApplied(_logger, batch.Count, prefix);
         await SaveCopyAsync(cancellationToken).ConfigureAwait(false);
@@ -385,6 +403,7 @@ internal sealed partial class AzKvConfigurationProvider
     private async Task<Dictionary<string, string>> ReloadAllCoreAsync(CancellationToken cancellationToken)
     {
         var (items, cursors) = await FetchAsync(cancellationToken).ConfigureAwait(false);
+        await ResolveReferencesAsync(items.Values, strict: false, all: false, cancellationToken).ConfigureAwait(false);
         var changed = ReplaceAll(items, DataOrigin.Store, raise: true);
         SetCursors(cursors);
         Log.Reloaded(_logger, items.Count, FlagCount, changed ? "changed" : "unchanged");

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using AzKv.Client;
 using AzKv.Extensions.Configuration.Cache;
+using AzKv.Extensions.Configuration.KeyVault;
 using AzKv.Extensions.Configuration.Logging;
 using AzKv.Extensions.Configuration.Mapping;
 using AzKv.Extensions.Configuration.Refresh;
@@ -47,6 +48,7 @@ internal sealed partial class AzKvConfigurationProvider : ConfigurationProvider,
     /// slower read can never overwrite a newer value with an older one.
     /// </summary>
     private readonly SemaphoreSlim _applyGate = new(1, 1);
+    private readonly SecretResolver _secretResolver;
 
     // Guarded by _lock.
     private Dictionary<string, StoredItem> _items = new(StringComparer.Ordinal);
@@ -72,6 +74,7 @@ internal sealed partial class AzKvConfigurationProvider : ConfigurationProvider,
         }
 
         _client = new AzKvClient(clientOptions);
+        _secretResolver = new SecretResolver(options.KeyVault);
         options.Refresher.Attach(this, clientOptions.Endpoints);
         Refresher = options.Refresher;
     }
@@ -175,6 +178,9 @@ internal sealed partial class AzKvConfigurationProvider : ConfigurationProvider,
             try
             {
                 (items, cursors) = await FetchAsync(linked.Token).ConfigureAwait(false);
+
+                // A reference that cannot be resolved fails the start, naming the key and the secret.
+                await ResolveReferencesAsync(items.Values, strict: true, all: true, linked.Token).ConfigureAwait(false);
                 ReplaceAll(items, DataOrigin.Store, raise: false);
                 SetCursors(cursors);
             }
@@ -190,6 +196,7 @@ internal sealed partial class AzKvConfigurationProvider : ConfigurationProvider,
                 StartRefresh(cursors);
             }
 
+            StartSecretRefresh();
             return;
         }
         catch (Exception ex) when (IsUnavailable(ex, cancellationToken))
@@ -208,9 +215,11 @@ internal sealed partial class AzKvConfigurationProvider : ConfigurationProvider,
         var copy = _cache is null ? null : await _cache.TryReadAsync(cancellationToken).ConfigureAwait(false);
         if (copy is { } found)
         {
+            await ResolveReferencesAsync(found.Items.Values, strict: false, all: true, cancellationToken).ConfigureAwait(false);
             ReplaceAll(new Dictionary<string, StoredItem>(found.Items, StringComparer.Ordinal), DataOrigin.LastKnownGood, raise: false);
             Log.StartedFromCache(_logger, reason, _cache!.FilePath, found.SavedAt);
             StartRefresh(cursors: null);
+            StartSecretRefresh();
             return;
         }
 
@@ -321,7 +330,7 @@ internal sealed partial class AzKvConfigurationProvider : ConfigurationProvider,
     /// <summary>Maps the items into a new data dictionary and swaps it in. Under <see cref="_lock"/>.</summary>
     private bool Rebuild()
     {
-        var data = ConfigurationMapper.Map(_selection, _items, _logger, out var flagCount);
+        var data = ConfigurationMapper.Map(_selection, WithSecrets(_items), _logger, out var flagCount);
         var changed = !ConfigurationMapper.AreEqual(Data, data);
         Data = data;
         FlagCount = flagCount;
