@@ -1,4 +1,5 @@
 using AzKv.Client;
+using AzKv.Extensions.Configuration.Refresh;
 using Azure.Core;
 using Microsoft.Extensions.Logging;
 
@@ -20,6 +21,7 @@ public sealed class AzKvConfigurationOptions
     private AzKvClientOptions? _clientOptions;
     private string? _apiKey;
     private Func<CancellationToken, ValueTask<AzKvAccessToken>>? _tokenProvider;
+    private AzKvConfigurationRefresher? _refresher;
 
     /// <summary>
     /// Start without AzKv settings instead of failing when no endpoint answers within
@@ -57,6 +59,15 @@ public sealed class AzKvConfigurationOptions
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
     internal IReadOnlyList<string> Prefixes => _prefixes;
+
+    /// <summary>How settings are kept current (<see cref="ConfigureRefresh"/>).</summary>
+    internal AzKvRefreshOptions Refresh { get; } = new();
+
+    /// <summary>Key Vault reference settings; null until <see cref="ConfigureKeyVault"/> is called.</summary>
+    internal AzKvKeyVaultOptions? KeyVault { get; private set; }
+
+    /// <summary>The refresher, created on first use and attached to each provider this source builds.</summary>
+    internal AzKvConfigurationRefresher Refresher => _refresher ??= new AzKvConfigurationRefresher(_endpoints);
 
     internal string? FlagNamePrefix { get; private set; }
 
@@ -137,6 +148,38 @@ public sealed class AzKvConfigurationOptions
         return this;
     }
 
+    /// <summary>
+    /// Chooses how settings are kept current: the watch (default), or checks on an interval for
+    /// hosts that cannot keep a connection open:
+    /// <code>o.ConfigureRefresh(r => r.UseWatch(false).SetRefreshInterval(TimeSpan.FromMinutes(1)))</code>
+    /// </summary>
+    public AzKvConfigurationOptions ConfigureRefresh(Action<AzKvRefreshOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        configure(Refresh);
+        return this;
+    }
+
+    /// <summary>
+    /// Resolves Key Vault references (values of content type
+    /// <c>application/vnd.microsoft.appconfig.keyvaultref+json;charset=utf-8</c>) to their secrets:
+    /// <code>o.ConfigureKeyVault(kv => kv.SetCredential(new DefaultAzureCredential()))</code>
+    /// Without it, a reference fails the first load naming its key.
+    /// </summary>
+    public AzKvConfigurationOptions ConfigureKeyVault(Action<AzKvKeyVaultOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        KeyVault ??= new AzKvKeyVaultOptions();
+        configure(KeyVault);
+        return this;
+    }
+
+    /// <summary>
+    /// The refresher of this source, to check for changes on demand
+    /// (<see cref="IConfigurationRefresher.TryRefreshAsync"/>) once the configuration is built.
+    /// </summary>
+    public IConfigurationRefresher GetRefresher() => Refresher;
+
     /// <summary>The client options to connect with; throws naming the setting when something is missing.</summary>
     internal AzKvClientOptions BuildClientOptions()
     {
@@ -149,6 +192,9 @@ public sealed class AzKvConfigurationOptions
         {
             throw new InvalidOperationException($"AddAzKv: StartupTimeout must be positive (it is {StartupTimeout}).");
         }
+
+        Refresh.Validate();
+        KeyVault?.Validate();
 
         if (_clientOptions is not null)
         {

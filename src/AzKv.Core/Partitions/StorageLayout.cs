@@ -44,6 +44,18 @@ public static class StorageLayout
     public static string ConflictLog(int partition, long epoch, int sequence) =>
         string.Create(CultureInfo.InvariantCulture, $"{ConflictPrefix}{partition:D4}/{epoch:D10}-{sequence:D6}.log");
 
+    /// <summary>The prefix of the large conflict values kept apart from the conflict logs.</summary>
+    public const string ConflictValuePrefix = "conflict-values/";
+
+    /// <summary>
+    /// A conflict loser's value too large to keep inline in the log:
+    /// <c>conflict-values/{p:D4}/{id}.bin</c>, where <paramref name="id"/> names the (key, loser dot)
+    /// (a hash, since keys may hold any character). Outside <see cref="ConflictPrefix"/> so readers
+    /// of the logs never take it for a log.
+    /// </summary>
+    public static string ConflictValue(int partition, string id) =>
+        string.Create(CultureInfo.InvariantCulture, $"{ConflictValuePrefix}{partition:D4}/{id}.bin");
+
     /// <summary>The prefix of every replication position of a source region.</summary>
     public static string ReplicationPrefix(string sourceRegion) => "replication/" + sourceRegion + "/";
 

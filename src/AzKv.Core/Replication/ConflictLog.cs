@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using AzKv.Partitions;
@@ -15,6 +17,16 @@ namespace AzKv.Replication;
 /// <param name="Value">The value (losers only, so a lost write can be recovered), null otherwise.</param>
 public sealed record ConflictVersion(string Region, ulong Counter, long Hlc, bool Tombstone, string? ContentType, byte[]? Value)
 {
+    /// <summary>
+    /// Where a loser's value is when it was too large to keep in the log line
+    /// (<see cref="StorageLayout.ConflictValue"/>); <see cref="Value"/> is null in the log then,
+    /// and <see cref="ConflictLog.ReadAsync"/> fills it from this blob.
+    /// </summary>
+    public string? ValueBlob { get; init; }
+
+    /// <summary>The length of the value kept in <see cref="ValueBlob"/>.</summary>
+    public int? ValueLength { get; init; }
+
     internal static ConflictVersion From(VersionedValue version, bool withValue) => new(
         version.Dot.Region,
         version.Dot.Counter,
@@ -46,6 +58,15 @@ public sealed class ConflictLog
     /// <summary>Blocks per blob before the next sequence number is used (the service allows 50,000).</summary>
     private const int MaxBlocksPerBlob = 45_000;
 
+    /// <summary>
+    /// A loser value larger than this (64 KiB) is kept in a blob of its own and the log line
+    /// refers to it. A line must fit one Append Block (4 MiB, and base64 grows a value by a
+    /// third): without this, a loser over ~3 MiB made every append of the partition's log fail
+    /// with 413 and stalled its replication. 64 KiB keeps log lines small enough that a reader
+    /// listing conflicts does not download megabytes per entry of other keys.
+    /// </summary>
+    internal const int MaxInlineValueBytes = 64 * 1024;
+
     private readonly IBlobStore _store;
     private readonly int _partition;
     private readonly long _epoch;
@@ -75,7 +96,13 @@ public sealed class ConflictLog
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            foreach (var block in Blocks(entries))
+            var inline = new ConflictEntry[entries.Count];
+            for (var i = 0; i < entries.Count; i++)
+            {
+                inline[i] = await MoveLargeValueAsync(entries[i], cancellationToken).ConfigureAwait(false);
+            }
+
+            foreach (var block in Blocks(inline))
             {
                 await AppendBlockAsync(block, cancellationToken).ConfigureAwait(false);
             }
@@ -126,7 +153,68 @@ public sealed class ConflictLog
         }
         while (continuation is not null);
 
-        return [.. found.OrderBy(e => e.Detected).ThenBy(e => e.Key, StringComparer.Ordinal).Take(limit)];
+        var result = found.OrderBy(e => e.Detected).ThenBy(e => e.Key, StringComparer.Ordinal).Take(limit).ToList();
+        for (var i = 0; i < result.Count; i++)
+        {
+            result[i] = await LoadLargeValueAsync(store, result[i], cancellationToken).ConfigureAwait(false);
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// Keeps a loser value over <see cref="MaxInlineValueBytes"/> in a blob of its own, created only
+    /// if absent (the name is the key and loser dot, so a replay finds the same value there), and
+    /// returns the entry referring to it.
+    /// </summary>
+    private async Task<ConflictEntry> MoveLargeValueAsync(ConflictEntry entry, CancellationToken cancellationToken)
+    {
+        if (entry.Loser.Value is not { Length: > MaxInlineValueBytes } value)
+        {
+            return entry;
+        }
+
+        var name = StorageLayout.ConflictValue(_partition, ValueId(entry.Key, entry.Loser.Region, entry.Loser.Counter));
+        try
+        {
+            await _store.PutBlockBlobAsync(
+                name,
+                value,
+                new BlobWriteOptions { ContentType = entry.Loser.ContentType ?? "application/octet-stream", Conditions = BlobConditions.IfNotExists },
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (BlobStorageException ex) when (ex.IsAlreadyExists || ex.IsPreconditionFailed)
+        {
+            // Written by an earlier attempt (a replay after a crash): the same dot has the same value.
+        }
+
+        return entry with { Loser = entry.Loser with { Value = null, ValueBlob = name, ValueLength = value.Length } };
+    }
+
+    /// <summary>Fills a referenced loser value from its blob; leaves the reference when the blob is gone.</summary>
+    private static async Task<ConflictEntry> LoadLargeValueAsync(IBlobStore store, ConflictEntry entry, CancellationToken cancellationToken)
+    {
+        if (entry.Loser.ValueBlob is not { } name || entry.Loser.Value is not null)
+        {
+            return entry;
+        }
+
+        try
+        {
+            var download = await store.DownloadAsync(name, BlobRange.All, default, cancellationToken).ConfigureAwait(false);
+            return entry with { Loser = entry.Loser with { Value = download.Content.ToArray() } };
+        }
+        catch (BlobStorageException ex) when (ex.IsNotFound)
+        {
+            return entry;
+        }
+    }
+
+    /// <summary>A name-safe id of (key, loser dot): hex SHA-256, so any key maps to a valid blob name.</summary>
+    internal static string ValueId(string key, string region, ulong counter)
+    {
+        var text = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{key}\0{region}\0{counter}");
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
     }
 
     /// <summary>The entries of one blob; a line that does not parse (a torn write cannot happen: blocks are atomic) is skipped.</summary>

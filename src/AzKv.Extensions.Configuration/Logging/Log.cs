@@ -46,4 +46,10 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 8013, Level = LogLevel.Warning, Message = "AzKv configuration reload failed ({Reason}); keeping the current settings.")]
     public static partial void ManualReloadFailed(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 8014, Level = LogLevel.Warning, Message = "An on-demand AzKv configuration refresh failed; keeping the current settings.")]
+    public static partial void RefreshOnDemandFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 8015, Level = LogLevel.Warning, Message = "AzKv key '{Key}' is a Key Vault reference to {SecretUri} that could not be resolved; it keeps its last secret, if it had one.")]
+    public static partial void SecretUnresolved(ILogger logger, Exception exception, string key, string secretUri);
 }

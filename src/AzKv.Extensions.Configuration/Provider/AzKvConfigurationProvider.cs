@@ -1,8 +1,10 @@
 using System.Diagnostics;
 using AzKv.Client;
 using AzKv.Extensions.Configuration.Cache;
+using AzKv.Extensions.Configuration.KeyVault;
 using AzKv.Extensions.Configuration.Logging;
 using AzKv.Extensions.Configuration.Mapping;
+using AzKv.Extensions.Configuration.Refresh;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -41,8 +43,17 @@ internal sealed partial class AzKvConfigurationProvider : ConfigurationProvider,
     private readonly CancellationTokenSource _stopping = new();
     private readonly Lock _lock = new();
 
+    /// <summary>
+    /// Serializes whatever reads keys and applies them (full loads, watch batches, checks), so a
+    /// slower read can never overwrite a newer value with an older one.
+    /// </summary>
+    private readonly SemaphoreSlim _applyGate = new(1, 1);
+    private readonly SecretResolver _secretResolver;
+
     // Guarded by _lock.
     private Dictionary<string, StoredItem> _items = new(StringComparer.Ordinal);
+    private Dictionary<string, string>? _cursors;
+    private DateTimeOffset? _lastCheck;
     private Task? _refreshTask;
     private CancellationTokenSource? _generation;
     private bool _reloadRequested;
@@ -63,7 +74,13 @@ internal sealed partial class AzKvConfigurationProvider : ConfigurationProvider,
         }
 
         _client = new AzKvClient(clientOptions);
+        _secretResolver = new SecretResolver(options.KeyVault);
+        options.Refresher.Attach(this, clientOptions.Endpoints);
+        Refresher = options.Refresher;
     }
+
+    /// <summary>This provider's manual refresher (the same object as the options' <c>GetRefresher()</c>).</summary>
+    internal IConfigurationRefresher Refresher { get; }
 
     /// <summary>Where the current data came from.</summary>
     internal DataOrigin Origin { get; private set; }
@@ -155,8 +172,23 @@ internal sealed partial class AzKvConfigurationProvider : ConfigurationProvider,
         Exception failure;
         try
         {
-            var (items, cursors) = await FetchAsync(linked.Token).ConfigureAwait(false);
-            ReplaceAll(items, DataOrigin.Store, raise: false);
+            Dictionary<string, StoredItem> items;
+            Dictionary<string, string> cursors;
+            await _applyGate.WaitAsync(linked.Token).ConfigureAwait(false);
+            try
+            {
+                (items, cursors) = await FetchAsync(linked.Token).ConfigureAwait(false);
+
+                // A reference that cannot be resolved fails the start, naming the key and the secret.
+                await ResolveReferencesAsync(items.Values, strict: true, all: true, linked.Token).ConfigureAwait(false);
+                ReplaceAll(items, DataOrigin.Store, raise: false);
+                SetCursors(cursors);
+            }
+            finally
+            {
+                _applyGate.Release();
+            }
+
             Log.Loaded(_logger, items.Count, FlagCount, _endpointList, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             await SaveCopyAsync(cancellationToken).ConfigureAwait(false);
             if (_options.ReloadOnChange)
@@ -164,6 +196,7 @@ internal sealed partial class AzKvConfigurationProvider : ConfigurationProvider,
                 StartRefresh(cursors);
             }
 
+            StartSecretRefresh();
             return;
         }
         catch (Exception ex) when (IsUnavailable(ex, cancellationToken))
@@ -182,9 +215,11 @@ internal sealed partial class AzKvConfigurationProvider : ConfigurationProvider,
         var copy = _cache is null ? null : await _cache.TryReadAsync(cancellationToken).ConfigureAwait(false);
         if (copy is { } found)
         {
+            await ResolveReferencesAsync(found.Items.Values, strict: false, all: true, cancellationToken).ConfigureAwait(false);
             ReplaceAll(new Dictionary<string, StoredItem>(found.Items, StringComparer.Ordinal), DataOrigin.LastKnownGood, raise: false);
             Log.StartedFromCache(_logger, reason, _cache!.FilePath, found.SavedAt);
             StartRefresh(cursors: null);
+            StartSecretRefresh();
             return;
         }
 
@@ -207,14 +242,12 @@ internal sealed partial class AzKvConfigurationProvider : ConfigurationProvider,
     /// <summary>Takes a watch cursor per watched prefix, then lists every selected key with its value.</summary>
     private async Task<(Dictionary<string, StoredItem> Items, Dictionary<string, string> Cursors)> FetchAsync(CancellationToken cancellationToken)
     {
-        // Cursors first: the watch then replays anything written while the listing ran.
+        // Cursors first: the watch (or the next check) then replays anything written while the
+        // listing ran. Taken even without ReloadOnChange, so a manual refresh reads only changes.
         var cursors = new Dictionary<string, string>(StringComparer.Ordinal);
-        if (_options.ReloadOnChange)
+        foreach (var prefix in _selection.WatchPrefixes)
         {
-            foreach (var prefix in _selection.WatchPrefixes)
-            {
-                cursors[prefix] = await _client.GetWatchCursorAsync(prefix, cancellationToken).ConfigureAwait(false);
-            }
+            cursors[prefix] = await _client.GetWatchCursorAsync(prefix, cancellationToken).ConfigureAwait(false);
         }
 
         var items = new Dictionary<string, StoredItem>(StringComparer.Ordinal);
@@ -297,7 +330,7 @@ internal sealed partial class AzKvConfigurationProvider : ConfigurationProvider,
     /// <summary>Maps the items into a new data dictionary and swaps it in. Under <see cref="_lock"/>.</summary>
     private bool Rebuild()
     {
-        var data = ConfigurationMapper.Map(_selection, _items, _logger, out var flagCount);
+        var data = ConfigurationMapper.Map(_selection, WithSecrets(_items), _logger, out var flagCount);
         var changed = !ConfigurationMapper.AreEqual(Data, data);
         Data = data;
         FlagCount = flagCount;
