@@ -14,6 +14,7 @@ public sealed partial class ConsoleSession : IAsyncDisposable
 {
     private readonly ConcurrentQueue<string> _errors = new();
     private readonly HashSet<(int Status, string PathPrefix)> _expectedHttpErrors = [];
+    private readonly HashSet<string> _expectedNetworkFailures = [];
 
     private ConsoleSession(IBrowserContext context, IPage page, Uri node)
     {
@@ -59,6 +60,9 @@ public sealed partial class ConsoleSession : IAsyncDisposable
     /// </summary>
     public void ExpectHttpError(int status, string pathPrefix) => _expectedHttpErrors.Add((status, pathPrefix));
 
+    /// <summary>A request under <paramref name="pathPrefix"/> that cannot reach the node (the test stopped it): Chromium logs <c>net::ERR_...</c>.</summary>
+    public void ExpectNetworkFailure(string pathPrefix) => _expectedNetworkFailures.Add(pathPrefix);
+
     public async Task AssertNoConsoleErrorsAsync()
     {
         // Anything still in flight (a render after the last expectation) reports before the check.
@@ -78,7 +82,17 @@ public sealed partial class ConsoleSession : IAsyncDisposable
     {
         var match = FailedResource().Match(message.Text);
         var location = SourceLocation().Match(message.Location);
-        if (!match.Success || !location.Success || !Uri.TryCreate(location.Groups["url"].Value, UriKind.Absolute, out var url))
+        if (!location.Success || !Uri.TryCreate(location.Groups["url"].Value, UriKind.Absolute, out var url))
+        {
+            return false;
+        }
+
+        if (message.Text.StartsWith("Failed to load resource: net::ERR_", StringComparison.Ordinal))
+        {
+            return _expectedNetworkFailures.Any(prefix => url.AbsolutePath.StartsWith(prefix, StringComparison.Ordinal));
+        }
+
+        if (!match.Success)
         {
             return false;
         }
