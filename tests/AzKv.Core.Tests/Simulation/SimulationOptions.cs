@@ -48,6 +48,17 @@ internal sealed record SimulationOptions
     public bool TrustDefiniteFailures { get; init; } = true;
 
     /// <summary>
+    /// Writes carry an Idempotency-Key, and a write whose outcome is unknown (engine OutcomeUnknown, client
+    /// timeout, connection reset by a kill) is retried with the same key, up to <see cref="MaxRetries"/> times,
+    /// as one operation of the history: the checker then proves it was applied once (or not at all, if the last
+    /// attempt stays unknown) within its span.
+    /// </summary>
+    public bool RetryUnknownWithIdempotencyKeys { get; init; } = true;
+
+    /// <summary>Retries of a write with an unknown outcome (<see cref="RetryUnknownWithIdempotencyKeys"/>).</summary>
+    public int MaxRetries { get; init; } = 3;
+
+    /// <summary>
     /// A planted bug, for the test that proves the simulation can fail: a node keeps serving reads
     /// from the last state of its last owner, lease or not (a zombie serving stale reads).
     /// </summary>
@@ -56,5 +67,5 @@ internal sealed record SimulationOptions
     public override string ToString() =>
         $"seed={Seed} steps={Steps} nodes={Nodes} clients={Clients} keys={Keys} crashes={Crashes} pauses={Pauses} takeovers={Takeovers} " +
         $"storageErrors={StorageErrors} lostResponses={LostResponses} tornAppends={TornAppends} clockJumps={ClockJumps} " +
-        $"clientTimeouts={ClientTimeouts} trustDefiniteFailures={TrustDefiniteFailures}" + (PlantStaleReads ? " PLANTED-STALE-READS" : "");
+        $"clientTimeouts={ClientTimeouts} trustDefiniteFailures={TrustDefiniteFailures} retryUnknownWithKeys={RetryUnknownWithIdempotencyKeys}" + (PlantStaleReads ? " PLANTED-STALE-READS" : "");
 }

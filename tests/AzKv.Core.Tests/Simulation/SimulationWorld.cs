@@ -96,6 +96,7 @@ internal sealed class SimulationWorld
     private static int? s_baselineBusy;
     private int _baselineBusy;
     private int _valueCounter;
+    private int _idempotencyCounter;
     private bool _faultsOn = true;
     private long _traceHash = 17;
 
@@ -374,9 +375,12 @@ internal sealed class SimulationWorld
             }
         }
 
-        foreach (var client in _clients.Where(c => ReferenceEquals(c.Node, node)))
+        foreach (var client in _clients.Where(c => ReferenceEquals(c.Node, node) && c.RetryAt == 0))
         {
-            FinishUnknown(client, "connection reset");
+            if (!TryScheduleRetry(client, "connection reset"))
+            {
+                FinishUnknown(client, "connection reset");
+            }
         }
 
         if (node.Owner is { } owner)
@@ -497,7 +501,15 @@ internal sealed class SimulationWorld
             command = new WriteCommand { Key = key, Kind = WriteKind.Delete };
         }
 
+        if (command is not null && _options.RetryUnknownWithIdempotencyKeys)
+        {
+            command = command with { IdempotencyKey = $"c{client.Id}-op{++_idempotencyCounter}" };
+        }
+
         client.Current = op;
+        client.Command = command;
+        client.Attempts = 1;
+        client.RetryAt = 0;
         client.Node = node;
         client.Deadline = Now + ClientTimeout.Ticks;
         Log($"client {client.Id} -> {node.Id}: {op}");
@@ -519,9 +531,73 @@ internal sealed class SimulationWorld
 
     private string NextValue(Client client) => $"c{client.Id}-{++_valueCounter}";
 
-    private void DeliverToNode(Client client, Node node, int incarnation, RegisterOperation op, WriteCommand? command)
+    /// <summary>
+    /// The write of <paramref name="client"/> ended without a definite answer: schedule a retry with the same
+    /// Idempotency-Key when allowed (true), else false (the caller finishes the operation).
+    /// </summary>
+    private bool TryScheduleRetry(Client client, string why)
     {
-        var stillWaiting = ReferenceEquals(client.Current, op);
+        if (!_options.RetryUnknownWithIdempotencyKeys || client.Current is null || client.Command is null || client.Attempts > _options.MaxRetries)
+        {
+            return false;
+        }
+
+        client.Write = null;
+        client.RetryAt = Now + TimeSpan.FromMilliseconds(200 + _random.Next(2_000)).Ticks;
+        Count("client.retry");
+        Log($"client {client.Id} {why}, retry #{client.Attempts} with key {client.Command.IdempotencyKey}: {client.Current}");
+        return true;
+    }
+
+    /// <summary>Sends a due retry, routed like a new request (the owner may have changed).</summary>
+    private void SendRetry(Client client)
+    {
+        client.RetryAt = 0;
+        client.Attempts++;
+        var hinted = PeekManifestOwner();
+        var node = hinted is not null && _random.Next(10) < 8 ? _nodes.First(n => n.Id == hinted) : _nodes[_random.Next(_nodes.Count)];
+        client.Node = node;
+        client.Deadline = Now + ClientTimeout.Ticks;
+        var op = client.Current!;
+        var command = client.Command!;
+        var attempt = client.Attempts;
+        Log($"client {client.Id} retry -> {node.Id}: {op}");
+        if (!node.Alive)
+        {
+            AttemptFailed(client, "connection refused");
+            return;
+        }
+
+        void Deliver() => DeliverToNode(client, node, node.Incarnation, op, command, attempt);
+        if (node.IsPaused(Now))
+        {
+            node.DeferredDeliveries.Add(Deliver);
+            return;
+        }
+
+        Deliver();
+    }
+
+    /// <summary>
+    /// One attempt definitely wrote nothing. The first attempt of an operation may then finish as failed; after an
+    /// unknown attempt the operation is still unknown (that attempt may land), so it is retried or ends unknown.
+    /// </summary>
+    private void AttemptFailed(Client client, string why)
+    {
+        if (client.Attempts <= 1)
+        {
+            Finish(client, _options.TrustDefiniteFailures ? OperationOutcome.Failed : OperationOutcome.Unknown, null, why);
+        }
+        else if (!TryScheduleRetry(client, why))
+        {
+            Finish(client, OperationOutcome.Unknown, null, why + " after an unknown attempt");
+        }
+    }
+
+    private void DeliverToNode(Client client, Node node, int incarnation, RegisterOperation op, WriteCommand? command, int attempt = 1)
+    {
+        // An earlier attempt of a retried write that arrives late is an orphan: it still writes, nobody waits for it.
+        var stillWaiting = ReferenceEquals(client.Current, op) && client.Attempts == attempt && client.RetryAt == 0;
         if (!node.Alive || node.Incarnation != incarnation)
         {
             return;
@@ -562,7 +638,14 @@ internal sealed class SimulationWorld
         {
             if (stillWaiting)
             {
-                Finish(client, OperationOutcome.Failed, null, "no owner here");
+                if (client.Attempts <= 1)
+                {
+                    Finish(client, OperationOutcome.Failed, null, "no owner here");
+                }
+                else
+                {
+                    AttemptFailed(client, "no owner here");
+                }
             }
 
             return;
@@ -661,10 +744,14 @@ internal sealed class SimulationWorld
                         Finish(client, OperationOutcome.Ok, "false", "not found");
                         break;
                     case WriteStatus.OutcomeUnknown:
-                        Finish(client, OperationOutcome.Unknown, null, "outcome unknown");
+                        if (!TryScheduleRetry(client, "outcome unknown"))
+                        {
+                            Finish(client, OperationOutcome.Unknown, null, "outcome unknown");
+                        }
+
                         break;
                     case WriteStatus.NotOwner or WriteStatus.Unavailable:
-                        Finish(client, _options.TrustDefiniteFailures ? OperationOutcome.Failed : OperationOutcome.Unknown, null, outcome.Value.Status.ToString());
+                        AttemptFailed(client, outcome.Value.Status.ToString());
                         break;
                     default:
                         _failures.Add($"unexpected write outcome {outcome?.Status.ToString() ?? write.Exception?.ToString()} for {client.Current}");
@@ -672,7 +759,7 @@ internal sealed class SimulationWorld
                         break;
                 }
             }
-            else if (client.Current is not null && _options.ClientTimeouts && Now > client.Deadline)
+            else if (client.Current is not null && client.RetryAt == 0 && _options.ClientTimeouts && Now > client.Deadline)
             {
                 if (client.Write is { } abandoned)
                 {
@@ -680,7 +767,14 @@ internal sealed class SimulationWorld
                 }
 
                 Count("fault.client-timeout");
-                FinishUnknown(client, "client timeout");
+                if (!TryScheduleRetry(client, "client timeout"))
+                {
+                    FinishUnknown(client, "client timeout");
+                }
+            }
+            else if (client.Current is not null && client.RetryAt != 0 && client.Write is null && Now >= client.RetryAt && _faultsOn)
+            {
+                SendRetry(client);
             }
         }
 
@@ -695,6 +789,8 @@ internal sealed class SimulationWorld
         Log($"client {client.Id} {why}: {op}");
         client.Current = null;
         client.Write = null;
+        client.Command = null;
+        client.RetryAt = 0;
     }
 
     private void FinishUnknown(Client client, string why)
@@ -928,5 +1024,14 @@ internal sealed class SimulationWorld
         public long Deadline { get; set; }
 
         public Dictionary<string, (string? Value, string? ETag)> LastRead { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>The current write, kept for its retries (same Idempotency-Key).</summary>
+        public WriteCommand? Command { get; set; }
+
+        /// <summary>Attempts of the current write so far.</summary>
+        public int Attempts { get; set; }
+
+        /// <summary>When the pending retry is due (simulated ticks), or 0 for none.</summary>
+        public long RetryAt { get; set; }
     }
 }

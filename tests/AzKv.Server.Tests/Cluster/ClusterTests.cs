@@ -151,6 +151,25 @@ public sealed class ClusterTests : IAsyncLifetime
         }
 
         Assert.Equal(40, JsonDocument.Parse(viaFrontend).RootElement.GetProperty("items").GetArrayLength());
+
+        // The frontend forwards Idempotency-Key to the owner: a keyed PUT sent twice writes once.
+        var lsnBefore = (await ClusterAsync(frontend)).GetProperty("partitions").EnumerateArray().Sum(p => p.GetProperty("lsn").GetInt64());
+        using var first = await PutKeyedAsync(frontend, "route/keyed", "once", "fwd-1");
+        using var retry = await PutKeyedAsync(frontend, "route/keyed", "once", "fwd-1");
+        using var reused = await PutKeyedAsync(frontend, "route/keyed", "other", "fwd-1");
+        var lsnAfter = (await ClusterAsync(frontend)).GetProperty("partitions").EnumerateArray().Sum(p => p.GetProperty("lsn").GetInt64());
+        Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+        Assert.Equal(HttpStatusCode.Created, retry.StatusCode);
+        Assert.Equal(first.Headers.ETag, retry.Headers.ETag);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, reused.StatusCode);
+        Assert.Equal(lsnBefore + 1, lsnAfter);
+    }
+
+    private static async Task<HttpResponseMessage> PutKeyedAsync(NodeProcess via, string key, string value, string idempotencyKey)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Put, "/v1/kv/" + key) { Content = new StringContent(value, Encoding.UTF8) };
+        request.Headers.TryAddWithoutValidation("Idempotency-Key", idempotencyKey);
+        return await via.Http.SendAsync(request);
     }
 
     [Fact]
