@@ -123,6 +123,39 @@ public sealed class AzKvConfigurationRefresherTests : LiveNodeTests, IClassFixtu
     }
 
     [Fact]
+    public async Task RefreshAsync_WhenTheStoreWasWipedAndCreatedAgain_ListsAgainAndDropsKeysOfTheOldStore()
+    {
+        var port = InProcessServer.GetFreeLoopbackPort();
+        var server = await InProcessServer.StartAsync(_azurite.ConnectionString, InProcessServer.NewContainer(), port);
+        using (var client = new AzKvClient(server.Url))
+        {
+            await client.PutStringAsync("wiper/k", "old");
+            await client.PutStringAsync("wiper/gone", "only in the old store");
+        }
+
+        var options = new AzKvConfigurationOptions();
+        var configuration = Build(options, "wiper/", watch: false, reloadOnChange: false, server.Url);
+        Assert.Equal("old", configuration["k"]);
+        await server.DisposeAsync();
+
+        // A new, empty store on the same URL: the provider's cursor is foreign to it (410).
+        await using var wiped = await InProcessServer.StartAsync(_azurite.ConnectionString, InProcessServer.NewContainer(), port);
+        using (var client = new AzKvClient(wiped.Url))
+        {
+            await client.PutStringAsync("wiper/k", "new");
+        }
+
+        _clock.Advance(Interval);
+        var before = _requests.Count;
+        await options.GetRefresher().RefreshAsync();
+
+        Assert.Equal("new", configuration["k"]);
+        Assert.Null(configuration["gone"]);
+        Assert.Contains(_requests.Uris.Skip(before), u => u.AbsolutePath == "/v1/kv"); // a full list, after the 410
+
+    }
+
+    [Fact]
     public async Task RefreshAsync_WhenTheConfigurationIsNotBuilt_ThrowsSayingSo()
     {
         var options = new AzKvConfigurationOptions().Connect(Server.Url);
