@@ -133,6 +133,7 @@ public static partial class ServerApp
         services.AddSingleton(CreateReplication(options));
         services.AddSingleton<PartitionHost>();
         services.AddSingleton<Forwarder>();
+        services.AddSingleton<AzKv.Server.Api.WatchFanouts>();
         services.AddHostedService(provider => provider.GetRequiredService<PartitionHost>());
         services.AddSingleton(_ => new PrometheusExporter([PartitionMetrics.MeterName, ServerMetrics.MeterName]));
     }
