@@ -83,6 +83,22 @@ public sealed class WatchFanoutTests
     }
 
     [Fact]
+    public async Task TryJoin_WhenAheadBeforeAnyStreamJoined_JoinsOnceTheFanoutHasCaughtUp()
+    {
+        var feed = new ChangeFeed(100);
+        using var fanout = NewFanout(feed);
+        feed.Append([Put(1, "app/a")]);
+        var pipe = new Pipe();
+
+        // A stream that started from "now" after the fan-out was made is ahead of it; the fan-out
+        // must move on by itself, even though no stream has joined it yet.
+        Assert.False(fanout.TryJoin("app/", [1], pipe.Writer, out _, out var target));
+        Assert.Equal([0L], target);
+        await WaitForAsync(() => fanout.TryJoin("app/", [1], pipe.Writer, out _, out _));
+        Assert.Equal(1, fanout.Count);
+    }
+
+    [Fact]
     public async Task Dispatch_WhenChangesKeepComing_DeliversEveryChangeOnceInOrder()
     {
         const int Changes = 2000;

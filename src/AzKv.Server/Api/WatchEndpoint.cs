@@ -80,6 +80,12 @@ internal static class WatchEndpoint
             var feeds = host.Slots.Select(s => s.Feed).ToArray();
             if (fanouts.For(host) is { } fanout && positions.Select((lsn, p) => lsn <= feeds[p].LastLsn).All(known => known))
             {
+                if (string.IsNullOrEmpty(cursor))
+                {
+                    // From now: the fan-out's position is now as well as any, and joins at once.
+                    positions = fanout.Positions;
+                }
+
                 await StreamFromFanoutAsync(context, fanout, feeds, prefix, storeTag, positions, stopping.Token).ConfigureAwait(false);
             }
             else

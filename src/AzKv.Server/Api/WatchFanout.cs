@@ -126,7 +126,14 @@ internal sealed class WatchFanout : IDisposable
         {
             target = (long[])_positions.Clone();
             subscription = null;
-            if (_stopped || !positions.AsSpan().SequenceEqual(_positions))
+            if (_stopped)
+            {
+                return false;
+            }
+
+            // Running from the first attempt on: a stream ahead of the position waits for it to move.
+            _dispatcher ??= Task.Run(() => DispatchAsync(_stopping.Token));
+            if (!positions.AsSpan().SequenceEqual(_positions))
             {
                 return false;
             }
@@ -139,7 +146,6 @@ internal sealed class WatchFanout : IDisposable
 
             list.Add(subscription);
             _count++;
-            _dispatcher ??= Task.Run(() => DispatchAsync(_stopping.Token));
             return true;
         }
     }
