@@ -42,28 +42,56 @@ public sealed class WatchFanoutTests
     }
 
     [Fact]
-    public async Task TryWrite_WhenAReaderIsSlow_EndsItWithTheCursorAndKeepsServingTheOthers()
+    public async Task Offer_WhenAReaderFallsTooFarBehind_EndsItWithTheCursorItReachedAndKeepsServingTheOthers()
     {
-        var feed = new ChangeFeed(100);
+        var feed = new ChangeFeed(4096);
         using var fanout = NewFanout(feed);
         var slow = new Pipe(new PipeOptions(pauseWriterThreshold: 64, resumeWriterThreshold: 32, useSynchronizationContext: false));
-        var fast = new Pipe();
+        var fast = new Pipe(new PipeOptions(pauseWriterThreshold: 8 << 20, resumeWriterThreshold: 4 << 20));
         Assert.True(fanout.TryJoin("app/", fanout.Positions, slow.Writer, out var slowSubscription, out _));
         Assert.True(fanout.TryJoin("app/", fanout.Positions, fast.Writer, out _, out _));
 
+        // The first event fills the slow reader's buffer; the next ones queue behind its flush until
+        // the queue is full, and then it is let go. The fast reader gets every one meanwhile.
         feed.Append([Put(1, "app/a")]);
-        var ending = await slowSubscription!.Ended.WaitAsync(Deadline);
-        feed.Append([Put(2, "app/b")]);
+        await WaitForAsync(() => fanout.Positions[0] == 1);
+        var last = WatchFanout.MaxQueuedFrames + 2;
+        for (var lsn = 2; lsn <= last; lsn += 100)
+        {
+            feed.Append(Enumerable.Range(lsn, Math.Min(100, last - lsn + 1)).Select(i => Put(i, $"app/{i:D5}")).ToList());
+        }
+
+        var ending = await slowSubscription.Ended.WaitAsync(Deadline);
 
         Assert.Equal(WatchFanout.EndReason.Overflow, ending.Reason);
         Assert.Equal(WatchCursor.Encode(Tag, [1]), ending.Cursor);
         Assert.NotNull(ending.PendingFlush);
-        Assert.Contains("\"app/b\"", await ReadUntilAsync(fast.Reader, "app/b"), StringComparison.Ordinal);
+        Assert.Contains($"\"app/{last:D5}\"", await ReadUntilAsync(fast.Reader, $"app/{last:D5}"), StringComparison.Ordinal);
         Assert.Equal(1, fanout.Count);
 
         // What was written before it was let go is still delivered once the client reads.
-        Assert.Contains("\"app/a\"", await ReadUntilAsync(slow.Reader, "app/a"), StringComparison.Ordinal);
+        var slowText = await ReadUntilAsync(slow.Reader, "app/a");
+        Assert.DoesNotContain("app/00002", slowText, StringComparison.Ordinal);
         await ending.PendingFlush!.WaitAsync(Deadline);
+    }
+
+    [Fact]
+    public async Task Offer_WhenAReaderIsBrieflyBehind_QueuesAndDeliversEverythingInOrder()
+    {
+        var feed = new ChangeFeed(100);
+        using var fanout = NewFanout(feed);
+        var slow = new Pipe(new PipeOptions(pauseWriterThreshold: 64, resumeWriterThreshold: 32, useSynchronizationContext: false));
+        Assert.True(fanout.TryJoin("app/", fanout.Positions, slow.Writer, out var subscription, out _));
+
+        feed.Append([Put(1, "app/a")]);
+        await WaitForAsync(() => fanout.Positions[0] == 1);
+        feed.Append([Put(2, "app/b"), Put(3, "app/c")]);
+        await WaitForAsync(() => fanout.Positions[0] == 3);
+
+        var text = await ReadUntilAsync(slow.Reader, "app/c");
+        Assert.True(text.IndexOf("app/a", StringComparison.Ordinal) < text.IndexOf("app/b", StringComparison.Ordinal));
+        Assert.False(subscription.Ended.IsCompleted);
+        Assert.Equal(1, fanout.Count);
     }
 
     [Fact]

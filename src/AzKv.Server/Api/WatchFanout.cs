@@ -36,7 +36,13 @@ internal sealed class WatchFanout : IDisposable
     /// <summary>Changes the dispatcher takes from one partition per round.</summary>
     private const int MaxChangesPerRound = 1000;
 
-    private static readonly byte[] KeepAliveFrame = ": keep-alive\n\n"u8.ToArray();
+    /// <summary>Events that may wait behind a flush under way before a stream is let go (references to shared frames).</summary>
+    internal const int MaxQueuedFrames = 1024;
+
+    /// <summary>Streams above which a round's writes are spread over the cores.</summary>
+    private const int ParallelThreshold = 512;
+
+    private static readonly Frame KeepAliveFrame = new(": keep-alive\n\n"u8.ToArray(), null, null);
 
     private readonly object _gate = new();
     private readonly IReadOnlyList<ChangeFeed> _feeds;
@@ -47,6 +53,7 @@ internal sealed class WatchFanout : IDisposable
     private readonly long[] _positions;
     private readonly Dictionary<string, List<Subscription>> _byPrefix = new(StringComparer.Ordinal);
     private readonly List<Change> _buffer = [];
+    private readonly List<Frame> _frames = [];
     private readonly CancellationTokenSource _stopping = new();
     private Task? _dispatcher;
     private int _count;
@@ -138,7 +145,7 @@ internal sealed class WatchFanout : IDisposable
                 return false;
             }
 
-            subscription = new Subscription(this, prefix, writer);
+            subscription = new Subscription(this, prefix, writer, WatchCursor.Encode(_storeTag, _positions));
             if (!_byPrefix.TryGetValue(prefix, out var list))
             {
                 _byPrefix[prefix] = list = [];
@@ -224,7 +231,7 @@ internal sealed class WatchFanout : IDisposable
                 if (_time.GetTimestamp() >= nextKeepAlive)
                 {
                     // Every stream, also those whose prefix saw no change: proxies close idle connections.
-                    Broadcast(KeepAliveFrame, prefixOf: null);
+                    Broadcast([KeepAliveFrame]);
                     nextKeepAlive = _time.GetTimestamp() + (long)(_keepAlive.TotalSeconds * _time.TimestampFrequency);
                 }
             }
@@ -234,6 +241,7 @@ internal sealed class WatchFanout : IDisposable
     /// <summary>Under the gate: moves the position past every new change, writing each event once to every matching stream.</summary>
     private void DispatchRound()
     {
+        _frames.Clear();
         for (var p = 0; p < _feeds.Count; p++)
         {
             if (!_servedHere(p))
@@ -262,11 +270,16 @@ internal sealed class WatchFanout : IDisposable
                 }
 
                 Interlocked.Increment(ref _framesEncoded);
-                Broadcast(ChangeFrame(change, WatchCursor.Encode(_storeTag, _positions)), change.Key);
+                var cursor = WatchCursor.Encode(_storeTag, _positions);
+                _frames.Add(new Frame(ChangeFrame(change, cursor), cursor, change.Key));
             }
 
             _positions[p] = _buffer.Count >= MaxChangesPerRound ? _buffer[^1].Lsn : next;
         }
+
+        // Every stream gets the round's events in one write and one flush.
+        Broadcast(_frames);
+        _frames.Clear();
     }
 
     private bool AnyPrefixMatches(string key)
@@ -282,27 +295,50 @@ internal sealed class WatchFanout : IDisposable
         return false;
     }
 
-    /// <summary>Under the gate: writes <paramref name="frame"/> to every stream whose prefix <paramref name="prefixOf"/> starts with (all when null).</summary>
-    private void Broadcast(byte[] frame, string? prefixOf)
+    /// <summary>Under the gate: writes the frames to every stream whose prefix they match (comments to all), in order.</summary>
+    private void Broadcast(List<Frame> frames)
     {
-        List<Subscription>? overflowed = null;
+        if (frames.Count == 0 || _count == 0)
+        {
+            return;
+        }
+
+        var overflowed = new System.Collections.Concurrent.ConcurrentQueue<Subscription>();
         foreach (var (prefix, list) in _byPrefix)
         {
-            if (prefixOf is not null && !prefixOf.StartsWith(prefix, StringComparison.Ordinal))
+            var mine = frames.Where(f => f.Key is null || f.Key.StartsWith(prefix, StringComparison.Ordinal)).ToArray();
+            if (mine.Length == 0)
             {
                 continue;
             }
 
-            foreach (var subscription in list)
+            if (list.Count < ParallelThreshold)
             {
-                if (!subscription.TryWrite(frame))
+                foreach (var subscription in list)
                 {
-                    (overflowed ??= []).Add(subscription);
+                    if (!subscription.Offer(mine))
+                    {
+                        overflowed.Enqueue(subscription);
+                    }
                 }
+
+                continue;
             }
+
+            var slices = Environment.ProcessorCount * 4;
+            Parallel.For(0, slices, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, slice =>
+            {
+                for (var i = slice * list.Count / slices; i < (slice + 1) * list.Count / slices; i++)
+                {
+                    if (!list[i].Offer(mine))
+                    {
+                        overflowed.Enqueue(list[i]);
+                    }
+                }
+            });
         }
 
-        foreach (var subscription in overflowed ?? [])
+        foreach (var subscription in overflowed)
         {
             Leave(subscription, EndReason.Overflow);
         }
@@ -328,7 +364,7 @@ internal sealed class WatchFanout : IDisposable
             return;
         }
 
-        subscription.End(reason, WatchCursor.Encode(_storeTag, _positions));
+        subscription.End(reason);
     }
 
     private bool Remove(Subscription subscription)
@@ -347,19 +383,28 @@ internal sealed class WatchFanout : IDisposable
         return true;
     }
 
-    /// <summary>One joined stream: its prefix, its response writer, and how it ended.</summary>
+    /// <summary>
+    /// One joined stream: its prefix, its response writer, and how it ended. While its response
+    /// flushes at once it holds nothing; while a flush is under way the events for it wait in a
+    /// list of references to the shared frames (at most <see cref="MaxQueuedFrames"/>), written by
+    /// one drain task when the flush completes.
+    /// </summary>
     internal sealed class Subscription : IDisposable
     {
         private readonly WatchFanout _fanout;
         private readonly PipeWriter _writer;
         private readonly TaskCompletionSource<Ending> _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private ValueTask<FlushResult> _pendingFlush;
+        private List<Frame>? _queue;
+        private Task? _drain;
+        private string _cursor;
+        private bool _done;
 
-        internal Subscription(WatchFanout fanout, string prefix, PipeWriter writer)
+        internal Subscription(WatchFanout fanout, string prefix, PipeWriter writer, string cursor)
         {
             _fanout = fanout;
             Prefix = prefix;
             _writer = writer;
+            _cursor = cursor;
         }
 
         public string Prefix { get; }
@@ -375,49 +420,140 @@ internal sealed class WatchFanout : IDisposable
         }
 
         /// <summary>
-        /// Leaves the fan-out; returns the cursor the stream reached (every event before it was
-        /// written to it), or null when it had already left.
+        /// Leaves the fan-out; returns the cursor of the last event written to the stream (or of
+        /// where it joined), or null when it had already left.
         /// </summary>
         public string? Leave()
         {
             lock (_fanout._gate)
             {
-                return _fanout.Remove(this) ? WatchCursor.Encode(_fanout._storeTag, _fanout._positions) : null;
-            }
-        }
-
-        /// <summary>Under the gate: writes and flushes; false when the flush did not complete at once (the client is behind).</summary>
-        internal bool TryWrite(byte[] frame)
-        {
-            ValueTask<FlushResult> flush;
-            try
-            {
-                _writer.Write(frame);
-                flush = _writer.FlushAsync(CancellationToken.None);
-                if (flush.IsCompleted)
+                if (!_fanout.Remove(this))
                 {
-                    _ = flush.Result;
-                    return true;
+                    return null;
                 }
             }
-            catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException or IOException or OperationCanceledException)
-            {
-                // The response is gone: let the stream go.
-                return false;
-            }
 
-            _pendingFlush = flush;
-            return false;
+            lock (this)
+            {
+                _done = true;
+                _queue = null;
+                return _cursor;
+            }
         }
 
-        internal void End(EndReason reason, string cursor)
+        /// <summary>
+        /// Under the fan-out's gate (any thread): writes the frames and flushes, or queues them behind
+        /// a flush under way. False when the queue is full: the stream must leave.
+        /// </summary>
+        internal bool Offer(Frame[] frames)
         {
-            var pending = _pendingFlush;
-            _pendingFlush = default;
-            _ended.TrySetResult(new Ending(reason, cursor, pending.IsCompleted ? null : pending.AsTask()));
+            lock (this)
+            {
+                if (_done)
+                {
+                    return true;
+                }
+
+                if (_drain is not null)
+                {
+                    _queue ??= [];
+                    _queue.AddRange(frames);
+                    return _queue.Count <= MaxQueuedFrames;
+                }
+
+                try
+                {
+                    foreach (var frame in frames)
+                    {
+                        Write(frame);
+                    }
+
+                    var flush = _writer.FlushAsync(CancellationToken.None);
+                    if (!flush.IsCompleted)
+                    {
+                        _drain = DrainAsync(flush);
+                    }
+
+                    return true;
+                }
+                catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException or IOException or OperationCanceledException)
+                {
+                    // The response is gone: let the stream go.
+                    return false;
+                }
+            }
+        }
+
+        internal void End(EndReason reason)
+        {
+            string cursor;
+            Task? drain;
+            lock (this)
+            {
+                _done = true;
+                _queue = null;
+                cursor = _cursor;
+                drain = _drain;
+            }
+
+            _ended.TrySetResult(new Ending(reason, cursor, drain));
+        }
+
+        private void Write(Frame frame)
+        {
+            _writer.Write(frame.Bytes);
+            if (frame.Cursor is not null)
+            {
+                _cursor = frame.Cursor;
+            }
+        }
+
+        /// <summary>Waits for a flush under way, then writes what queued behind it; ends when a flush completes at once or the stream is done.</summary>
+        private async Task DrainAsync(ValueTask<FlushResult> flush)
+        {
+            while (true)
+            {
+                try
+                {
+                    var result = await flush.ConfigureAwait(false);
+                    if (result.IsCompleted || result.IsCanceled)
+                    {
+                        return; // the connection is gone; the request ends on its own
+                    }
+                }
+                catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException or IOException or OperationCanceledException)
+                {
+                    return;
+                }
+
+                lock (this)
+                {
+                    if (_done || _queue is not { Count: > 0 } queue)
+                    {
+                        _drain = null;
+                        return;
+                    }
+
+                    foreach (var frame in queue)
+                    {
+                        Write(frame);
+                    }
+
+                    queue.Clear();
+                    flush = _writer.FlushAsync(CancellationToken.None);
+                    if (flush.IsCompleted)
+                    {
+                        _drain = null;
+                        return;
+                    }
+                }
+            }
         }
     }
 
+    /// <summary>An encoded event shared by every stream it goes to; <see cref="Cursor"/> is its id (null for comments).</summary>
+    internal sealed record Frame(byte[] Bytes, string? Cursor, string? Key);
+
     /// <summary>How a stream left: why, the cursor it reached (everything written before is in its response), and a flush still under way.</summary>
-    internal sealed record Ending(EndReason Reason, string Cursor, Task<FlushResult>? PendingFlush);
+    internal sealed record Ending(EndReason Reason, string Cursor, Task? PendingFlush);
 }
