@@ -303,7 +303,7 @@ if (has("azkv-watch")) {
     const r = run(name);
     return {
       watchers: r.watchers, delivered: r.delivered, p50Ms: r.p50Ms, p99Ms: r.p99Ms, maxMs: r.maxMs, rssMiB: r.rssMiB ?? null,
-      p999Ms: r.p999Ms, rssIdleMiB: r.rssIdleMiB ?? null, cpuPercent: r.cpuPercent ?? null, generatorCpuPercent: r.generatorCpuPercent,
+      p999Ms: r.p999Ms, putP50Ms: r.putP50Ms, putP99Ms: r.putP99Ms, rssIdleMiB: r.rssIdleMiB ?? null, cpuPercent: r.cpuPercent ?? null, generatorCpuPercent: r.generatorCpuPercent,
       watchersRequested: r.watchersRequested, writes: r.writes, writeErrors: r.writeErrors, received: r.received, expected: r.expected,
       reconnects: r.reconnects, connectSeconds: r.connectSeconds, rate: r.rate, seconds: r.seconds, loadAverage: loadOf(name),
     };

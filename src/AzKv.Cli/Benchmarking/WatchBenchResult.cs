@@ -81,6 +81,12 @@ internal sealed record WatchBenchResult
 
     public required double MeanMs { get; init; }
 
+    /// <summary>Median time from sending a measured put to its acknowledgement (the commit, part of every delivery latency).</summary>
+    public required double PutP50Ms { get; init; }
+
+    /// <summary>99th percentile of the same.</summary>
+    public required double PutP99Ms { get; init; }
+
     /// <summary>Server RSS with every watcher connected, before the first write (MiB).</summary>
     public double? RssIdleMiB { get; init; }
 

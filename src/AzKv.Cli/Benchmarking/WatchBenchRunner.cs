@@ -74,6 +74,7 @@ internal static class WatchBenchRunner
         var ownCpuStart = Process.GetCurrentProcess().TotalProcessorTime;
         var writeStart = Stopwatch.GetTimestamp();
         var puts = new Task<bool>[totalWrites];
+        var putLatency = new LatencyHistogram();
         for (var i = 0; i < totalWrites; i++)
         {
             var due = writeStart + (long)(i / settings.Rate * Stopwatch.Frequency);
@@ -83,7 +84,7 @@ internal static class WatchBenchRunner
                 await Task.Delay(TimeSpan.FromSeconds((double)wait / Stopwatch.Frequency), cancellationToken).ConfigureAwait(false);
             }
 
-            puts[i] = PutAsync(http, settings, shared, keyPrefix, i, cancellationToken);
+            puts[i] = PutAsync(http, settings, shared, keyPrefix, i, i >= warmupWrites ? putLatency : null, cancellationToken);
             if (i > 0 && i % (int)Math.Max(1, settings.Rate) == 0)
             {
                 await log.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"  {i} writes, {shared.Received} deliveries of measured writes")).ConfigureAwait(false);
@@ -141,6 +142,8 @@ internal static class WatchBenchRunner
             P999Ms = Ms(histogram.ValueAtPercentile(99.9)),
             MaxMs = Ms(histogram.Max),
             MeanMs = Math.Round(histogram.Mean / 1000, 3),
+            PutP50Ms = Ms(putLatency.ValueAtPercentile(50)),
+            PutP99Ms = Ms(putLatency.ValueAtPercentile(99)),
             RssIdleMiB = rssIdle,
             RssMiB = server?.MaxRssMiB,
             CpuSeconds = cpuStart is { } a && cpuEnd is { } b ? Math.Round(b - a, 2) : null,
@@ -166,7 +169,8 @@ internal static class WatchBenchRunner
         return addresses.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork) ?? addresses[0];
     }
 
-    private static async Task<bool> PutAsync(HttpClient http, WatchBenchSettings settings, Shared shared, string keyPrefix, int sequence, CancellationToken cancellationToken)
+    private static async Task<bool> PutAsync(
+        HttpClient http, WatchBenchSettings settings, Shared shared, string keyPrefix, int sequence, LatencyHistogram? acknowledged, CancellationToken cancellationToken)
     {
         var key = keyPrefix + sequence.ToString(CultureInfo.InvariantCulture);
         var sent = Stopwatch.GetTimestamp();
@@ -181,6 +185,14 @@ internal static class WatchBenchRunner
         try
         {
             using var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            if (acknowledged is not null && response.IsSuccessStatusCode)
+            {
+                lock (acknowledged)
+                {
+                    acknowledged.Record(Stopwatch.GetElapsedTime(sent).Ticks / 10);
+                }
+            }
+
             return response.IsSuccessStatusCode;
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
