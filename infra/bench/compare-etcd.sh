@@ -10,7 +10,9 @@
 #
 # Usage: infra/bench/compare-etcd.sh [--out FILE] [--seconds N] [--warmup N] [--connections N]
 #          [--value-bytes N] [--keys N] [--partitions N] [--jit-warmup N] [--server-dll PATH] [--keep]
-# Bounded: about (3 workloads x 2 targets + 1) x (seconds + warmup) plus pre-loads and start-up.
+#          [--workloads put,get,mixed,watch] [--watchers N] [--watch-rate N] [--watch-seconds N]
+# Bounded: about (3 workloads x 2 targets + 1) x (seconds + warmup) plus pre-loads and start-up,
+# plus the watch workload (`azkv bench watch`, 2 x (connect + watch-seconds + warm-up + settle)).
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -31,6 +33,11 @@ server_dll=""
 # seconds (longer on a busy machine); etcd gets the same load.
 jit_warmup=15
 keep=0
+workloads="put,get,mixed,watch"
+# Watch fan-out (issue 18): W watch streams, each its own connection, and a writer at a fixed rate.
+watchers=10000
+watch_rate=20
+watch_seconds=30
 
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -44,12 +51,29 @@ while [[ $# -gt 0 ]]; do
     --jit-warmup) jit_warmup=$2; shift 2 ;;
     --server-dll) server_dll=$2; shift 2 ;;
     --keep) keep=1; shift ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    --workloads) workloads=$2; shift 2 ;;
+    --watchers) watchers=$2; shift 2 ;;
+    --watch-rate) watch_rate=$2; shift 2 ;;
+    --watch-seconds) watch_seconds=$2; shift 2 ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     *) echo "compare-etcd.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
 
 log() { printf '[compare-etcd] %s\n' "$*" >&2; }
+has_workload() { [[ ",$workloads," == *",$1,"* ]]; }
+
+# Every watch stream is a socket in the generator and one in the server: raise this shell's
+# descriptor limit (inherited by everything started below) as far as the hard limit allows.
+if has_workload watch; then
+  want=$((watchers + 4096))
+  hard=$(ulimit -Hn)
+  if [[ $hard != unlimited && $hard -lt $want ]]; then
+    log "the descriptor limit (hard $hard) is below $want; watch uses what there is"
+    want=$hard
+  fi
+  ulimit -n "$want"
+fi
 
 as_root() {
   if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi
@@ -219,10 +243,32 @@ measure() {
   log "$name: load average after $(load)"
 }
 for workload in put get mixed; do
+  has_workload "$workload" || continue
   measure "azkv-$workload" --target azkv --url "$azkv_url" --workload "$workload"
   measure "etcd-$workload" --target etcd --url "$etcd_url" --workload "$workload"
 done
-measure ceiling --target azkv --url "$azkv_url" --workload ceiling
+if has_workload put || has_workload get || has_workload mixed; then
+  measure ceiling --target azkv --url "$azkv_url" --workload ceiling
+fi
+
+# Watch fan-out: the same generator against both (SSE for AzKv, the v3 gateway's watch stream for
+# etcd), the server's RSS and CPU read from /proc by the generator (--server-pid).
+watch_limit=$((watch_seconds + 2 + 15 + 240))
+measure_watch() {
+  local name=$1 pid=$2; shift 2
+  local before; before=$(load)
+  log "$name: load average before $before"
+  # A run that did not deliver everything exits 1: that is a result, recorded, not a failure of the script.
+  DOTNET_TieredPGO=0 timeout --foreground -k 10 "$watch_limit" dotnet "$azkv_dll" bench watch "$@" \
+    --watchers "$watchers" --rate "$watch_rate" --seconds "$watch_seconds" --server-pid "$pid" --json "$work/$name.json" || true
+  [[ -s "$work/$name.json" ]] || { log "$name wrote no result"; exit 1; }
+  printf '%s\n%s\n' "$before" "$(load)" >"$work/$name.load"
+  log "$name: load average after $(load)"
+}
+if has_workload watch; then
+  measure_watch azkv-watch "$node_pid" --target azkv --url "$azkv_url"
+  measure_watch etcd-watch "$etcd_pid" --target etcd --url "$etcd_url"
+fi
 
 # Every acknowledged put is in the WAL on Azurite's disk: the node's blobs are there.
 wal_bytes=$(du -sb "$work/azurite" | cut -f1)
@@ -240,8 +286,9 @@ const pick = r => ({
   errors: r.errors, connectionsOpened: r.connectionsOpened, loadAverage: loadOf(r.name),
   ...(r.recordsPerAppend !== undefined ? { recordsPerAppend: r.recordsPerAppend, appends: r.appends } : {}),
 });
-const ceiling = run("ceiling");
-const workloads = ["put", "get", "mixed"].map(name => {
+const has = name => fs.existsSync(`${work}/${name}.json`);
+const ceiling = has("ceiling") ? run("ceiling") : null;
+const workloads = ["put", "get", "mixed"].filter(name => has(`azkv-${name}`)).map(name => {
   const azkv = run(`azkv-${name}`), etcd = run(`etcd-${name}`);
   return {
     name,
@@ -251,18 +298,31 @@ const workloads = ["put", "get", "mixed"].map(name => {
     p99NotWorse: azkv.p99Ms <= etcd.p99Ms,
   };
 });
-const put = run("azkv-put"), get = run("azkv-get");
+if (has("azkv-watch")) {
+  const pickWatch = name => {
+    const r = run(name);
+    return {
+      watchers: r.watchers, delivered: r.delivered, p50Ms: r.p50Ms, p99Ms: r.p99Ms, maxMs: r.maxMs, rssMiB: r.rssMiB ?? null,
+      p999Ms: r.p999Ms, putP50Ms: r.putP50Ms, putP99Ms: r.putP99Ms, rssIdleMiB: r.rssIdleMiB ?? null, cpuPercent: r.cpuPercent ?? null, generatorCpuPercent: r.generatorCpuPercent,
+      watchersRequested: r.watchersRequested, writes: r.writes, writeErrors: r.writeErrors, received: r.received, expected: r.expected,
+      reconnects: r.reconnects, connectSeconds: r.connectSeconds, rate: r.rate, seconds: r.seconds, loadAverage: loadOf(name),
+    };
+  };
+  const azkv = pickWatch("azkv-watch"), etcd = pickWatch("etcd-watch");
+  workloads.push({ name: "watch", azkv, etcd, p99NotWorse: azkv.delivered >= etcd.delivered && azkv.p99Ms <= etcd.p99Ms });
+}
+const put = has("azkv-put") ? run("azkv-put") : {}, get = has("azkv-get") ? run("azkv-get") : {};
 const result = {
   workloads,
-  httpCeiling: { opsPerSec: ceiling.opsPerSec, p50Ms: ceiling.p50Ms, p99Ms: ceiling.p99Ms, p999Ms: ceiling.p999Ms, loadAverage: loadOf("ceiling") },
+  httpCeiling: ceiling ? { opsPerSec: ceiling.opsPerSec, p50Ms: ceiling.p50Ms, p99Ms: ceiling.p99Ms, p999Ms: ceiling.p999Ms, loadAverage: loadOf("ceiling") } : null,
   recordsPerAppend: put.recordsPerAppend ?? null,
-  getShareOfCeiling: ceiling.opsPerSec > 0 ? Math.round(get.opsPerSec / ceiling.opsPerSec * 100) / 100 : null,
-  cores: put.cores,
-  connections: put.connections,
-  valueBytes: put.valueBytes,
-  keys: put.keys,
-  secondsPerWorkload: put.seconds,
-  warmupSeconds: put.warmupSeconds,
+  getShareOfCeiling: ceiling && ceiling.opsPerSec > 0 && get.opsPerSec !== undefined ? Math.round(get.opsPerSec / ceiling.opsPerSec * 100) / 100 : null,
+  cores: require("os").cpus().length,
+  connections: put.connections ?? null,
+  valueBytes: put.valueBytes ?? null,
+  keys: put.keys ?? null,
+  secondsPerWorkload: put.seconds ?? null,
+  warmupSeconds: put.warmupSeconds ?? null,
   azkv: { partitions: Number(partitions), storage: "Azurite 3.35.0, --location on disk", azuriteDiskBytes: Number(azuriteBytes), server: serverDll },
   etcd: { version: etcdVersion, storage: "single member, --data-dir on disk, default fsync" },
   note: "generator, AzKv, Azurite and etcd share the machine's cores; etcd is driven through its v3 JSON gateway, gets are serializable",

@@ -76,6 +76,7 @@ internal sealed record HttpBenchReport(int Cores, IReadOnlyList<HttpBenchResult>
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     WriteIndented = true)]
 [JsonSerializable(typeof(HttpBenchReport))]
+[JsonSerializable(typeof(WatchBenchReport))]
 internal sealed partial class BenchJsonContext : JsonSerializerContext
 {
     /// <summary>Serializes a report, indented.</summary>

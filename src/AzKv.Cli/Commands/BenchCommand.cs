@@ -11,6 +11,7 @@ internal static class BenchCommand
         command.Subcommands.Add(BenchAppendCommand.Create());
         command.Subcommands.Add(BenchEngineCommand.Create());
         command.Subcommands.Add(BenchHttpCommand.Create());
+        command.Subcommands.Add(BenchWatchCommand.Create());
         return command;
     }
 }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Buffers.Text;
 using System.Text.Json;
@@ -18,13 +19,13 @@ namespace AzKv.Server.Api;
 internal static class WatchEndpoint
 {
     private const int MaxChangesPerResponse = 1000;
-    private static readonly TimeSpan KeepAliveInterval = TimeSpan.FromSeconds(15);
+    private static readonly TimeSpan KeepAliveInterval = WatchFanouts.KeepAliveInterval;
 
     public static void MapWatchEndpoint(this IEndpointRouteBuilder app) =>
         app.MapGet("/v1/watch", WatchAsync).WithTags("watch").WithName(ApiEndpointNames.Watch);
 
     private static async Task<IResult> WatchAsync(
-        HttpContext context, PartitionHost host, Forwarder forwarder, IHostApplicationLifetime lifetime, string? prefix, string? cursor, string? timeout)
+        HttpContext context, PartitionHost host, Forwarder forwarder, WatchFanouts fanouts, IHostApplicationLifetime lifetime, string? prefix, string? cursor, string? timeout)
     {
         prefix ??= string.Empty;
         var wait = TimeSpan.FromSeconds(30);
@@ -74,7 +75,24 @@ internal static class WatchEndpoint
         var streaming = context.Request.Headers.Accept.ToString().Contains("text/event-stream", StringComparison.OrdinalIgnoreCase);
         if (streaming)
         {
-            await StreamAsync(context, host, forwarder, prefix, storeTag, positions, stopping.Token).ConfigureAwait(false);
+            // A node that serves every partition itself streams through its fan-out (each change
+            // encoded once for all streams); otherwise each stream polls the owners on its own.
+            var feeds = host.Slots.Select(s => s.Feed).ToArray();
+            if (fanouts.For(host) is { } fanout && positions.Select((lsn, p) => lsn <= feeds[p].LastLsn).All(known => known))
+            {
+                if (string.IsNullOrEmpty(cursor))
+                {
+                    // From now: the fan-out's position is now as well as any, and joins at once.
+                    positions = fanout.Positions;
+                }
+
+                await StreamFromFanoutAsync(context, fanout, feeds, prefix, storeTag, positions, stopping.Token).ConfigureAwait(false);
+            }
+            else
+            {
+                await StreamAsync(context, host, forwarder, prefix, storeTag, positions, stopping.Token).ConfigureAwait(false);
+            }
+
             return Results.Empty;
         }
 
@@ -160,6 +178,163 @@ internal static class WatchEndpoint
         catch (OperationCanceledException) when (aborted.IsCancellationRequested)
         {
             // The client went away.
+        }
+    }
+
+    /// <summary>How long a stream that left the fan-out waits for its client to take what is buffered before the connection is aborted.</summary>
+    private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// SSE through the node's fan-out: catch up from the change feeds to the fan-out's position, join
+    /// it, and wait; the fan-out writes the events. When it lets the stream go (a slow reader, a
+    /// partition moved, the node stopping) the stream ends with a <c>resume</c> event whose id is the
+    /// cursor to reconnect with.
+    /// </summary>
+    private static async Task StreamFromFanoutAsync(
+        HttpContext context, WatchFanout fanout, IReadOnlyList<ChangeFeed> feeds, string prefix, ulong storeTag, long[] positions, CancellationToken aborted)
+    {
+        var response = context.Response;
+        response.ContentType = "text/event-stream";
+        response.Headers.CacheControl = "no-cache";
+        var writer = response.BodyWriter;
+        await writer.FlushAsync(aborted).ConfigureAwait(false);
+        WatchFanout.Subscription? subscription;
+        try
+        {
+            while (!fanout.TryJoin(prefix, positions, writer, out subscription, out var target))
+            {
+                if (IsAheadAnywhere(positions, target))
+                {
+                    // The feed holds changes the fan-out has not handled yet: it is about to.
+                    await Task.Delay(TimeSpan.FromMilliseconds(10), aborted).ConfigureAwait(false);
+                    continue;
+                }
+
+                var before = (long[])positions.Clone();
+                if (!CatchUp(feeds, prefix, storeTag, positions, target, writer))
+                {
+                    writer.Write(WatchFanout.ExpiredFrame());
+                    await writer.FlushAsync(aborted).ConfigureAwait(false);
+                    return;
+                }
+
+                await writer.FlushAsync(aborted).ConfigureAwait(false);
+                if (positions.AsSpan().SequenceEqual(before))
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(10), aborted).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+        {
+            return;
+        }
+
+        using (subscription)
+        {
+            WatchFanout.Ending ending;
+            try
+            {
+                ending = await subscription!.Ended.WaitAsync(aborted).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+            {
+                // The client went away, or the node is stopping: a stopping node tells the client where to resume.
+                var cursor = subscription!.Leave();
+                if (!context.RequestAborted.IsCancellationRequested && cursor is not null)
+                {
+                    await TryWriteAsync(writer, WatchFanout.ResumeFrame(cursor, WatchFanout.EndReason.Stopping), context.RequestAborted).ConfigureAwait(false);
+                }
+
+                return;
+            }
+
+            if (ending.PendingFlush is { } pending)
+            {
+                try
+                {
+                    await pending.WaitAsync(DrainTimeout, context.RequestAborted).ConfigureAwait(false);
+                }
+                catch (TimeoutException)
+                {
+                    context.Abort();
+                    return;
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+
+            var last = ending.Reason == WatchFanout.EndReason.Expired ? WatchFanout.ExpiredFrame() : WatchFanout.ResumeFrame(ending.Cursor, ending.Reason);
+            await TryWriteAsync(writer, last, context.RequestAborted).ConfigureAwait(false);
+        }
+    }
+
+    private static bool IsAheadAnywhere(long[] positions, long[] target)
+    {
+        for (var p = 0; p < positions.Length; p++)
+        {
+            if (positions[p] > target[p])
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// Writes the changes under the prefix after <paramref name="positions"/> up to (never past)
+    /// <paramref name="target"/>, each with its own cursor, and moves the positions there. False
+    /// when the feed no longer holds them (the cursor expired).
+    /// </summary>
+    private static bool CatchUp(IReadOnlyList<ChangeFeed> feeds, string prefix, ulong storeTag, long[] positions, long[] target, System.IO.Pipelines.PipeWriter writer)
+    {
+        var buffer = new List<Change>();
+        for (var p = 0; p < feeds.Count; p++)
+        {
+            while (positions[p] < target[p])
+            {
+                buffer.Clear();
+                if (!feeds[p].TryRead(positions[p], prefix, MaxChangesPerResponse, buffer, out var next))
+                {
+                    return false;
+                }
+
+                foreach (var change in buffer)
+                {
+                    if (change.Lsn > target[p])
+                    {
+                        break;
+                    }
+
+                    positions[p] = change.Lsn;
+                    writer.Write(WatchFanout.ChangeFrame(change, WatchCursor.Encode(storeTag, positions)));
+                }
+
+                var reached = Math.Min(next, target[p]);
+                if (reached <= positions[p] && buffer.Count == 0)
+                {
+                    break; // nothing more to read yet; the caller tries again
+                }
+
+                positions[p] = Math.Max(positions[p], reached);
+            }
+        }
+
+        return true;
+    }
+
+    private static async Task TryWriteAsync(System.IO.Pipelines.PipeWriter writer, byte[] frame, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await writer.WriteAsync(frame, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or InvalidOperationException)
+        {
+            // The connection is gone: nothing more to tell it.
         }
     }
 

@@ -70,7 +70,11 @@ public static partial class ServerApp
         var options = ReadOptions(builder.Configuration);
         var urls = options.Urls;
         builder.WebHost.UseUrls(urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = null); // values are limited by the API (413 problem)
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.Limits.MaxRequestBodySize = null; // values are limited by the API (413 problem)
+            kestrel.Limits.MaxConcurrentConnections = options.Limits.MaxConnections;
+        });
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(30));
 
         var endpoint = string.IsNullOrWhiteSpace(options.AdvertisedUrl) ? urls.Split(';')[0].Trim() : options.AdvertisedUrl;
@@ -134,6 +138,7 @@ public static partial class ServerApp
         services.AddSingleton(CreateReplication(options));
         services.AddSingleton<PartitionHost>();
         services.AddSingleton<Forwarder>();
+        services.AddSingleton<AzKv.Server.Api.WatchFanouts>();
         services.AddHostedService(provider => provider.GetRequiredService<PartitionHost>());
         services.AddSingleton(_ => new PrometheusExporter([PartitionMetrics.MeterName, ServerMetrics.MeterName]));
     }

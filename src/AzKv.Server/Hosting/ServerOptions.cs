@@ -123,6 +123,11 @@ public sealed partial class ServerOptions
             errors.Add($"AzKv__Partition__IdempotencyWindowSeconds {Partition.IdempotencyWindowSeconds} is out of range (1–604800 seconds).");
         }
 
+        if (Limits.MaxConnections < 1)
+        {
+            errors.Add($"AzKv__Limits__MaxConnections {Limits.MaxConnections} must be at least 1.");
+        }
+
         if (Limits.MaxValueBytes is < 1 or > 4 * 1024 * 1024 - 64 * 1024)
         {
             errors.Add($"AzKv__Limits__MaxValueBytes {Limits.MaxValueBytes} is out of range (1–{4 * 1024 * 1024 - 64 * 1024}).");
@@ -245,6 +250,13 @@ public sealed class LimitSettings
 {
     /// <summary>Largest value accepted.</summary>
     public int MaxValueBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>
+    /// Connections Kestrel keeps open at once (each SSE watch stream holds one; issue 18 measures
+    /// 10,000 on one node). Above it new connections are refused instead of exhausting the
+    /// process's file descriptors; keep it below <c>ulimit -n</c>.
+    /// </summary>
+    public int MaxConnections { get; set; } = 20_000;
 }
 
 /// <summary>Membership settings.</summary>
