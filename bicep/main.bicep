@@ -7,7 +7,10 @@
 //        Storage Blob Data Contributor on its own data account,
 //        Storage Blob Data Reader on every other region's data account,
 //        Storage Blob Data Owner on its own Functions host account,
-//        AcrPull on the container registry
+//        AcrPull on the container registry,
+//        Azure Event Hubs Data Sender on its own hub, Data Receiver on every other region's hub
+//        (each region: an Event Hubs namespace, Standard, with the hub azkv-<region> and a
+//        consumer group per other region; docs/replication.md)
 //   4. the container registry (primary region)
 //   5. per region: network, monitoring, Container Apps environment, private DNS, and, when
 //      deployApps is true, the owner container apps and the Flex Consumption front end.
@@ -19,6 +22,8 @@ var roleStorageBlobDataContributor = 'ba92f5b4-2d11-453d-a403-e96b0029c9fe' // S
 var roleStorageBlobDataReader = '2a2b9908-6ea1-4ae2-8e65-a410df84e7d1' // Storage Blob Data Reader
 var roleStorageBlobDataOwner = 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b' // Storage Blob Data Owner
 var roleAcrPull = '7f951dda-4ed3-4680-a7ca-43fe172d538d' // AcrPull
+var roleEventHubsDataSender = '2b629674-e913-4c01-ae53-ef4638d8f975' // Azure Event Hubs Data Sender
+var roleEventHubsDataReceiver = 'a638d3c7-ab3a-418d-83e6-5f17a39d4fde' // Azure Event Hubs Data Receiver
 
 type regionConfig = {
   @description('AzKv region id (AzKv__Region): lowercase letters, digits and hyphens. It is part of every version vector: never change it for a region that holds data. At most 12 characters here, to keep resource names short.')
@@ -143,6 +148,8 @@ var registryName = 'acr${uniqueString(subscription().id, namePrefix)}'
 // Storage account names: 3-24 lowercase letters and digits, globally unique.
 var dataAccountNames = [for r in regions: 'st${take(replace(r.id, '-', ''), 8)}${uniqueString(subscription().id, namePrefix, r.id)}']
 var hostAccountNames = [for r in regions: 'fn${take(replace(r.id, '-', ''), 8)}${uniqueString(subscription().id, namePrefix, r.id)}']
+// Event Hubs namespace names: 6-50 letters, digits and hyphens, globally unique.
+var eventHubsNamespaceNames = [for r in regions: 'evh-${namePrefix}-${r.id}-${uniqueString(subscription().id, namePrefix, r.id)}']
 
 // Everything about a region that is known before deployment. `accountUrl` and `container` are what
 // other regions need to replicate from it (AzKv__Peers__{i}__*).
@@ -155,6 +162,8 @@ var regionInfos = [for (r, i) in regions: {
   hostAccountName: hostAccountNames[i]
   accountUrl: 'https://${dataAccountNames[i]}.blob.${environment().suffixes.storage}'
   container: dataContainerName
+  eventHubsNamespaceName: eventHubsNamespaceNames[i]
+  eventHubsNamespace: '${eventHubsNamespaceNames[i]}.servicebus.windows.net'
   vnetOctet: 40 + i
 }]
 
@@ -217,6 +226,37 @@ module dataRoles 'modules/storageRoleAssignment.bicep' = [for a in dataRoleAssig
   }
 }]
 
+module eventHubs 'modules/eventHubs.bicep' = [for (r, i) in regionInfos: {
+  name: '${namePrefix}-eventhubs-${r.id}'
+  scope: resourceGroup(r.resourceGroupName)
+  dependsOn: [
+    resourceGroups[i]
+  ]
+  params: {
+    namespaceName: r.eventHubsNamespaceName
+    location: r.location
+    regionId: r.id
+    partitionCount: min(partitionCount, 32)
+    readerRegionIds: map(filter(regionInfos, o => o.id != r.id), o => o.id)
+    tags: tags
+  }
+}]
+
+// Every (hub, identity) pair: Data Sender on its own region's hub, Data Receiver on the others'.
+module eventHubsRoles 'modules/eventHubsRoleAssignment.bicep' = [for a in dataRoleAssignments: {
+  name: '${namePrefix}-evh-role-${regionInfos[a.account].id}-${regionInfos[a.identity].id}'
+  scope: resourceGroup(regionInfos[a.account].resourceGroupName)
+  dependsOn: [
+    eventHubs
+  ]
+  params: {
+    namespaceName: regionInfos[a.account].eventHubsNamespaceName
+    hubName: 'azkv-${regionInfos[a.account].id}'
+    principalId: identities[a.identity].outputs.principalId
+    roleDefinitionGuid: a.account == a.identity ? roleEventHubsDataSender : roleEventHubsDataReceiver
+  }
+}]
+
 module hostRoles 'modules/storageRoleAssignment.bicep' = [for (r, i) in regionInfos: {
   name: '${namePrefix}-host-role-${r.id}'
   scope: resourceGroup(r.resourceGroupName)
@@ -264,6 +304,7 @@ module regionStacks 'modules/region.bicep' = [for (r, i) in regionInfos: {
     dataRoles
     hostRoles
     registryRoles
+    eventHubsRoles
   ]
   params: {
     namePrefix: namePrefix

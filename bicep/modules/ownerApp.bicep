@@ -73,6 +73,9 @@ param terminationGracePeriodSeconds int = 60
 @description('Tags applied to the container app.')
 param tags object = {}
 
+@description('This region\'s Event Hubs namespace host (the replication log).')
+param eventHubsNamespace string
+
 var port = 8080
 
 resource appInsights 'Microsoft.Insights/components@2020-02-02' existing = {
@@ -87,6 +90,11 @@ var peerRegionSettings = [for (peer, i) in peers: {
 var peerAccountUrlSettings = [for (peer, i) in peers: {
   name: 'AzKv__Peers__${i}__AccountUrl'
   value: peer.accountUrl
+}]
+
+var peerEventHubsSettings = [for (peer, i) in peers: {
+  name: 'AzKv__Peers__${i}__EventHubsNamespace'
+  value: peer.eventHubsNamespace
 }]
 
 var peerContainerSettings = [for (peer, i) in peers: {
@@ -146,10 +154,15 @@ var appSettings = concat([
     value: 'None'
   }
   {
+    // The replication log: publish to this region's hub, read the peers' (docs/replication.md).
+    name: 'AzKv__EventHubs__FullyQualifiedNamespace'
+    value: eventHubsNamespace
+  }
+  {
     name: 'APPLICATIONINSIGHTS_CONNECTION_STRING'
     value: appInsights.properties.ConnectionString
   }
-], peerRegionSettings, peerAccountUrlSettings, peerContainerSettings)
+], peerRegionSettings, peerAccountUrlSettings, peerContainerSettings, peerEventHubsSettings)
 
 resource app 'Microsoft.App/containerApps@2025-01-01' = {
   name: name

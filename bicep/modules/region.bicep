@@ -157,9 +157,8 @@ module privateDns 'privateDns.bicep' = {
 // One owner at a time: ARM finishes provisioning one container app's new revision before it
 // starts the next, so a rollout does not move every node's partitions at once.
 @batchSize(1)
-// Room for the replication log (design brief §7, the Event Hubs issue): an `eventHubs.bicep` module
-// here (namespace + one hub of P partitions + the identity's Data Sender/Receiver roles), deployed
-// with the foundation (not behind deployApps), whose outputs join the owners' settings below.
+// The replication log (eventHubs.bicep and its roles) is deployed by main.bicep with the storage, so
+// the cross-region Data Receiver roles are plain; the owners get the namespaces in their settings.
 
 module owners 'ownerApp.bicep' = [for (ownerName, i) in ownerAppNames: if (deployApps) {
   name: '${namePrefix}-owner-${i}'
@@ -180,6 +179,7 @@ module owners 'ownerApp.bicep' = [for (ownerName, i) in ownerAppNames: if (deplo
     dataAccountUrl: dataAccountUrl
     dataContainerName: dataContainerName
     peers: peers
+    eventHubsNamespace: filter(allRegions, r => r.id == regionId)[0].eventHubsNamespace
     partitionCount: partitionCount
     leaseDurationSeconds: leaseDurationSeconds
     maxValueBytes: maxValueBytes

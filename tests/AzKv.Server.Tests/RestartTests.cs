@@ -93,6 +93,9 @@ public sealed class RestartTests
     [InlineData("--AzKv:Replication:PollMilliseconds=1", "AzKv__Replication__PollMilliseconds")]
     [InlineData("--AzKv:Peers:0:Region=local", "AzKv__Peers__0__Region 'local' is this node's own region")]
     [InlineData("--AzKv:Peers:0:Region=west", "AzKv__Peers__0__ConnectionString")]
+    [InlineData("--AzKv:EventHubs:ConnectionString=not a connection string", "AzKv__EventHubs__ConnectionString is invalid")]
+    [InlineData("--AzKv:EventHubs:ConnectionString=Endpoint=sb://127.0.0.1:5672;SharedAccessKeyName=k;SharedAccessKey=a2V5;EntityPath=hub;UseDevelopmentEmulator=true", "AzKv__EventHubs__ConnectionString is invalid: the connection string must be the namespace's")]
+    [InlineData("--AzKv:EventHubs:FullyQualifiedNamespace=not a host", "AzKv__EventHubs__FullyQualifiedNamespace 'not a host' is not a host name")]
     public async Task Start_WhenASettingIsInvalid_ExitsWithCode2NamingIt(string argument, string setting)
     {
         var output = new StringWriter();

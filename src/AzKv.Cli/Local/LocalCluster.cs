@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Net;
 using AzKv.Cli.Platform;
 using AzKv.Local;
+using AzKv.Local.EventHubs;
 
 namespace AzKv.Cli.Local;
 
@@ -90,10 +91,17 @@ internal sealed class LocalCluster
         }
 
         var nodes = new List<NodeProcess>();
+        EventHubsStandIn? eventHubs = null;
         try
         {
             await _output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"azurite {azurite.GetBlobEndpoint()} {azurite.ProcessId}")).ConfigureAwait(false);
-            if (!await StartNodesAsync(azurite, logDirectory, nodes).ConfigureAwait(false))
+            if (_settings.UsesEventHubs)
+            {
+                eventHubs = StartEventHubs();
+                await _output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"eventhubs sb://{eventHubs.FullyQualifiedNamespace} {Environment.ProcessId}")).ConfigureAwait(false);
+            }
+
+            if (!await StartNodesAsync(azurite, eventHubs, logDirectory, nodes).ConfigureAwait(false))
             {
                 return ExitCodes.Error;
             }
@@ -111,6 +119,11 @@ internal sealed class LocalCluster
         finally
         {
             await StopNodesAsync(nodes).ConfigureAwait(false);
+            if (eventHubs is not null)
+            {
+                await eventHubs.DisposeAsync().ConfigureAwait(false);
+            }
+
             await StopAzuriteAsync(azurite).ConfigureAwait(false);
             await _error.WriteLineAsync("azkv up: stopped.").ConfigureAwait(false);
         }
@@ -121,14 +134,31 @@ internal sealed class LocalCluster
     /// an account each (<see cref="NodeLaunch.RegionAccount"/>), ids <c>&lt;region&gt;-node-&lt;i&gt;</c>
     /// and <c>&lt;region&gt;-frontend-&lt;i&gt;</c>, and every other region as a peer.
     /// </summary>
-    private async Task<bool> StartNodesAsync(AzuriteProcess azurite, string logDirectory, List<NodeProcess> nodes)
+    /// <summary>
+    /// The local Event Hubs stand-in, in this process: one hub per region (<c>azkv-&lt;region&gt;</c>, a
+    /// partition per kv partition up to 32) with a consumer group per other region. In memory only:
+    /// after a restart with --data the consumers find a new hub, detect the gap and catch up from the blobs.
+    /// </summary>
+    private EventHubsStandIn StartEventHubs()
+    {
+        var standIn = EventHubsStandIn.Start();
+        var names = _settings.RegionNames;
+        foreach (var region in names)
+        {
+            standIn.CreateHub("azkv-" + region, _settings.HubPartitions, names.Where(n => n != region));
+        }
+
+        return standIn;
+    }
+
+    private async Task<bool> StartNodesAsync(AzuriteProcess azurite, EventHubsStandIn? eventHubs, string logDirectory, List<NodeProcess> nodes)
     {
         var connections = _settings.Regions == 1
             ? [azurite.GetConnectionString()]
             : Enumerable.Range(1, _settings.Regions).Select(r => NodeLaunch.RegionAccount(r)).Select(a => azurite.GetConnectionString(a.Key, a.Value)).ToList();
         for (var n = 0; n < _settings.TotalProcesses; n++)
         {
-            var settings = Describe(n, connections);
+            var settings = Describe(n, connections) with { EventHubsConnectionString = eventHubs?.GetConnectionString() };
             var startInfo = NodeLaunch.CreateStartInfo(_processPath, _assemblyPath, NodeLaunch.ServerArguments(settings));
             var logPath = Path.Combine(logDirectory, settings.NodeId + ".log");
             NodeProcess node;

@@ -14,8 +14,22 @@ namespace AzKv.Cli.Local;
 /// Front-end-only processes per region, 0–32 (role <c>frontend</c>: no lease, no partition; they forward
 /// every key to its owner, as the Functions app does in Azure). Their ports follow every node's.
 /// </param>
-internal sealed partial record UpSettings(int Nodes, int BasePort, string? DataDirectory, string Region, int Partitions, TimeSpan ReadyTimeout, int Regions = 1, int FrontEnds = 0)
+/// <param name="Transport">
+/// How regions replicate when there are several: <c>eventhubs</c> (default: up runs the local Event Hubs
+/// stand-in and every owner publishes to its region's hub) or <c>blobtail</c> (regions tail each other's WAL blobs).
+/// </param>
+internal sealed partial record UpSettings(int Nodes, int BasePort, string? DataDirectory, string Region, int Partitions, TimeSpan ReadyTimeout, int Regions = 1, int FrontEnds = 0, string Transport = UpSettings.EventHubsTransport)
 {
+    public const string EventHubsTransport = "eventhubs";
+
+    public const string BlobTailTransport = "blobtail";
+
+    /// <summary>Partitions of each region's hub: one per kv partition, up to the Standard tier's 32.</summary>
+    public int HubPartitions => Math.Min(Partitions, 32);
+
+    /// <summary>True when up runs the Event Hubs stand-in (several regions on the eventhubs transport).</summary>
+    public bool UsesEventHubs => Regions > 1 && Transport == EventHubsTransport;
+
     public const int MaxNodes = 32;
 
     public const int MaxRegions = 8;
@@ -67,6 +81,11 @@ internal sealed partial record UpSettings(int Nodes, int BasePort, string? DataD
         if (Partitions is < 1 or > MaxPartitions)
         {
             errors.Add($"--partitions must be from 1 to {MaxPartitions}.");
+        }
+
+        if (Transport is not (EventHubsTransport or BlobTailTransport))
+        {
+            errors.Add($"--transport must be '{EventHubsTransport}' or '{BlobTailTransport}'.");
         }
 
         if (ReadyTimeout <= TimeSpan.Zero)

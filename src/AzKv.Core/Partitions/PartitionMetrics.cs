@@ -49,6 +49,15 @@ internal static class PartitionMetrics
     public static readonly Histogram<double> ReplicationApplyLag = Meter.CreateHistogram<double>(
         "azkv.replication.apply_lag", "ms", "Per applied record: now minus the record's HLC (source commit to local durable apply), by source region.");
 
+    public static readonly Counter<long> PublishedRecords = Meter.CreateCounter<long>(
+        "azkv.replication.published", "{record}", "Committed records this region's owners published to its replication log (event hub).");
+
+    public static readonly Counter<long> HubEvents = Meter.CreateCounter<long>(
+        "azkv.replication.hub_events", "{event}", "Events read from another region's event hub (every kv partition of the hub partition, duplicates included), by source region.");
+
+    public static readonly Counter<long> TransportFallbacks = Meter.CreateCounter<long>(
+        "azkv.replication.fallbacks", "{fallback}", "Times a consumer left the event hub for the blob tail (gap, pointer event, hub unreachable), by source region and reason.");
+
     public static TagList Source(string region) => new() { { "source", region } };
 
     public static TagList Outcome(string outcome) => new() { { "outcome", outcome } };

@@ -46,7 +46,32 @@ public enum ReplicationScope
 /// <param name="Segment">The segment being read (blob name in the source's storage).</param>
 /// <param name="Offset">The byte offset after the last record read in it.</param>
 /// <param name="Lsn">The source LSN of the last record read.</param>
-public sealed record ReplicationPosition(string Segment, long Offset, long Lsn);
+/// <param name="HubSequence">
+/// The sequence number of the last event read in the source's event hub partition (Event Hubs
+/// transport), or null. Carried across blob-tail reads so the consumer can return to the hub.
+/// </param>
+/// <remarks>
+/// A position whose <paramref name="Segment"/> is not in the source's manifest (e.g.
+/// <see cref="HubSegment"/>) makes the blob tail resume after <paramref name="Lsn"/>.
+/// </remarks>
+public sealed record ReplicationPosition(string Segment, long Offset, long Lsn, long? HubSequence = null)
+{
+    /// <summary>The segment name of positions reached through the event hub (no blob segment).</summary>
+    public const string HubSegment = "eventhubs";
+}
+
+/// <summary>
+/// Wakes an idle consumer when its source may have something new (the blob listing monitor, or a
+/// transport that waits inside its reads).
+/// </summary>
+public interface IReplicationWakeSource
+{
+    /// <summary>A counter that grows when the partition's source changed.</summary>
+    long VersionOf(int partition);
+
+    /// <summary>Completes when the version moves past <paramref name="seen"/>, or after <paramref name="timeout"/>.</summary>
+    Task<long> WaitAsync(int partition, long seen, TimeSpan timeout, CancellationToken cancellationToken);
+}
 
 /// <summary>One record to apply: the key and the DVV write, with the source LSN it had.</summary>
 /// <param name="SourceLsn">LSN in the source partition.</param>

@@ -89,7 +89,7 @@ public sealed partial class ReplicationConsumer : IAsyncDisposable
     private readonly ReplicationOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly SourceChangeMonitor? _monitor;
+    private readonly IReplicationWakeSource? _monitor;
     private readonly CancellationTokenSource _stopping = new();
     private readonly SemaphoreSlim _round = new(1, 1);
     private readonly string _positionBlob;
@@ -105,7 +105,7 @@ public sealed partial class ReplicationConsumer : IAsyncDisposable
     /// </summary>
     public ReplicationConsumer(
         PartitionOwner owner, IReplicationTransport transport, IBlobStore localStorage, ReplicationOptions options, TimeProvider time, ILogger logger,
-        SourceChangeMonitor? monitor = null)
+        IReplicationWakeSource? monitor = null)
     {
         _monitor = monitor;
         ArgumentNullException.ThrowIfNull(owner);
@@ -368,7 +368,7 @@ public sealed partial class ReplicationConsumer : IAsyncDisposable
             var saved = JsonSerializer.Deserialize(download.Content.Span, ReplicationJsonContext.Default.SavedPosition)
                 ?? throw new JsonException("empty document");
             _positionETag = download.Properties.ETag;
-            var position = saved.Segment is null ? null : new ReplicationPosition(saved.Segment, saved.Offset, saved.Lsn);
+            var position = saved.Segment is null ? null : new ReplicationPosition(saved.Segment, saved.Offset, saved.Lsn, saved.HubSequence);
             Update(p => p with { Position = position, LastAppliedHlc = saved.LastHlc, Bootstrapping = !saved.Bootstrapped });
         }
         catch (BlobStorageException ex) when (ex.IsNotFound && !ex.IsContainerNotFound)
@@ -395,6 +395,7 @@ public sealed partial class ReplicationConsumer : IAsyncDisposable
             Segment = position?.Segment,
             Offset = position?.Offset ?? 0,
             Lsn = position?.Lsn ?? 0,
+            HubSequence = position?.HubSequence,
             LastHlc = lastHlc,
             Bootstrapped = bootstrapped,
             Updated = _time.GetUtcNow(),
@@ -445,6 +446,9 @@ public sealed partial class ReplicationConsumer : IAsyncDisposable
         public long Offset { get; init; }
 
         public long Lsn { get; init; }
+
+        /// <summary>Event Hubs transport: the last event hub sequence number read (see <see cref="ReplicationPosition.HubSequence"/>).</summary>
+        public long? HubSequence { get; init; }
 
         public long LastHlc { get; init; }
 

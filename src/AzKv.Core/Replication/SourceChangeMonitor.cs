@@ -11,7 +11,7 @@ namespace AzKv.Replication;
 /// whose segments grew, appeared or went away. Consumers still poll on their own at a slower pace,
 /// so a missed listing only delays, never loses, a record.
 /// </summary>
-public sealed partial class SourceChangeMonitor : IAsyncDisposable
+public sealed partial class SourceChangeMonitor : IAsyncDisposable, IReplicationWakeSource
 {
     private readonly IBlobStore _source;
     private readonly TimeSpan _interval;

@@ -38,8 +38,21 @@ internal sealed record ClusterPartition(int Id, string? Owner, long Epoch, long 
 /// <summary>How far this region is behind another (multi-region replication; empty in a single region).</summary>
 internal sealed record ReplicationStatus(string Region, double? LagMilliseconds, long LastAppliedHlc, int Partitions, bool CaughtUp, bool Paused)
 {
+    /// <summary><c>eventhubs</c> or <c>blobtail</c>: the path this node's consumers of the region use.</summary>
+    public string Transport { get; init; } = "blobtail";
+
+    /// <summary>Per partition of this node: the last applied source LSN, hub sequence number and path.</summary>
+    public IReadOnlyList<ReplicationPositionItem> Positions { get; init; } = [];
+
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? LastError { get; init; }
+}
+
+/// <summary>Where one partition's consumer of a source region stands.</summary>
+internal sealed record ReplicationPositionItem(int Partition, long Lsn, string Transport)
+{
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public long? HubSequence { get; init; }
 }
 
 internal sealed record ConflictVersionItem(string Region, ulong Counter, long Hlc, bool Tombstone)

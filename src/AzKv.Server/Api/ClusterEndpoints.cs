@@ -77,7 +77,12 @@ internal static class ClusterEndpoints
     }
 
     private static List<ReplicationStatus> ToApi(IReadOnlyList<SourceReplicationStatus> status) =>
-        [.. status.Select(s => new ReplicationStatus(s.Region, s.LagMilliseconds, s.LastAppliedHlc, s.Partitions, s.CaughtUp, s.Paused) { LastError = s.LastError })];
+        [.. status.Select(s => new ReplicationStatus(s.Region, s.LagMilliseconds, s.LastAppliedHlc, s.Partitions, s.CaughtUp, s.Paused)
+        {
+            LastError = s.LastError,
+            Transport = s.Transport,
+            Positions = [.. s.Positions.Select(p => new ReplicationPositionItem(p.Partition, p.Lsn, p.Transport) { HubSequence = p.HubSequence })],
+        })];
 
     /// <summary>Replication lag per source region as Prometheus gauges (this node's partitions; -1 while unknown).</summary>
     private static string ReplicationGauges(PartitionHost host)
@@ -95,6 +100,13 @@ internal static class ClusterEndpoints
         {
             text.Append("azkv_replication_lag_milliseconds{source=\"").Append(source.Region).Append("\"} ")
                 .Append((source.LagMilliseconds ?? -1).ToString(System.Globalization.CultureInfo.InvariantCulture)).Append('\n');
+        }
+
+        text.Append("# HELP azkv_replication_eventhubs 1 when every partition of this node reads the source region's event hub, 0 on the blob tail.\n");
+        text.Append("# TYPE azkv_replication_eventhubs gauge\n");
+        foreach (var source in status)
+        {
+            text.Append("azkv_replication_eventhubs{source=\"").Append(source.Region).Append("\"} ").Append(source.Transport == "eventhubs" ? '1' : '0').Append('\n');
         }
 
         text.Append("# HELP azkv_replication_caught_up 1 when every partition of this node has applied everything the source region has logged.\n");

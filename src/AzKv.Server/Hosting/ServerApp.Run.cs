@@ -169,6 +169,7 @@ public static partial class ServerApp
     {
         var transports = new List<AzKv.Replication.IReplicationTransport>();
         var stores = new List<IBlobStore>();
+        var own = OwnEventHubs(options);
         for (var i = 0; i < options.Peers.Count; i++)
         {
             var peer = options.Peers[i];
@@ -193,7 +194,12 @@ public static partial class ServerApp
                 store = AzureBlobStores.FromAccountUrl(new Uri(peer.AccountUrl!), credential, peer.Container);
             }
 
-            transports.Add(new AzKv.Replication.BlobTailTransport(peer.Region!, store));
+            var blobTail = new AzKv.Replication.BlobTailTransport(peer.Region!, store);
+            var peerHub = PeerEventHubs(options, peer, own);
+            transports.Add(peerHub is null
+                ? blobTail
+                : new AzKv.Storage.AzureBlob.EventHubs.EventHubsTransport(
+                    peer.Region!, options.Region!, peerHub, blobTail, TimeProvider.System));
             stores.Add(store);
         }
 
@@ -201,8 +207,41 @@ public static partial class ServerApp
         // Consumers sleep until the source monitor (one listing per source per poll) sees their
         // partition's segments grow; their own poll is only a safety net, so it can be slow.
         var pacing = new AzKv.Replication.ReplicationOptions { PollInterval = poll, MaxPollInterval = TimeSpan.FromSeconds(30), RetryInterval = TimeSpan.FromSeconds(1) };
-        return new ReplicationSetup([.. transports], pacing, options.ConflictPolicies, [.. stores]);
+        var sink = own is null ? null : new AzKv.Storage.AzureBlob.EventHubs.EventHubsLogSink(own, options.Region!);
+        return new ReplicationSetup([.. transports], pacing, options.ConflictPolicies, [.. stores]) { Publisher = sink };
     }
+
+    /// <summary>This region's Event Hubs namespace (<c>AzKv__EventHubs__…</c>), or null when replication tails blobs only.</summary>
+    private static AzKv.Storage.AzureBlob.EventHubs.EventHubsEndpoint? OwnEventHubs(ServerOptions options)
+    {
+        var settings = options.EventHubs;
+        if (!string.IsNullOrWhiteSpace(settings.ConnectionString))
+        {
+            return AzKv.Storage.AzureBlob.EventHubs.EventHubsEndpoint.FromConnectionString(settings.ConnectionString);
+        }
+
+        return string.IsNullOrWhiteSpace(settings.FullyQualifiedNamespace)
+            ? null
+            : AzKv.Storage.AzureBlob.EventHubs.EventHubsEndpoint.FromNamespace(settings.FullyQualifiedNamespace, NodeCredential(options));
+    }
+
+    /// <summary>A peer's namespace: its own setting, else this region's (one namespace for every region, as `azkv up` runs it).</summary>
+    private static AzKv.Storage.AzureBlob.EventHubs.EventHubsEndpoint? PeerEventHubs(ServerOptions options, PeerSettings peer, AzKv.Storage.AzureBlob.EventHubs.EventHubsEndpoint? own)
+    {
+        if (!string.IsNullOrWhiteSpace(peer.EventHubsConnectionString))
+        {
+            return AzKv.Storage.AzureBlob.EventHubs.EventHubsEndpoint.FromConnectionString(peer.EventHubsConnectionString);
+        }
+
+        return string.IsNullOrWhiteSpace(peer.EventHubsNamespace)
+            ? own
+            : AzKv.Storage.AzureBlob.EventHubs.EventHubsEndpoint.FromNamespace(peer.EventHubsNamespace, NodeCredential(options));
+    }
+
+    private static DefaultAzureCredential NodeCredential(ServerOptions options) => new(new DefaultAzureCredentialOptions
+    {
+        ManagedIdentityClientId = string.IsNullOrWhiteSpace(options.Storage.ManagedIdentityClientId) ? null : options.Storage.ManagedIdentityClientId,
+    });
 
     /// <summary>An exception escaped an endpoint: storage trouble is 503, anything else 500 — as problem+json, never a stack trace.</summary>
     private static async Task WriteUnexpectedErrorAsync(HttpContext context)

@@ -58,6 +58,9 @@ public sealed partial class ServerOptions
     /// <summary>Replication pacing.</summary>
     public ReplicationSettings Replication { get; set; } = new();
 
+    /// <summary>The replication log on Event Hubs (docs/replication.md); unset: regions tail each other's blob WAL.</summary>
+    public EventHubsSettings EventHubs { get; set; } = new();
+
     /// <summary>OpenTelemetry export (docs/observability.md).</summary>
     public TelemetrySettings Telemetry { get; set; } = new();
 
@@ -159,6 +162,17 @@ public sealed partial class ServerOptions
         if (!AzKv.Versioning.ConflictPolicies.TryParse(ConflictPolicies, out _, out var policyError))
         {
             errors.Add($"AzKv__ConflictPolicies is invalid: {policyError} Write prefix=lww or prefix=siblings, separated by ';'.");
+        }
+
+        EventHubsSettings.Validate("AzKv__EventHubs__", EventHubs.ConnectionString, EventHubs.FullyQualifiedNamespace, errors);
+        for (var i = 0; i < Peers.Count; i++)
+        {
+            var peerName = $"AzKv__Peers__{i}__";
+            EventHubsSettings.Validate(peerName + "EventHubs", Peers[i].EventHubsConnectionString, Peers[i].EventHubsNamespace, errors);
+            if (!EventHubs.IsEnabled && (!string.IsNullOrWhiteSpace(Peers[i].EventHubsConnectionString) || !string.IsNullOrWhiteSpace(Peers[i].EventHubsNamespace)))
+            {
+                errors.Add($"{peerName}EventHubs… is set but this region has no Event Hubs namespace: set AzKv__EventHubs__ConnectionString or AzKv__EventHubs__FullyQualifiedNamespace too (a region reads peers' hubs only when it publishes to its own).");
+            }
         }
 
         if (Replication.PollMilliseconds is < 10 or > 10_000)
@@ -297,6 +311,12 @@ public sealed class PeerSettings
     /// <summary>Its container.</summary>
     public string Container { get; set; } = "azkv";
 
+    /// <summary>Its Event Hubs namespace's connection string (default: this region's, <c>AzKv__EventHubs__…</c>).</summary>
+    public string? EventHubsConnectionString { get; set; }
+
+    /// <summary>Its Event Hubs namespace host name, read with this node's identity (default: this region's).</summary>
+    public string? EventHubsNamespace { get; set; }
+
     internal void Validate(int index, string ownRegion, List<string> errors)
     {
         var name = $"AzKv__Peers__{index}__";
@@ -314,6 +334,55 @@ public sealed class PeerSettings
         }
 
         StorageSettings.ValidateAccess(name, ConnectionString, AccountUrl, Container, errors);
+    }
+}
+
+/// <summary>
+/// This region's Event Hubs namespace: the owners publish committed records to the hub
+/// <c>azkv-&lt;region&gt;</c>, and the peers' hubs are read from it unless a peer names its own.
+/// Either a connection string (Shared Access Signature, or the local stand-in with
+/// <c>UseDevelopmentEmulator=true</c>) or a namespace host name read with the node's identity.
+/// </summary>
+public sealed class EventHubsSettings
+{
+    /// <summary>A namespace connection string (no EntityPath).</summary>
+    public string? ConnectionString { get; set; }
+
+    /// <summary>The namespace host, e.g. <c>azkv-east.servicebus.windows.net</c> (Entra ID).</summary>
+    public string? FullyQualifiedNamespace { get; set; }
+
+    /// <summary>True when a namespace is configured.</summary>
+    public bool IsEnabled => !string.IsNullOrWhiteSpace(ConnectionString) || !string.IsNullOrWhiteSpace(FullyQualifiedNamespace);
+
+    internal static void Validate(string name, string? connectionString, string? fullyQualifiedNamespace, List<string> errors)
+    {
+        var (csName, nsName) = name.EndsWith("__", StringComparison.Ordinal)
+            ? (name + "ConnectionString", name + "FullyQualifiedNamespace")
+            : (name + "ConnectionString", name + "Namespace");
+        var hasConnectionString = !string.IsNullOrWhiteSpace(connectionString);
+        var hasNamespace = !string.IsNullOrWhiteSpace(fullyQualifiedNamespace);
+        if (hasConnectionString && hasNamespace)
+        {
+            errors.Add($"{csName} and {nsName} are both set: use one.");
+            return;
+        }
+
+        if (hasConnectionString)
+        {
+            try
+            {
+                AzKv.Storage.AzureBlob.EventHubs.EventHubsEndpoint.FromConnectionString(connectionString!);
+            }
+            catch (Exception ex) when (ex is FormatException or ArgumentException)
+            {
+                // The value is not echoed: it holds a key.
+                errors.Add($"{csName} is invalid: {ex.Message}");
+            }
+        }
+        else if (hasNamespace && Uri.CheckHostName(fullyQualifiedNamespace) is not (UriHostNameType.Dns or UriHostNameType.IPv4))
+        {
+            errors.Add($"{nsName} '{fullyQualifiedNamespace}' is not a host name (expected e.g. azkv-east.servicebus.windows.net).");
+        }
     }
 }
 

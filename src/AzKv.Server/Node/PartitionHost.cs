@@ -107,6 +107,11 @@ internal sealed partial class PartitionHost : IHostedService, IAsyncDisposable
             var region = _replication.Transports[i].SourceRegion;
             var monitor = new SourceChangeMonitor(region, _replication.Sources[i], _replication.Options.PollInterval, _time, _logger);
             monitor.Start();
+            if (_replication.Transports[i] is AzKv.Storage.AzureBlob.EventHubs.EventHubsTransport hub)
+            {
+                hub.Attach(monitor, _logger);
+            }
+
             monitors[region] = monitor;
         }
 
@@ -214,6 +219,14 @@ internal sealed partial class PartitionHost : IHostedService, IAsyncDisposable
         {
             var progress = _slots.SelectMany(s => s.Consumers).Where(c => c.SourceRegion == transport.SourceRegion).Select(c => c.Progress).ToList();
             var lags = progress.Select(p => p.LagMilliseconds(now)).ToList();
+            var partitions = _slots.SelectMany(s => s.Consumers).Where(c => c.SourceRegion == transport.SourceRegion)
+                .Select(c => new SourcePartitionPosition(
+                    c.Progress.Partition,
+                    c.Progress.Position?.Lsn ?? 0,
+                    c.Progress.Position?.HubSequence,
+                    transport is AzKv.Storage.AzureBlob.EventHubs.EventHubsTransport hub && !c.Progress.Bootstrapping ? hub.TransportOf(c.Progress.Partition) : "blobtail"))
+                .OrderBy(p => p.Partition)
+                .ToList();
             result.Add(new SourceReplicationStatus(
                 transport.SourceRegion,
                 lags.Count == 0 || lags.Any(l => l is null) ? null : lags.Max(),
@@ -221,7 +234,11 @@ internal sealed partial class PartitionHost : IHostedService, IAsyncDisposable
                 progress.Count,
                 progress.Count > 0 && progress.All(p => p.CaughtUp && p.LastError is null),
                 _pausedSources.Contains(transport.SourceRegion),
-                progress.Select(p => p.LastError).FirstOrDefault(e => e is not null)));
+                progress.Select(p => p.LastError).FirstOrDefault(e => e is not null))
+            {
+                Transport = partitions.Count > 0 && partitions.All(p => p.Transport == "eventhubs") ? "eventhubs" : "blobtail",
+                Positions = partitions,
+            });
         }
 
         return result;
@@ -262,8 +279,11 @@ internal sealed partial class PartitionHost : IHostedService, IAsyncDisposable
         var consumers = ImmutableArray.CreateBuilder<ReplicationConsumer>(_replication.Transports.Length);
         foreach (var transport in _replication.Transports)
         {
+            // The Event Hubs transport wakes its consumers itself (a hub read waits for events; on the
+            // blob tail it defers to the source's monitor).
             var consumer = new ReplicationConsumer(
-                owner, transport, _store, _replication.Options, _time, _logger, _monitors.GetValueOrDefault(transport.SourceRegion));
+                owner, transport, _store, _replication.Options, _time, _logger,
+                transport as IReplicationWakeSource ?? _monitors.GetValueOrDefault(transport.SourceRegion));
             if (_pausedSources.Contains(transport.SourceRegion))
             {
                 _ = consumer.PauseAsync(CancellationToken.None); // not started yet: takes effect at once
@@ -274,12 +294,24 @@ internal sealed partial class PartitionHost : IHostedService, IAsyncDisposable
         }
 
         slot.Consumers = consumers.MoveToImmutable();
+        if (_replication.Publisher is { } sink)
+        {
+            var publisher = new ReplicationPublisher(owner, slot.Feed, _store, _node.Region, sink, _time, _logger);
+            publisher.Start();
+            slot.Publisher = publisher;
+        }
     }
 
     private static async Task StopReplicationAsync(PartitionSlot slot)
     {
         var consumers = slot.Consumers;
         slot.Consumers = [];
+        if (slot.Publisher is { } publisher)
+        {
+            slot.Publisher = null;
+            await publisher.DisposeAsync().ConfigureAwait(false);
+        }
+
         foreach (var consumer in consumers)
         {
             await consumer.DisposeAsync().ConfigureAwait(false);
@@ -466,6 +498,9 @@ internal sealed class PartitionSlot
         set => ImmutableInterlocked.InterlockedExchange(ref _consumers, value);
     }
 
+    /// <summary>The publisher of this partition's records to the region's event hub, while this node owns it (Event Hubs only).</summary>
+    public ReplicationPublisher? Publisher { get; set; }
+
     /// <summary>Why the partition cannot be served (corrupt data), or null.</summary>
     public string? CorruptReason { get; set; }
 
@@ -495,11 +530,25 @@ internal sealed record NodeIdentity(string NodeId, string Region, string Endpoin
 /// <param name="Options">Consumer pacing.</param>
 /// <param name="ConflictPolicies">The AzKv__ConflictPolicies setting (written to cluster.json when set).</param>
 /// <param name="Sources">Each source region's storage, for the change monitor (same order as <paramref name="Transports"/>).</param>
-internal sealed record ReplicationSetup(ImmutableArray<IReplicationTransport> Transports, ReplicationOptions Options, string? ConflictPolicies, ImmutableArray<IBlobStore> Sources);
+/// <remarks><see cref="Publisher"/>: where this region's owners publish their records (its event hub), or null (blob tail only).</remarks>
+internal sealed record ReplicationSetup(ImmutableArray<IReplicationTransport> Transports, ReplicationOptions Options, string? ConflictPolicies, ImmutableArray<IBlobStore> Sources)
+{
+    public IReplicationLogSink? Publisher { get; init; }
+}
 
 /// <summary>Replication from one source region, over the partitions this node owns.</summary>
 internal sealed record SourceReplicationStatus(
-    string Region, double? LagMilliseconds, long LastAppliedHlc, int Partitions, bool CaughtUp, bool Paused, string? LastError);
+    string Region, double? LagMilliseconds, long LastAppliedHlc, int Partitions, bool CaughtUp, bool Paused, string? LastError)
+{
+    /// <summary><c>eventhubs</c> when every partition of this node reads the source's event hub, else <c>blobtail</c>.</summary>
+    public string Transport { get; init; } = "blobtail";
+
+    /// <summary>Per partition: the last applied source LSN, hub sequence number and the path in use.</summary>
+    public IReadOnlyList<SourcePartitionPosition> Positions { get; init; } = [];
+}
+
+/// <summary>Where one partition's consumer of a source stands.</summary>
+internal sealed record SourcePartitionPosition(int Partition, long Lsn, long? HubSequence, string Transport);
 
 internal static partial class HostLog
 {

@@ -72,6 +72,8 @@ public sealed partial class DeploymentTemplateTests
         ["AzKv__Peers__{i}__Region"] = "weu",
         ["AzKv__Peers__{i}__AccountUrl"] = "https://stweuexample.blob.core.windows.net",
         ["AzKv__Peers__{i}__Container"] = "azkv",
+        ["AzKv__Peers__{i}__EventHubsNamespace"] = "evh-azkv-weu-example.servicebus.windows.net",
+        ["AzKv__EventHubs__FullyQualifiedNamespace"] = "evh-azkv-sec-example.servicebus.windows.net",
     };
 
 

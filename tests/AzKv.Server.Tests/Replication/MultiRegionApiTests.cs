@@ -13,12 +13,13 @@ namespace AzKv.Server.Tests.Replication;
 /// is in the conflict log, the siblings policy answers 300 and a PUT with the context resolves it.
 /// </summary>
 [Collection(AzuriteCollection.Name)]
-public sealed class MultiRegionApiTests : IAsyncLifetime
+public class MultiRegionApiTests : IAsyncLifetime
 {
     private static readonly TimeSpan ConvergeTimeout = TimeSpan.FromSeconds(60);
     private readonly AzuriteFixture _azurite;
     private readonly List<InProcessServer> _servers = [];
-    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(30) };
+    private readonly List<(string Container, string NodeId, List<string> Arguments)> _launches = [];
+    protected readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(30) };
 
     public MultiRegionApiTests(AzuriteFixture azurite)
     {
@@ -35,7 +36,14 @@ public sealed class MultiRegionApiTests : IAsyncLifetime
         }
 
         _http.Dispose();
+        await DisposeTransportAsync();
     }
+
+    /// <summary>Settings every region gets for its replication transport (none: the blob tail).</summary>
+    protected virtual IEnumerable<string> TransportArguments(IReadOnlyList<string> regions) => [];
+
+    /// <summary>Stops what <see cref="TransportArguments"/> started.</summary>
+    protected virtual Task DisposeTransportAsync() => Task.CompletedTask;
 
     [Theory]
     [InlineData(2)]
@@ -202,9 +210,10 @@ public sealed class MultiRegionApiTests : IAsyncLifetime
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
     }
 
-    private async Task<List<(string Name, InProcessServer Server)>> StartRegionsAsync(int count, params string[] extra)
+    protected async Task<List<(string Name, InProcessServer Server)>> StartRegionsAsync(int count, params string[] extra)
     {
         var names = Enumerable.Range(1, count).Select(i => $"r{i}").ToList();
+        var transport = TransportArguments(names).ToList();
         var containers = names.Select(_ => InProcessServer.NewContainer()).ToList();
         var started = new List<(string, InProcessServer)>();
         for (var r = 0; r < count; r++)
@@ -224,7 +233,9 @@ public sealed class MultiRegionApiTests : IAsyncLifetime
                 p++;
             }
 
+            arguments.AddRange(transport);
             arguments.AddRange(extra);
+            _launches.Add((containers[r], names[r] + "-node", arguments));
             var server = await InProcessServer.StartAsync(_azurite.ConnectionString, containers[r], nodeId: names[r] + "-node", extraArguments: arguments);
             _servers.Add(server);
             started.Add((names[r], server));
@@ -233,7 +244,16 @@ public sealed class MultiRegionApiTests : IAsyncLifetime
         return started;
     }
 
-    private async Task SwitchReplicationAsync(List<(string Name, InProcessServer Server)> regions, string action)
+    /// <summary>Starts region <paramref name="index"/> (0-based) again, on its container with its settings (after its node was disposed).</summary>
+    protected async Task<InProcessServer> RestartRegionAsync(int index)
+    {
+        var (container, nodeId, arguments) = _launches[index];
+        var server = await InProcessServer.StartAsync(_azurite.ConnectionString, container, nodeId: nodeId, extraArguments: arguments);
+        _servers.Add(server);
+        return server;
+    }
+
+    protected async Task SwitchReplicationAsync(List<(string Name, InProcessServer Server)> regions, string action)
     {
         foreach (var (name, server) in regions)
         {
@@ -246,7 +266,7 @@ public sealed class MultiRegionApiTests : IAsyncLifetime
     }
 
     /// <summary>Waits until every region lists the same keys, values and ETags, and every consumer is caught up; returns the listing.</summary>
-    private async Task<JsonElement> ConvergedDumpAsync(List<(string Name, InProcessServer Server)> regions)
+    protected async Task<JsonElement> ConvergedDumpAsync(List<(string Name, InProcessServer Server)> regions)
     {
         var deadline = DateTime.UtcNow + ConvergeTimeout;
         var last = new List<string>();
