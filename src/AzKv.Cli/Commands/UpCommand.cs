@@ -16,13 +16,14 @@ internal static class UpCommand
         var partitions = new Option<int>("--partitions") { Description = "Partitions, when the cluster is first created.", DefaultValueFactory = _ => 32 };
         var regions = new Option<int>("--regions") { Description = $"Regions (1-{UpSettings.MaxRegions}), each with --nodes nodes and its own storage account, replicating to each other. With more than one, region ids are <region>-1 ... <region>-R.", DefaultValueFactory = _ => 1 };
         var frontEnds = new Option<int>("--frontends") { Description = $"Front-end-only processes per region (0-{UpSettings.MaxNodes}), after the nodes' ports: they own no partition and forward every key to its owner, as the Functions app does in Azure. Printed as 'frontend <region> <nodeId> <url> <pid>'.", DefaultValueFactory = _ => 0 };
+        var noAuth = new Option<bool>("--no-auth") { Description = "Run without authentication: anyone who can reach a node's port may read and change every key. Default: auth on, with a local token issuer (docs/security.md)." };
         var readyTimeout = new Option<int>("--ready-timeout") { Description = "Seconds every node has to become ready.", DefaultValueFactory = _ => 120 };
 
         var command = new Command(
             "up",
-            "Start a local cluster: Azurite and N nodes on 127.0.0.1 (R regions of N nodes with --regions). Prints 'node <region> <nodeId> <url> <pid>' per node ('frontend ...' per front end with --frontends), 'logs <dir>', then 'ready'; runs until Ctrl-C.")
+            "Start a local cluster: Azurite and N nodes on 127.0.0.1 (R regions of N nodes with --regions). Prints 'node <region> <nodeId> <url> <pid>' per node ('frontend ...' per front end with --frontends), 'logs <dir>', 'token <file>' (an admin token; not with --no-auth), then 'ready'; runs until Ctrl-C.")
         {
-            nodes, regions, frontEnds, basePort, data, region, partitions, readyTimeout,
+            nodes, regions, frontEnds, basePort, data, region, partitions, readyTimeout, noAuth,
         };
 
         command.SetAction(async (parseResult, cancellationToken) =>
@@ -36,7 +37,8 @@ internal static class UpCommand
                 parseResult.GetValue(partitions),
                 TimeSpan.FromSeconds(parseResult.GetValue(readyTimeout)),
                 parseResult.GetValue(regions),
-                parseResult.GetValue(frontEnds));
+                parseResult.GetValue(frontEnds),
+                parseResult.GetValue(noAuth));
             var problems = settings.Validate();
             if (problems.Count > 0)
             {

@@ -17,7 +17,8 @@ internal static class NodeLaunch
     /// <param name="PartitionCount">Partitions when the cluster is first created.</param>
     /// <param name="Peers">The other regions to replicate from: region id and its storage's connection string.</param>
     /// <param name="Roles">The node's roles (<c>AzKv__Roles</c>); null keeps the server's default, owner and front end.</param>
-    public sealed record NodeSettings(string Region, string NodeId, Uri Url, string StorageConnectionString, int PartitionCount, IReadOnlyList<KeyValuePair<string, string>>? Peers = null, string? Roles = null)
+    /// <param name="SigningKeyFile">The local issuer's key (auth in Local mode); null runs the node without authentication.</param>
+    public sealed record NodeSettings(string Region, string NodeId, Uri Url, string StorageConnectionString, int PartitionCount, IReadOnlyList<KeyValuePair<string, string>>? Peers = null, string? Roles = null, string? SigningKeyFile = null)
     {
         /// <summary>Never prints the connection string.</summary>
         public override string ToString() => $"{NodeId} ({Region}) at {Url}";
@@ -44,6 +45,9 @@ internal static class NodeLaunch
             // would bury AzKv's own.
             "--Logging:LogLevel:Microsoft.AspNetCore=Warning",
             .. node.Roles is null ? Array.Empty<string>() : ["--AzKv:Roles=" + node.Roles],
+            .. node.SigningKeyFile is null
+                ? ["--AzKv:Auth:Mode=None"]
+                : new[] { "--AzKv:Auth:Mode=Local", "--AzKv:Auth:SigningKeyFile=" + node.SigningKeyFile },
             .. (node.Peers ?? []).SelectMany((peer, i) => new[]
             {
                 string.Create(CultureInfo.InvariantCulture, $"--AzKv:Peers:{i}:Region={peer.Key}"),

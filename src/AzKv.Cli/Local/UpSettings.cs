@@ -14,7 +14,8 @@ namespace AzKv.Cli.Local;
 /// Front-end-only processes per region, 0–32 (role <c>frontend</c>: no lease, no partition; they forward
 /// every key to its owner, as the Functions app does in Azure). Their ports follow every node's.
 /// </param>
-internal sealed partial record UpSettings(int Nodes, int BasePort, string? DataDirectory, string Region, int Partitions, TimeSpan ReadyTimeout, int Regions = 1, int FrontEnds = 0)
+/// <param name="NoAuth">Run the nodes without authentication (<c>--no-auth</c>): anyone who reaches a port may do anything.</param>
+internal sealed partial record UpSettings(int Nodes, int BasePort, string? DataDirectory, string Region, int Partitions, TimeSpan ReadyTimeout, int Regions = 1, int FrontEnds = 0, bool NoAuth = false)
 {
     public const int MaxNodes = 32;
 

@@ -11,12 +11,17 @@ internal static class ApiEndpoints
 {
     public static IEndpointRouteBuilder MapAzKvApi(this IEndpointRouteBuilder app)
     {
-        app.MapKvEndpoints();
-        app.MapListEndpoint();
-        app.MapWatchEndpoint();
-        app.MapClusterEndpoints();
-        app.MapReplicationEndpoints();
-        app.MapInternalEndpoints();
+        // Every endpoint runs behind the access check (docs/security.md): it is part of the
+        // endpoint, so the Functions front end, which invokes endpoints directly, applies it too.
+        var api = app.MapGroup(string.Empty);
+        api.AddEndpointFilter(Security.AccessFilter.InvokeAsync);
+        api.MapKvEndpoints();
+        api.MapListEndpoint();
+        api.MapWatchEndpoint();
+        api.MapClusterEndpoints();
+        api.MapReplicationEndpoints();
+        api.MapInternalEndpoints();
+        api.MapAuthEndpoints();
         return app;
     }
 }

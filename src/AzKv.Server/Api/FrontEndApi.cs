@@ -146,4 +146,5 @@ public static class ApiEndpointNames
     public const string Metrics = "Metrics";
     public const string PauseReplication = "PauseReplication";
     public const string ResumeReplication = "ResumeReplication";
+    public const string AuthMe = "AuthMe";
 }
