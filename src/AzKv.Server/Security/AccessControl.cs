@@ -14,12 +14,14 @@ internal sealed class AccessControl : IDisposable
     private const string ItemKey = "azkv.principal";
 
     private readonly AuthSettings _settings;
+    private readonly RoleAssignmentStore? _assignments;
     private readonly PartitionedRateLimiter<string>? _limiter;
 
     /// <remarks>The limiter's replenishment timer runs on the system clock: System.Threading.RateLimiting takes no TimeProvider.</remarks>
-    public AccessControl(AuthSettings settings)
+    public AccessControl(AuthSettings settings, RoleAssignmentStore? assignments = null)
     {
         _settings = settings;
+        _assignments = assignments;
         if (settings.Enabled && settings.RequestsPerSecond > 0)
         {
             var perTick = Math.Max(1, settings.RequestsPerSecond / 10);
@@ -64,6 +66,17 @@ internal sealed class AccessControl : IDisposable
         }
 
         var principal = FromClaims(result.Principal, local: _settings.Mode == AuthSettings.Local);
+        if (_assignments is not null && !principal.IsNode)
+        {
+            // Stored grants for the object id, the subject or any group of the token.
+            var ids = new[] { "oid", "sub", "groups" }.SelectMany(type => result.Principal.FindAll(type).Select(c => c.Value)).ToHashSet(StringComparer.OrdinalIgnoreCase);
+            var stored = await _assignments.GrantsForAsync(ids, context.RequestAborted).ConfigureAwait(false);
+            if (stored.Count > 0)
+            {
+                principal = principal with { Grants = [.. principal.Grants, .. stored] };
+            }
+        }
+
         context.Items[ItemKey] = principal;
         return (principal, null);
     }

@@ -17,7 +17,8 @@ internal static class AuthSetup
     {
         var auth = options.Auth;
         byte[]? localKey = auth.Mode == AuthSettings.Local ? LocalIssuer.LoadKey(auth.SigningKeyFile!) : null;
-        services.AddSingleton(new AccessControl(auth));
+        services.AddSingleton(provider => new RoleAssignmentStore(provider.GetRequiredService<AzKv.Storage.IBlobStore>(), provider.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(provider => new AccessControl(auth, auth.Enabled ? provider.GetRequiredService<RoleAssignmentStore>() : null));
         services.AddSingleton(provider => new NodeCredential(auth, options.Storage.ManagedIdentityClientId, localKey, nodeId, provider.GetRequiredService<TimeProvider>()));
         if (!auth.Enabled)
         {

@@ -93,6 +93,9 @@ public sealed class AuthApiTests : IAsyncLifetime
         { "GET", "/v1/internal/partitions/0/keys" },
         { "GET", "/metrics" },
         { "GET", "/openapi/v1.json" },
+        { "GET", "/v1/auth/roles" },
+        { "PUT", "/v1/auth/roles/alice/reader" },
+        { "DELETE", "/v1/auth/roles/alice/reader" },
     };
 
     [Theory]
