@@ -60,6 +60,14 @@ public sealed class UpAuthTests
         Assert.Equal(HttpStatusCode.Forbidden, await StatusAsync(HttpMethod.Get, new Uri(up.Nodes[0].Url, "/v1/kv/other/color"), reader));
         Assert.Equal(HttpStatusCode.Forbidden, await StatusAsync(HttpMethod.Put, new Uri(up.Nodes[0].Url, "/v1/kv/app/color"), reader));
 
+        // A stored grant (azkv role, with the admin token found by itself) adds writer on app/ to the subject 'ci'.
+        Assert.Equal(0, (await CliRunner.RunAsync(["role", "assign", "ci", "--role", "writer", "--prefix", "app/"], url)).ExitCode);
+        Assert.Equal(HttpStatusCode.OK, await StatusAsync(HttpMethod.Put, new Uri(up.Nodes[0].Url, "/v1/kv/app/color"), reader));
+        Assert.Equal(HttpStatusCode.Forbidden, await StatusAsync(HttpMethod.Put, new Uri(up.Nodes[0].Url, "/v1/kv/other/color"), reader));
+        Assert.Contains("\"ci\"", (await CliRunner.RunAsync(["role", "list"], url)).StdoutText, StringComparison.Ordinal);
+        Assert.Equal(0, (await CliRunner.RunAsync(["role", "remove", "ci", "--role", "writer"], url)).ExitCode);
+        Assert.Equal(3, (await CliRunner.RunAsync(["role", "remove", "ci", "--role", "writer"], url)).ExitCode);
+
         using (var http = new HttpClient())
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(up.Nodes[1].Url, "/v1/auth/me"));
