@@ -13,6 +13,8 @@ root.Subcommands.Add(WatchCommand.Create());
 root.Subcommands.Add(ClusterCommand.Create());
 root.Subcommands.Add(FlagCommand.Create());
 root.Subcommands.Add(UpCommand.Create());
+root.Subcommands.Add(TokenCommand.Create());
+root.Subcommands.Add(RoleCommand.Create());
 root.Subcommands.Add(ServeCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 

@@ -61,7 +61,9 @@ public sealed class AzKvClientOptions
     /// Gets bearer tokens (e.g. Entra ID tokens from an Azure.Core <c>TokenCredential</c>; the
     /// configuration package has the adapter). The client caches the token, asks for a new one
     /// before it expires (see <see cref="AzKvAccessToken.RefreshOn"/>) and once more when the server
-    /// answers 401. Null: no <c>Authorization</c> header.
+    /// answers 401. Null (and no <see cref="ApiKey"/>): the token the environment provides, if any —
+    /// <c>AZKV_TOKEN</c>, else the file named by <c>AZKV_TOKEN_FILE</c>, else the admin token of a
+    /// local <c>azkv up</c> serving one of the <see cref="Endpoints"/> (docs/security.md).
     /// </summary>
     public Func<CancellationToken, ValueTask<AzKvAccessToken>>? TokenProvider { get; init; }
 

@@ -13,10 +13,10 @@ internal sealed class ServerProcess : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task<int> _run;
 
-    private ServerProcess(Uri baseAddress, string[] args)
+    private ServerProcess(Uri baseAddress, string[] args, Action<Microsoft.AspNetCore.Builder.WebApplicationBuilder>? configure = null)
     {
         BaseAddress = baseAddress;
-        _run = Task.Run(() => ServerApp.RunAsync(args, _stop.Token));
+        _run = Task.Run(() => ServerApp.RunAsync(args, configure, _stop.Token));
         Http = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(60) };
     }
 
@@ -24,7 +24,11 @@ internal sealed class ServerProcess : IAsyncDisposable
 
     public HttpClient Http { get; }
 
-    public static async Task<ServerProcess> StartAsync(AzuriteFixture azurite, string container, int partitions = 4, params string[] extra)
+    public static Task<ServerProcess> StartAsync(AzuriteFixture azurite, string container, int partitions = 4, params string[] extra) =>
+        StartAsync(azurite, container, partitions, null, extra);
+
+    /// <summary>Starts a node; <paramref name="configure"/> sees its builder last (a test adds a log sink).</summary>
+    public static async Task<ServerProcess> StartAsync(AzuriteFixture azurite, string container, int partitions, Action<Microsoft.AspNetCore.Builder.WebApplicationBuilder>? configure, params string[] extra)
     {
         var port = FreePort();
         var url = $"http://127.0.0.1:{port}";
@@ -40,7 +44,7 @@ internal sealed class ServerProcess : IAsyncDisposable
             "--Logging:LogLevel:Default=Warning",
         };
         args.AddRange(extra);
-        var server = new ServerProcess(new Uri(url), [.. args]);
+        var server = new ServerProcess(new Uri(url), [.. args], configure);
         await server.WaitReadyAsync(TimeSpan.FromSeconds(60));
         return server;
     }

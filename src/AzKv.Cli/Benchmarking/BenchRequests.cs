@@ -39,7 +39,11 @@ internal sealed class BenchRequests
         _etcdRange = new Uri(settings.Url, EtcdJson.RangePath);
         _health = new Uri(settings.Url, "/healthz");
         Value = CreateValue(settings.ValueBytes);
+        BearerToken = settings.Target == BenchTarget.AzKv ? AzKv.Client.Auth.AmbientToken.ReadNow([settings.Url]) : null;
     }
+
+    /// <summary>The token every AzKv request carries (AZKV_TOKEN, or the local up's; docs/security.md); null: none.</summary>
+    public string? BearerToken { get; }
 
     /// <summary>The value every put writes: printable ASCII, the same bytes for every target.</summary>
     public byte[] Value { get; }

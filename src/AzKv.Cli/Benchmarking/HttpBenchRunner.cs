@@ -23,6 +23,10 @@ internal static class HttpBenchRunner
         }
 
         using var metrics = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        if (requests.BearerToken is { } token)
+        {
+            metrics.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        }
 
         // Requests carry no token (see LoadConnection): Ctrl-C closes the connections instead.
         using var onCancel = cancellationToken.Register(() => AbortAll(connections));

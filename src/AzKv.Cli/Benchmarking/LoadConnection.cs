@@ -50,6 +50,10 @@ internal sealed class LoadConnection : IDisposable
         // linked CancellationTokenSource and a timer for every request, which costs the generator
         // CPU that the servers need. A stuck request is ended by Abort (the runner's watchdog, Ctrl-C).
         _client = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
+        if (requests.BearerToken is { } token)
+        {
+            _client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
     }
 
     /// <summary>Latency of successful operations during the measured time, in microseconds.</summary>

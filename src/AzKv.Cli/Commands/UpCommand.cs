@@ -17,13 +17,14 @@ internal static class UpCommand
         var regions = new Option<int>("--regions") { Description = $"Regions (1-{UpSettings.MaxRegions}), each with --nodes nodes and its own storage account, replicating to each other. With more than one, region ids are <region>-1 ... <region>-R.", DefaultValueFactory = _ => 1 };
         var frontEnds = new Option<int>("--frontends") { Description = $"Front-end-only processes per region (0-{UpSettings.MaxNodes}), after the nodes' ports: they own no partition and forward every key to its owner, as the Functions app does in Azure. Printed as 'frontend <region> <nodeId> <url> <pid>'.", DefaultValueFactory = _ => 0 };
         var transport = new Option<string>("--transport") { Description = "How regions replicate with --regions: 'eventhubs' (a local Event Hubs stand-in in this process; every owner publishes to its region's hub) or 'blobtail' (regions tail each other's WAL blobs).", DefaultValueFactory = _ => UpSettings.EventHubsTransport };
+        var noAuth = new Option<bool>("--no-auth") { Description = "Run without authentication: anyone who can reach a node's port may read and change every key. Default: auth on, with a local token issuer (docs/security.md)." };
         var readyTimeout = new Option<int>("--ready-timeout") { Description = "Seconds every node has to become ready.", DefaultValueFactory = _ => 120 };
 
         var command = new Command(
             "up",
-            "Start a local cluster: Azurite and N nodes on 127.0.0.1 (R regions of N nodes with --regions). Prints 'node <region> <nodeId> <url> <pid>' per node ('frontend ...' per front end with --frontends), 'logs <dir>', then 'ready'; runs until Ctrl-C.")
+            "Start a local cluster: Azurite and N nodes on 127.0.0.1 (R regions of N nodes with --regions). Prints 'node <region> <nodeId> <url> <pid>' per node ('frontend ...' per front end with --frontends), 'logs <dir>', 'token <file>' (an admin token; not with --no-auth), then 'ready'; runs until Ctrl-C.")
         {
-            nodes, regions, frontEnds, basePort, data, region, partitions, transport, readyTimeout,
+            nodes, regions, frontEnds, basePort, data, region, partitions, transport, readyTimeout, noAuth,
         };
 
         command.SetAction(async (parseResult, cancellationToken) =>
@@ -38,7 +39,8 @@ internal static class UpCommand
                 TimeSpan.FromSeconds(parseResult.GetValue(readyTimeout)),
                 parseResult.GetValue(regions),
                 parseResult.GetValue(frontEnds),
-                parseResult.GetValue(transport)!);
+                parseResult.GetValue(transport)!,
+                parseResult.GetValue(noAuth));
             var problems = settings.Validate();
             if (problems.Count > 0)
             {

@@ -13,7 +13,8 @@ namespace AzKv.Cli.Local;
 /// front-end-only processes in front of them), until asked to stop. Prints, for scripts, one
 /// <c>node &lt;region&gt; &lt;nodeId&gt; &lt;url&gt; &lt;pid&gt;</c> line per node, one
 /// <c>frontend &lt;region&gt; &lt;nodeId&gt; &lt;url&gt; &lt;pid&gt;</c> line per front end,
-/// a <c>logs &lt;dir&gt;</c> line, then <c>ready</c> once every process answers /readyz with 200.
+/// a <c>logs &lt;dir&gt;</c> line, a <c>token &lt;file&gt;</c> line (an admin token of the local issuer;
+/// none with <c>--no-auth</c>), then <c>ready</c> once every process answers /readyz with 200.
 /// Progress and errors go to stderr.
 /// </summary>
 internal sealed class LocalCluster
@@ -35,6 +36,7 @@ internal sealed class LocalCluster
     private readonly TextWriter _error;
     private readonly string _processPath;
     private readonly string _assemblyPath;
+    private LocalAuth? _auth;
 
     public LocalCluster(UpSettings settings, TextWriter output, TextWriter error, string processPath, string assemblyPath)
     {
@@ -63,6 +65,26 @@ internal sealed class LocalCluster
             ? Path.Combine(Path.GetTempPath(), string.Create(CultureInfo.InvariantCulture, $"azkv-up-{DateTime.UtcNow:yyyyMMdd'T'HHmmss}-{Environment.ProcessId}"))
             : Path.Combine(dataDirectory, "logs");
         Directory.CreateDirectory(logDirectory);
+        var urls = Enumerable.Range(1, _settings.TotalProcesses).Select(i => NodeLaunch.NodeUrl(_settings.BasePort, i)).ToList();
+        if (_settings.NoAuth)
+        {
+            LocalAuth.Forget(urls);
+            await _error.WriteLineAsync(
+                "azkv up: WARNING: authentication is OFF (--no-auth). Anyone who can reach these ports can read and change every key " +
+                "and call the node-to-node endpoints. Use it only on a machine you alone use.").ConfigureAwait(false);
+        }
+        else
+        {
+            try
+            {
+                _auth = LocalAuth.Create(Path.Combine(dataDirectory ?? logDirectory, "auth"), TimeProvider.System);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException)
+            {
+                await ErrorAsync("could not set up the local token issuer: " + ex.Message).ConfigureAwait(false);
+                return ExitCodes.Error;
+            }
+        }
 
         await _error.WriteLineAsync(dataDirectory is null
             ? "azkv up: starting Azurite (in memory; installing it first if needed)..."
@@ -107,6 +129,12 @@ internal sealed class LocalCluster
             }
 
             await _output.WriteLineAsync("logs " + logDirectory).ConfigureAwait(false);
+            if (_auth is not null)
+            {
+                _auth.Describe(urls);
+                await _output.WriteLineAsync("token " + _auth.TokenFile).ConfigureAwait(false);
+            }
+
             if (!await WaitUntilReadyAsync(nodes, shutdown).ConfigureAwait(false))
             {
                 return shutdown.IsCancellationRequested ? ExitCodes.Ok : ExitCodes.Error;
@@ -118,6 +146,7 @@ internal sealed class LocalCluster
         }
         finally
         {
+            _auth?.Withdraw();
             await StopNodesAsync(nodes).ConfigureAwait(false);
             if (eventHubs is not null)
             {
@@ -199,7 +228,8 @@ internal sealed class LocalCluster
             connections[region],
             _settings.Partitions,
             peers,
-            frontEnd ? FrontEndRole : null);
+            frontEnd ? FrontEndRole : null,
+            SigningKeyFile: _auth?.KeyFile);
     }
 
     private async Task<bool> WaitUntilReadyAsync(List<NodeProcess> nodes, CancellationToken shutdown)

@@ -18,9 +18,10 @@ internal static class NodeLaunch
     /// <param name="Peers">The other regions to replicate from: region id and its storage's connection string.</param>
     /// <param name="Roles">The node's roles (<c>AzKv__Roles</c>); null keeps the server's default, owner and front end.</param>
     /// <param name="EventHubsConnectionString">The Event Hubs namespace every region publishes to and reads from (the local stand-in), or null: blob tail.</param>
+    /// <param name="SigningKeyFile">The local issuer's key (auth in Local mode); null runs the node without authentication.</param>
     public sealed record NodeSettings(
         string Region, string NodeId, Uri Url, string StorageConnectionString, int PartitionCount, IReadOnlyList<KeyValuePair<string, string>>? Peers = null, string? Roles = null,
-        string? EventHubsConnectionString = null)
+        string? EventHubsConnectionString = null, string? SigningKeyFile = null)
     {
         /// <summary>Never prints the connection string.</summary>
         public override string ToString() => $"{NodeId} ({Region}) at {Url}";
@@ -48,6 +49,9 @@ internal static class NodeLaunch
             "--Logging:LogLevel:Microsoft.AspNetCore=Warning",
             .. node.Roles is null ? Array.Empty<string>() : ["--AzKv:Roles=" + node.Roles],
             .. node.EventHubsConnectionString is null ? Array.Empty<string>() : ["--AzKv:EventHubs:ConnectionString=" + node.EventHubsConnectionString],
+            .. node.SigningKeyFile is null
+                ? ["--AzKv:Auth:Mode=None"]
+                : new[] { "--AzKv:Auth:Mode=Local", "--AzKv:Auth:SigningKeyFile=" + node.SigningKeyFile },
             .. (node.Peers ?? []).SelectMany((peer, i) => new[]
             {
                 string.Create(CultureInfo.InvariantCulture, $"--AzKv:Peers:{i}:Region={peer.Key}"),

@@ -18,7 +18,8 @@ namespace AzKv.Cli.Local;
 /// How regions replicate when there are several: <c>eventhubs</c> (default: up runs the local Event Hubs
 /// stand-in and every owner publishes to its region's hub) or <c>blobtail</c> (regions tail each other's WAL blobs).
 /// </param>
-internal sealed partial record UpSettings(int Nodes, int BasePort, string? DataDirectory, string Region, int Partitions, TimeSpan ReadyTimeout, int Regions = 1, int FrontEnds = 0, string Transport = UpSettings.EventHubsTransport)
+/// <param name="NoAuth">Run the nodes without authentication (<c>--no-auth</c>): anyone who reaches a port may do anything.</param>
+internal sealed partial record UpSettings(int Nodes, int BasePort, string? DataDirectory, string Region, int Partitions, TimeSpan ReadyTimeout, int Regions = 1, int FrontEnds = 0, string Transport = UpSettings.EventHubsTransport, bool NoAuth = false)
 {
     public const string EventHubsTransport = "eventhubs";
 

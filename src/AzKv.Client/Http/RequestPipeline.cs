@@ -41,7 +41,10 @@ internal sealed class RequestPipeline : IDisposable
         _initialBackoff = options.InitialBackoff;
         _maxBackoff = options.MaxBackoff;
         _apiKey = options.ApiKey;
-        _tokens = options.TokenProvider is null ? null : new TokenCache(options.TokenProvider, options.TimeProvider);
+        // No credential configured: AZKV_TOKEN, AZKV_TOKEN_FILE or a local `azkv up`'s token (AmbientToken).
+        var tokenProvider = options.TokenProvider
+            ?? (options.ApiKey is null ? AmbientToken.Find(options.Endpoints, options.AllowCredentialsOverHttp, options.TimeProvider) : null);
+        _tokens = tokenProvider is null ? null : new TokenCache(tokenProvider, options.TimeProvider);
         if (options.HttpClient is not null)
         {
             _http = options.HttpClient;

@@ -12,12 +12,20 @@ internal static class ApiEndpoints
 {
     public static IEndpointRouteBuilder MapAzKvApi(this IEndpointRouteBuilder app)
     {
-        app.MapKvEndpoints();
-        app.MapListEndpoint();
-        app.MapWatchEndpoint();
-        app.MapClusterEndpoints();
-        app.MapReplicationEndpoints();
-        app.MapInternalEndpoints();
+        // Every endpoint runs behind the access check (docs/security.md): it is part of the
+        // endpoint, so the Functions front end, which invokes endpoints directly, applies it too.
+        var api = app.MapGroup(string.Empty);
+        api.AddEndpointFilter(Security.AccessFilter.InvokeAsync);
+        api.MapKvEndpoints();
+        api.MapListEndpoint();
+        api.MapWatchEndpoint();
+        api.MapClusterEndpoints();
+        api.MapReplicationEndpoints();
+        api.MapInternalEndpoints();
+        api.MapAuthEndpoints();
+
+        // The console's page and files are public (they hold no data); the console calls the API
+        // above with the user's token, so it gets no more than the user may do.
         app.MapConsole();
         return app;
     }

@@ -83,6 +83,7 @@ internal sealed record ClusterResponse(
 [JsonSerializable(typeof(ProblemDocument))]
 [JsonSerializable(typeof(PartitionKeysResponse))]
 [JsonSerializable(typeof(ChangesResponse))]
+[JsonSerializable(typeof(MeResponse))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;
 
 /// <summary>

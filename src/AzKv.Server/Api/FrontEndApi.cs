@@ -22,7 +22,13 @@ public sealed class FrontEndApi
     /// that receives them, and a front end has none (call an owner node). The node-to-node
     /// <c>/v1/internal</c> endpoints have no name and are never exposed.
     /// </summary>
-    private static readonly FrozenSet<string> NodeOnly = FrozenSet.Create(StringComparer.Ordinal, ApiEndpointNames.PauseReplication, ApiEndpointNames.ResumeReplication);
+    private static readonly FrozenSet<string> NodeOnly = FrozenSet.Create(
+        StringComparer.Ordinal,
+        ApiEndpointNames.PauseReplication,
+        ApiEndpointNames.ResumeReplication,
+        ApiEndpointNames.ListRoles, // role assignments: an admin operation on the cluster's storage, served by owner nodes
+        ApiEndpointNames.AssignRole,
+        ApiEndpointNames.RemoveRole);
 
     private readonly IServiceProvider _services;
     private readonly FrozenDictionary<string, (RouteEndpoint Endpoint, TemplateMatcher Matcher)> _endpoints;
@@ -146,6 +152,10 @@ public static class ApiEndpointNames
     public const string Metrics = "Metrics";
     public const string PauseReplication = "PauseReplication";
     public const string ResumeReplication = "ResumeReplication";
+    public const string AuthMe = "AuthMe";
+    public const string ListRoles = "ListRoles";
+    public const string AssignRole = "AssignRole";
+    public const string RemoveRole = "RemoveRole";
 
     /// <summary>The web console's page and files (<c>/console/{**path}</c>, docs/console.md).</summary>
     public const string Console = "Console";

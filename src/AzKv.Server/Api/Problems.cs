@@ -53,6 +53,28 @@ internal static class Problems
     public static IResult OutcomeUnknown(string detail) =>
         Create(504, "outcome-unknown", "The outcome of the write is unknown.", detail);
 
+    /// <summary>401: no token, or one that is not valid here; carries <c>WWW-Authenticate: Bearer</c> (RFC 6750).</summary>
+    public static IResult Unauthenticated(string? error) =>
+        new ProblemResult(
+            new ProblemDocument(
+                TypeBase + "unauthenticated",
+                "A valid bearer token is needed.",
+                401,
+                error is null
+                    ? "Send Authorization: Bearer <token> (azkv up writes an admin token to a file and prints its path; docs/security.md)."
+                    : "The bearer token is not valid here: expired, not yet valid, for another audience or issuer, or not signed by a trusted key."),
+            null,
+            error is null ? "Bearer" : $"Bearer error=\"{error}\"");
+
+    /// <summary>403: the caller is known but its roles do not cover the operation.</summary>
+    public static IResult Forbidden(string detail) => Create(403, "forbidden", "The caller may not do this.", detail);
+
+    /// <summary>429: the caller's request rate is over its limit (AzKv__Auth__RequestsPerSecond).</summary>
+    public static IResult RateLimited(int retryAfterSeconds) =>
+        new ProblemResult(
+            new ProblemDocument(TypeBase + "rate-limited", "Too many requests.", 429, "This caller's request rate is over its limit (AzKv__Auth__RequestsPerSecond); retry after the time in Retry-After."),
+            retryAfterSeconds);
+
     public static IResult Internal() =>
         Create(500, "internal", "The server failed unexpectedly.", "The error was logged; retrying may help.");
 
@@ -69,11 +91,13 @@ internal static class Problems
     {
         private readonly ProblemDocument _problem;
         private readonly int? _retryAfter;
+        private readonly string? _challenge;
 
-        public ProblemResult(ProblemDocument problem, int? retryAfter)
+        public ProblemResult(ProblemDocument problem, int? retryAfter, string? challenge = null)
         {
             _problem = problem;
             _retryAfter = retryAfter;
+            _challenge = challenge;
         }
 
         public int? StatusCode => _problem.Status;
@@ -85,6 +109,11 @@ internal static class Problems
             if (_retryAfter is { } seconds)
             {
                 response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
+
+            if (_challenge is not null)
+            {
+                response.Headers.WWWAuthenticate = _challenge;
             }
 
             var document = _problem with { Instance = httpContext.Request.Path.Value };

@@ -25,12 +25,12 @@ public static partial class ServerApp
     /// <summary>Exit code when the node could not start (storage unreachable, wrong container...).</summary>
     public const int StartupError = 1;
 
-    private static async Task<int> RunCoreAsync(string[] args, CancellationToken cancellationToken)
+    private static async Task<int> RunCoreAsync(string[] args, Action<WebApplicationBuilder>? configure, CancellationToken cancellationToken)
     {
         WebApplication app;
         try
         {
-            app = Build(args);
+            app = Build(args, configure);
         }
         catch (ConfigurationException ex)
         {
@@ -59,7 +59,7 @@ public static partial class ServerApp
         }
     }
 
-    private static WebApplication Build(string[] args)
+    private static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = Directory.GetCurrentDirectory() });
 
@@ -70,16 +70,13 @@ public static partial class ServerApp
         var options = ReadOptions(builder.Configuration);
         var urls = options.Urls;
         builder.WebHost.UseUrls(urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
-        builder.WebHost.ConfigureKestrel(kestrel =>
-        {
-            kestrel.Limits.MaxRequestBodySize = null; // values are limited by the API (413 problem)
-            kestrel.Limits.MaxConcurrentConnections = options.Limits.MaxConnections;
-        });
+        builder.WebHost.ConfigureKestrel(kestrel => ConfigureLimits(kestrel.Limits, options.Limits));
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(30));
 
         var endpoint = string.IsNullOrWhiteSpace(options.AdvertisedUrl) ? urls.Split(';')[0].Trim() : options.AdvertisedUrl;
         AddNodeServices(builder.Services, builder.Configuration, options, endpoint);
         builder.Services.AddOpenApi();
+        configure?.Invoke(builder);
 
         var app = builder.Build();
 
@@ -88,8 +85,27 @@ public static partial class ServerApp
         app.Use(ServerMetrics.RecordAsync);
         app.UseExceptionHandler(errorApp => errorApp.Run(WriteUnexpectedErrorAsync));
         app.MapAzKvApi();
-        app.MapOpenApi("/openapi/{documentName}.json");
+        app.MapOpenApi("/openapi/{documentName}.json").AddEndpointFilter(
+            async (invocation, next) => await Security.AccessFilter.CheckAsync(invocation.HttpContext, options.Auth.AnonymousOpenApi ? Security.AccessFilter.Rule.Anonymous : Security.AccessFilter.Rule.ReadAny).ConfigureAwait(false)
+                ?? await next(invocation).ConfigureAwait(false));
         return app;
+    }
+
+    /// <summary>
+    /// Kestrel's limits against oversized and slow clients (docs/security.md): bodies a little over the
+    /// largest value (a larger declared value is a 413 problem from the API first), headers, and the
+    /// slowloris guards (a deadline for the headers, a minimum body rate).
+    /// </summary>
+    internal static void ConfigureLimits(Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerLimits limits, LimitSettings settings)
+    {
+        limits.MaxRequestBodySize = (2L * settings.MaxValueBytes) + (64 * 1024);
+        limits.MaxRequestHeadersTotalSize = settings.MaxRequestHeaderBytes;
+        limits.MaxRequestHeaderCount = 100;
+        limits.MaxRequestLineSize = 16 * 1024; // keys are up to 1024 bytes, percent-encoded up to three times that
+        limits.RequestHeadersTimeout = TimeSpan.FromSeconds(settings.RequestHeadersTimeoutSeconds);
+        limits.MinRequestBodyDataRate = new Microsoft.AspNetCore.Server.Kestrel.Core.MinDataRate(bytesPerSecond: 240, gracePeriod: TimeSpan.FromSeconds(5));
+        limits.MaxConcurrentConnections = settings.MaxConnections;
+        limits.Http2.MaxStreamsPerConnection = 100;
     }
 
     /// <summary>The settings of the <c>AzKv</c> section, validated; a <see cref="ConfigurationException"/> names every wrong one.</summary>
@@ -137,6 +153,15 @@ public static partial class ServerApp
         services.AddSingleton(CreateStore(options.Storage));
         services.AddSingleton(CreateReplication(options));
         services.AddSingleton<PartitionHost>();
+        try
+        {
+            Security.AuthSetup.Add(services, options, node.NodeId);
+        }
+        catch (Exception ex) when (ex is InvalidDataException or IOException or UnauthorizedAccessException)
+        {
+            throw new ConfigurationException([$"AzKv__Auth__SigningKeyFile cannot be read: {ex.Message}"]);
+        }
+
         services.AddSingleton<Forwarder>();
         services.AddSingleton<AzKv.Server.Api.WatchFanouts>();
         services.AddHostedService(provider => provider.GetRequiredService<PartitionHost>());

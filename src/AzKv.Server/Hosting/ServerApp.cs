@@ -11,6 +11,13 @@ public static partial class ServerApp
     public static Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(args);
-        return RunCoreAsync(args, cancellationToken);
+        return RunCoreAsync(args, null, cancellationToken);
+    }
+
+    /// <summary>As <see cref="RunAsync(string[], CancellationToken)"/>, with a last look at the builder (tests add a log sink).</summary>
+    internal static Task<int> RunAsync(string[] args, Action<Microsoft.AspNetCore.Builder.WebApplicationBuilder>? configure, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        return RunCoreAsync(args, configure, cancellationToken);
     }
 }

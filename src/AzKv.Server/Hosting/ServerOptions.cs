@@ -126,14 +126,24 @@ public sealed partial class ServerOptions
             errors.Add($"AzKv__Partition__IdempotencyWindowSeconds {Partition.IdempotencyWindowSeconds} is out of range (1–604800 seconds).");
         }
 
-        if (Limits.MaxConnections < 1)
-        {
-            errors.Add($"AzKv__Limits__MaxConnections {Limits.MaxConnections} must be at least 1.");
-        }
-
         if (Limits.MaxValueBytes is < 1 or > 4 * 1024 * 1024 - 64 * 1024)
         {
             errors.Add($"AzKv__Limits__MaxValueBytes {Limits.MaxValueBytes} is out of range (1–{4 * 1024 * 1024 - 64 * 1024}).");
+        }
+
+        if (Limits.MaxRequestHeaderBytes is < 4096 or > 1024 * 1024)
+        {
+            errors.Add($"AzKv__Limits__MaxRequestHeaderBytes {Limits.MaxRequestHeaderBytes} is out of range (4096–1048576).");
+        }
+
+        if (Limits.RequestHeadersTimeoutSeconds is < 1 or > 300)
+        {
+            errors.Add($"AzKv__Limits__RequestHeadersTimeoutSeconds {Limits.RequestHeadersTimeoutSeconds} is out of range (1–300).");
+        }
+
+        if (Limits.MaxConnections is < 1)
+        {
+            errors.Add($"AzKv__Limits__MaxConnections {Limits.MaxConnections} must be positive (or unset for no limit).");
         }
 
         if (Membership.HeartbeatMilliseconds is < 100 or > 60_000)
@@ -141,14 +151,7 @@ public sealed partial class ServerOptions
             errors.Add($"AzKv__Membership__HeartbeatMilliseconds {Membership.HeartbeatMilliseconds} is out of range (100–60000).");
         }
 
-        if (Auth.Mode is not ("None" or "EntraId"))
-        {
-            errors.Add($"AzKv__Auth__Mode '{Auth.Mode}' is invalid: use 'None' or 'EntraId'.");
-        }
-        else if (Auth.Mode == "EntraId")
-        {
-            errors.Add("AzKv__Auth__Mode 'EntraId' is not available in this build (the JWT bearer package does not restore here); use 'None' behind a private network.");
-        }
+        Auth.Validate(errors);
 
         for (var i = 0; i < Peers.Count; i++)
         {
@@ -265,12 +268,18 @@ public sealed class LimitSettings
     /// <summary>Largest value accepted.</summary>
     public int MaxValueBytes { get; set; } = 1024 * 1024;
 
+    /// <summary>Largest total size of a request's headers (Kestrel); bearer tokens fit well within the default.</summary>
+    public int MaxRequestHeaderBytes { get; set; } = 32 * 1024;
+
+    /// <summary>Seconds a client has to send all its request headers (slowloris guard).</summary>
+    public int RequestHeadersTimeoutSeconds { get; set; } = 15;
+
     /// <summary>
     /// Connections Kestrel keeps open at once (each SSE watch stream holds one; issue 18 measures
     /// 10,000 on one node). Above it new connections are refused instead of exhausting the
-    /// process's file descriptors; keep it below <c>ulimit -n</c>.
+    /// process's file descriptors; keep it below <c>ulimit -n</c>. Null: no limit.
     /// </summary>
-    public int MaxConnections { get; set; } = 20_000;
+    public long? MaxConnections { get; set; } = 20_000;
 }
 
 /// <summary>Membership settings.</summary>
@@ -281,19 +290,6 @@ public sealed class MembershipSettings
     /// sets failure detection (6 s by default); each beat is a few storage calls per node.
     /// </summary>
     public int HeartbeatMilliseconds { get; set; } = 2000;
-}
-
-/// <summary>Authentication settings.</summary>
-public sealed class AuthSettings
-{
-    /// <summary><c>None</c> or <c>EntraId</c>.</summary>
-    public string Mode { get; set; } = "None";
-
-    /// <summary>Entra tenant.</summary>
-    public string? TenantId { get; set; }
-
-    /// <summary>Expected audience.</summary>
-    public string? Audience { get; set; }
 }
 
 /// <summary>Another region.</summary>

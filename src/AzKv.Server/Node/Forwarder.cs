@@ -42,10 +42,12 @@ internal sealed class Forwarder : IDisposable
     private readonly TimeProvider _time;
     private readonly HttpClient _http;
     private readonly ConcurrentDictionary<int, (Uri Endpoint, long Expires)> _owners = new();
+    private readonly Security.NodeCredential _credential;
 
-    public Forwarder(PartitionHost host, IBlobStore store, TimeProvider time)
+    public Forwarder(PartitionHost host, IBlobStore store, TimeProvider time, Security.NodeCredential credential)
     {
         _host = host;
+        _credential = credential;
         _manifests = new ManifestStore(store);
         _time = time;
         _http = new HttpClient(new SocketsHttpHandler
@@ -179,6 +181,12 @@ internal sealed class Forwarder : IDisposable
         request.Headers.TryAddWithoutValidation(LoopGuardHeader, _host.Node.NodeId);
         try
         {
+            // Node-to-node: this node's own identity, never a caller's token.
+            if (await _credential.GetTokenAsync(cancellationToken).ConfigureAwait(false) is { } token)
+            {
+                request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+            }
+
             using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
             if (!response.IsSuccessStatusCode)
             {
@@ -188,7 +196,7 @@ internal sealed class Forwarder : IDisposable
             await using var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
             return await System.Text.Json.JsonSerializer.DeserializeAsync(body, type, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is HttpRequestException or System.Text.Json.JsonException)
+        catch (Exception ex) when (ex is HttpRequestException or System.Text.Json.JsonException or Azure.Identity.AuthenticationFailedException)
         {
             return null;
         }

@@ -28,8 +28,19 @@ public sealed class NodeLaunchTests
                 "--AzKv:Storage:ConnectionString=" + Node.StorageConnectionString,
                 "--AzKv:Cluster:PartitionCount=8",
                 "--Logging:LogLevel:Microsoft.AspNetCore=Warning",
+                "--AzKv:Auth:Mode=None",
             ],
             args);
+    }
+
+    [Fact]
+    public void ServerArguments_WhenAuthIsOn_PassesLocalModeAndTheKeyFile()
+    {
+        var args = NodeLaunch.ServerArguments(Node with { SigningKeyFile = "/data/auth/signing.key" });
+
+        Assert.Contains("--AzKv:Auth:Mode=Local", args);
+        Assert.Contains("--AzKv:Auth:SigningKeyFile=/data/auth/signing.key", args);
+        Assert.DoesNotContain("--AzKv:Auth:Mode=None", args);
     }
 
     [Fact]

@@ -1,0 +1,21 @@
+using AzKv.Server.Api;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Azure.Functions.Worker;
+
+namespace AzKv.Functions.Api;
+
+/// <summary><c>/v1/auth/me</c>: who the caller is (docs/security.md). Role assignments are served by owner nodes only.</summary>
+public sealed class AuthFunctions
+{
+    private readonly FrontEndApi _api;
+
+    public AuthFunctions(FrontEndApi api)
+    {
+        _api = api;
+    }
+
+    [Function(ApiEndpointNames.AuthMe)]
+    public Task<IActionResult> MeAsync([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/auth/me")] HttpRequest request) =>
+        FunctionResponse.InvokeAsync(_api, ApiEndpointNames.AuthMe, request);
+}
