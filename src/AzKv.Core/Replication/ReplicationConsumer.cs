@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using AzKv.Partitions;
@@ -420,17 +421,7 @@ public sealed partial class ReplicationConsumer : IAsyncDisposable
         }
     }
 
-    private void Update(Func<ReplicationProgress, ReplicationProgress> change)
-    {
-        while (true)
-        {
-            var current = Volatile.Read(ref _progress);
-            if (ReferenceEquals(Interlocked.CompareExchange(ref _progress, change(current), current), current))
-            {
-                return;
-            }
-        }
-    }
+    private void Update(Func<ReplicationProgress, ReplicationProgress> change) => ImmutableInterlocked.Update(ref _progress, change);
 
     /// <summary>The document at <c>replication/{source}/{p:D4}.json</c>.</summary>
     internal sealed record SavedPosition

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Collections.Immutable;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using AzKv.Partitions;
@@ -259,17 +260,7 @@ public sealed partial class ReplicationPublisher : IAsyncDisposable
         }
     }
 
-    private void Update(Func<PublisherProgress, PublisherProgress> change)
-    {
-        while (true)
-        {
-            var current = Volatile.Read(ref _progress);
-            if (ReferenceEquals(Interlocked.CompareExchange(ref _progress, change(current), current), current))
-            {
-                return;
-            }
-        }
-    }
+    private void Update(Func<PublisherProgress, PublisherProgress> change) => ImmutableInterlocked.Update(ref _progress, change);
 
     /// <summary>The document at <c>replication-published/{p:D4}.json</c>.</summary>
     internal sealed record PublishedPosition
