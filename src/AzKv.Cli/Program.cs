@@ -5,6 +5,7 @@ using AzKv.Cli.Local;
 
 var root = new RootCommand("azkv: the command line of AzKv, a multi-region key-value store on Azure Blob Storage.");
 root.Options.Add(ClientOptions.Url);
+root.Options.Add(ClientOptions.CaFile);
 root.Subcommands.Add(PutCommand.Create());
 root.Subcommands.Add(GetCommand.Create());
 root.Subcommands.Add(DeleteCommand.Create());

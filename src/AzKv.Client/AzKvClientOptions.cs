@@ -74,6 +74,15 @@ public sealed class AzKvClientOptions
     public bool AllowCredentialsOverHttp { get; init; }
 
     /// <summary>
+    /// A PEM file of CA certificates to trust for https endpoints instead of the machine's store, e.g. the
+    /// <c>tls/ca.crt</c> of <c>azkv up --https</c>: a server's certificate must name the host and chain to one
+    /// of them. Null: <c>AZKV_CA_FILE</c> when set, else the CA of a local <c>azkv up --https</c> serving one
+    /// of the <see cref="Endpoints"/>, else the machine's store. Applies to the client's own handler, so it
+    /// cannot be combined with <see cref="HttpClient"/> or <see cref="Handler"/> (configure those yourself).
+    /// </summary>
+    public string? CaFile { get; init; }
+
+    /// <summary>
     /// Sends an <c>Idempotency-Key</c> (<see cref="IdempotencyKeyHeaderName"/>) with every PUT and DELETE: one new
     /// key per logical write, the same on each of its retries. The server then applies the write once and
     /// answers a retry with the first attempt's outcome, so writes whose outcome is unknown (a timeout, a lost
@@ -120,6 +129,16 @@ public sealed class AzKvClientOptions
         if (ApiKey is not null && (ApiKey.Length == 0 || ApiKey.Any(char.IsControl)))
         {
             throw new ArgumentException("AzKvClientOptions.ApiKey must be non-empty text without control characters.", nameof(ApiKey));
+        }
+
+        if (CaFile is not null && (HttpClient is not null || Handler is not null))
+        {
+            throw new ArgumentException("AzKvClientOptions.CaFile applies to the client's own handler: it cannot be combined with HttpClient or Handler (set the trust on those).", nameof(CaFile));
+        }
+
+        if (CaFile is not null && !File.Exists(CaFile))
+        {
+            throw new ArgumentException($"AzKvClientOptions.CaFile '{CaFile}' does not exist.", nameof(CaFile));
         }
 
         RequirePositive(RequestTimeout, nameof(RequestTimeout));

@@ -28,8 +28,20 @@ internal static class ClientCommand
             return ExitCodes.Usage;
         }
 
+        AzKvClient client;
+        try
+        {
+            client = ClientOptions.CreateClient(endpoints, forWatch, parseResult.GetValue(ClientOptions.CaFile));
+        }
+        catch (ArgumentException ex)
+        {
+            // A CA file that does not exist or holds no certificate (--ca-file, AZKV_CA_FILE or a local up's).
+            await error.WriteLineAsync("azkv: " + ex.Message).ConfigureAwait(false);
+            return ExitCodes.Usage;
+        }
+
         using var shutdown = new ShutdownSignal(cancellationToken);
-        using var client = ClientOptions.CreateClient(endpoints, forWatch);
+        using var clientScope = client;
         var context = new CommandContext(parseResult, parseResult.InvocationConfiguration.Output, error);
         try
         {
@@ -39,6 +51,14 @@ internal static class ClientCommand
         {
             // Ctrl-C ends a watch normally; a one-shot request may or may not have been applied.
             return forWatch ? ExitCodes.Ok : ExitCodes.Interrupted;
+        }
+        catch (AzKvConnectionException ex) when (IsUntrustedCertificate(ex))
+        {
+            await error.WriteLineAsync(
+                $"azkv: {ex.Message}\n" +
+                "The server's certificate is not trusted. For a local `azkv up --https`, pass the CA it printed ('ca <file>') with --ca-file " +
+                $"(or set {AzKv.Client.Auth.AmbientToken.CaFileVariable}).").ConfigureAwait(false);
+            return ExitCodes.Error;
         }
         catch (AzKvConnectionException ex)
         {
@@ -74,6 +94,20 @@ internal static class ClientCommand
             await error.WriteLineAsync("azkv: " + ex.Message).ConfigureAwait(false);
             return ExitCodes.Error;
         }
+    }
+
+    /// <summary>True when the connection failed in the TLS handshake because the server's certificate was refused.</summary>
+    private static bool IsUntrustedCertificate(Exception ex)
+    {
+        for (var inner = ex.InnerException; inner is not null; inner = inner.InnerException)
+        {
+            if (inner is System.Security.Authentication.AuthenticationException)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 }
 

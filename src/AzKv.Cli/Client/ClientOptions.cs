@@ -20,6 +20,17 @@ internal static class ClientOptions
         HelpName = "url",
     };
 
+    public static Option<string?> CaFile { get; } = new("--ca-file")
+    {
+        Description = "PEM file of the CA certificates to trust for https URLs instead of the machine's store. Default: $AZKV_CA_FILE, else the CA of a local `azkv up --https` at --url.",
+        Recursive = true,
+        HelpName = "file",
+    };
+
+    /// <summary>The CA file to trust: <c>--ca-file</c>, else what the client finds by itself (<c>AZKV_CA_FILE</c>, a local <c>up --https</c>).</summary>
+    public static string? CaFileOrAmbient(ParseResult parseResult, IReadOnlyList<Uri> endpoints) =>
+        parseResult.GetValue(CaFile) is { Length: > 0 } given ? given : AzKv.Client.Auth.AmbientToken.FindCaFile(endpoints);
+
     /// <summary>The default URL: <c>AZKV_URL</c> when set, else the first node of <c>azkv up</c>.</summary>
     public static string DefaultUrlFromEnvironment() =>
         Environment.GetEnvironmentVariable(UrlVariable) is { Length: > 0 } fromEnvironment ? fromEnvironment : DefaultUrl;
@@ -43,9 +54,10 @@ internal static class ClientOptions
     }
 
     /// <summary>A client for a one-shot command: fails fast (two quick retries) so a typo in --url does not hang.</summary>
-    public static AzKvClient CreateClient(IReadOnlyList<Uri> endpoints, bool forWatch = false) => new(new AzKvClientOptions
+    public static AzKvClient CreateClient(IReadOnlyList<Uri> endpoints, bool forWatch = false, string? caFile = null) => new(new AzKvClientOptions
     {
         Endpoints = endpoints,
+        CaFile = caFile,
         RequestTimeout = TimeSpan.FromSeconds(30),
         MaxRetries = 2,
         InitialBackoff = TimeSpan.FromMilliseconds(200),

@@ -59,7 +59,21 @@ internal static class RoleCommand
             return ExitCodes.Usage;
         }
 
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        using var handler = new SocketsHttpHandler();
+        if (ClientOptions.CaFileOrAmbient(parseResult, endpoints) is { } caFile)
+        {
+            try
+            {
+                AzKv.Client.Http.CustomRootTrust.Apply(handler, AzKv.Client.Http.CustomRootTrust.Load(caFile));
+            }
+            catch (IOException ex)
+            {
+                await error.WriteLineAsync("azkv: --ca-file: " + ex.Message).ConfigureAwait(false);
+                return ExitCodes.Usage;
+            }
+        }
+
+        using var http = new HttpClient(handler, disposeHandler: false) { Timeout = TimeSpan.FromSeconds(30) };
         using var request = new HttpRequestMessage(method, new Uri(endpoints[0], path));
         if (AmbientToken.ReadNow(endpoints) is { } token)
         {

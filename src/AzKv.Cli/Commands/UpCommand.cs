@@ -18,13 +18,14 @@ internal static class UpCommand
         var frontEnds = new Option<int>("--frontends") { Description = $"Front-end-only processes per region (0-{UpSettings.MaxNodes}), after the nodes' ports: they own no partition and forward every key to its owner, as the Functions app does in Azure. Printed as 'frontend <region> <nodeId> <url> <pid>'.", DefaultValueFactory = _ => 0 };
         var transport = new Option<string>("--transport") { Description = "How regions replicate with --regions: 'eventhubs' (a local Event Hubs stand-in in this process; every owner publishes to its region's hub) or 'blobtail' (regions tail each other's WAL blobs).", DefaultValueFactory = _ => UpSettings.EventHubsTransport };
         var noAuth = new Option<bool>("--no-auth") { Description = "Run without authentication: anyone who can reach a node's port may read and change every key. Default: auth on, with a local token issuer (docs/security.md)." };
+        var https = new Option<bool>("--https") { Description = "Serve https: a local CA and a certificate for 127.0.0.1/localhost are made in <data>/tls (kept with --data), and 'ca <file>' names the CA to trust (the CLI, client and provider find it by themselves)." };
         var readyTimeout = new Option<int>("--ready-timeout") { Description = "Seconds every node has to become ready.", DefaultValueFactory = _ => 120 };
 
         var command = new Command(
             "up",
-            "Start a local cluster: Azurite and N nodes on 127.0.0.1 (R regions of N nodes with --regions). Prints 'node <region> <nodeId> <url> <pid>' per node ('frontend ...' per front end with --frontends), 'logs <dir>', 'token <file>' (an admin token; not with --no-auth), then 'ready'; runs until Ctrl-C.")
+            "Start a local cluster: Azurite and N nodes on 127.0.0.1 (R regions of N nodes with --regions). Prints 'node <region> <nodeId> <url> <pid>' per node ('frontend ...' per front end with --frontends), 'logs <dir>', 'token <file>' (an admin token; not with --no-auth), 'ca <file>' (with --https), then 'ready'; runs until Ctrl-C.")
         {
-            nodes, regions, frontEnds, basePort, data, region, partitions, transport, readyTimeout, noAuth,
+            nodes, regions, frontEnds, basePort, data, region, partitions, transport, readyTimeout, noAuth, https,
         };
 
         command.SetAction(async (parseResult, cancellationToken) =>
@@ -40,7 +41,8 @@ internal static class UpCommand
                 parseResult.GetValue(regions),
                 parseResult.GetValue(frontEnds),
                 parseResult.GetValue(transport)!,
-                parseResult.GetValue(noAuth));
+                parseResult.GetValue(noAuth),
+                parseResult.GetValue(https));
             var problems = settings.Validate();
             if (problems.Count > 0)
             {

@@ -14,7 +14,7 @@ namespace AzKv.Cli.Local;
 /// <c>node &lt;region&gt; &lt;nodeId&gt; &lt;url&gt; &lt;pid&gt;</c> line per node, one
 /// <c>frontend &lt;region&gt; &lt;nodeId&gt; &lt;url&gt; &lt;pid&gt;</c> line per front end,
 /// a <c>logs &lt;dir&gt;</c> line, a <c>token &lt;file&gt;</c> line (an admin token of the local issuer;
-/// none with <c>--no-auth</c>), then <c>ready</c> once every process answers /readyz with 200.
+/// none with <c>--no-auth</c>), a <c>ca &lt;file&gt;</c> line (the CA to trust, with <c>--https</c>), then <c>ready</c> once every process answers /readyz with 200.
 /// Progress and errors go to stderr.
 /// </summary>
 internal sealed class LocalCluster
@@ -36,7 +36,9 @@ internal sealed class LocalCluster
     private readonly TextWriter _error;
     private readonly string _processPath;
     private readonly string _assemblyPath;
+    private readonly LocalDescriptors _descriptors = new();
     private LocalAuth? _auth;
+    private LocalTlsFiles? _tls;
 
     public LocalCluster(UpSettings settings, TextWriter output, TextWriter error, string processPath, string assemblyPath)
     {
@@ -65,10 +67,22 @@ internal sealed class LocalCluster
             ? Path.Combine(Path.GetTempPath(), string.Create(CultureInfo.InvariantCulture, $"azkv-up-{DateTime.UtcNow:yyyyMMdd'T'HHmmss}-{Environment.ProcessId}"))
             : Path.Combine(dataDirectory, "logs");
         Directory.CreateDirectory(logDirectory);
-        var urls = Enumerable.Range(1, _settings.TotalProcesses).Select(i => NodeLaunch.NodeUrl(_settings.BasePort, i)).ToList();
+        var urls = Enumerable.Range(1, _settings.TotalProcesses).Select(i => NodeLaunch.NodeUrl(_settings.BasePort, i, _settings.Https)).ToList();
+        if (_settings.Https)
+        {
+            try
+            {
+                _tls = LocalCertificates.CreateOrLoad(Path.Combine(dataDirectory ?? logDirectory, "tls"), TimeProvider.System);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                await ErrorAsync("could not set up the local certificate authority for --https: " + ex.Message).ConfigureAwait(false);
+                return ExitCodes.Error;
+            }
+        }
+
         if (_settings.NoAuth)
         {
-            LocalAuth.Forget(urls);
             await _error.WriteLineAsync(
                 "azkv up: WARNING: authentication is OFF (--no-auth). Anyone who can reach these ports can read and change every key " +
                 "and call the node-to-node endpoints. Use it only on a machine you alone use.").ConfigureAwait(false);
@@ -129,10 +143,15 @@ internal sealed class LocalCluster
             }
 
             await _output.WriteLineAsync("logs " + logDirectory).ConfigureAwait(false);
+            _descriptors.Write(urls, _auth?.TokenFile, _auth?.KeyFile, _tls?.CaCertificateFile);
             if (_auth is not null)
             {
-                _auth.Describe(urls);
                 await _output.WriteLineAsync("token " + _auth.TokenFile).ConfigureAwait(false);
+            }
+
+            if (_tls is not null)
+            {
+                await _output.WriteLineAsync("ca " + _tls.CaCertificateFile).ConfigureAwait(false);
             }
 
             if (!await WaitUntilReadyAsync(nodes, shutdown).ConfigureAwait(false))
@@ -146,7 +165,7 @@ internal sealed class LocalCluster
         }
         finally
         {
-            _auth?.Withdraw();
+            _descriptors.Withdraw();
             await StopNodesAsync(nodes).ConfigureAwait(false);
             if (eventHubs is not null)
             {
@@ -224,17 +243,24 @@ internal sealed class LocalCluster
         return new NodeLaunch.NodeSettings(
             names[region],
             _settings.Regions == 1 ? name : names[region] + "-" + name,
-            NodeLaunch.NodeUrl(_settings.BasePort, n + 1),
+            NodeLaunch.NodeUrl(_settings.BasePort, n + 1, _settings.Https),
             connections[region],
             _settings.Partitions,
             peers,
             frontEnd ? FrontEndRole : null,
-            SigningKeyFile: _auth?.KeyFile);
+            SigningKeyFile: _auth?.KeyFile,
+            Tls: _tls);
     }
 
     private async Task<bool> WaitUntilReadyAsync(List<NodeProcess> nodes, CancellationToken shutdown)
     {
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        var handler = new SocketsHttpHandler();
+        if (_tls is not null)
+        {
+            AzKv.Client.Http.CustomRootTrust.Apply(handler, AzKv.Client.Http.CustomRootTrust.Load(_tls.CaCertificateFile));
+        }
+
+        using var http = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(2) };
         var deadline = Stopwatch.StartNew();
         var pending = new List<NodeProcess>(nodes);
         var lastAnswer = new Dictionary<NodeProcess, string>();

@@ -19,17 +19,18 @@ internal static class NodeLaunch
     /// <param name="Roles">The node's roles (<c>AzKv__Roles</c>); null keeps the server's default, owner and front end.</param>
     /// <param name="EventHubsConnectionString">The Event Hubs namespace every region publishes to and reads from (the local stand-in), or null: blob tail.</param>
     /// <param name="SigningKeyFile">The local issuer's key (auth in Local mode); null runs the node without authentication.</param>
+    /// <param name="Tls">The certificate, key and CA of <c>--https</c>; null: plain http.</param>
     public sealed record NodeSettings(
         string Region, string NodeId, Uri Url, string StorageConnectionString, int PartitionCount, IReadOnlyList<KeyValuePair<string, string>>? Peers = null, string? Roles = null,
-        string? EventHubsConnectionString = null, string? SigningKeyFile = null)
+        string? EventHubsConnectionString = null, string? SigningKeyFile = null, AzKv.Local.LocalTlsFiles? Tls = null)
     {
         /// <summary>Never prints the connection string.</summary>
         public override string ToString() => $"{NodeId} ({Region}) at {Url}";
     }
 
-    /// <summary>The node's URL: <c>http://127.0.0.1:&lt;basePort + index - 1&gt;</c> for the 1-based <paramref name="index"/>.</summary>
-    public static Uri NodeUrl(int basePort, int index) =>
-        new(string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{basePort + index - 1}"));
+    /// <summary>The node's URL: <c>http(s)://127.0.0.1:&lt;basePort + index - 1&gt;</c> for the 1-based <paramref name="index"/>.</summary>
+    public static Uri NodeUrl(int basePort, int index, bool https = false) =>
+        new(string.Create(CultureInfo.InvariantCulture, $"{(https ? "https" : "http")}://127.0.0.1:{basePort + index - 1}"));
 
     /// <summary>The server settings on the command line, in <c>--AzKv:Name=value</c> form (docs/configuration.md).</summary>
     public static IReadOnlyList<string> ServerArguments(NodeSettings node)
@@ -52,6 +53,9 @@ internal static class NodeLaunch
             .. node.SigningKeyFile is null
                 ? ["--AzKv:Auth:Mode=None"]
                 : new[] { "--AzKv:Auth:Mode=Local", "--AzKv:Auth:SigningKeyFile=" + node.SigningKeyFile },
+            .. node.Tls is null
+                ? Array.Empty<string>()
+                : ["--AzKv:Tls:CertificateFile=" + node.Tls.CertificateFile, "--AzKv:Tls:KeyFile=" + node.Tls.KeyFile, "--AzKv:Tls:CaFile=" + node.Tls.CaCertificateFile],
             .. (node.Peers ?? []).SelectMany((peer, i) => new[]
             {
                 string.Create(CultureInfo.InvariantCulture, $"--AzKv:Peers:{i}:Region={peer.Key}"),

@@ -19,7 +19,8 @@ namespace AzKv.Cli.Local;
 /// stand-in and every owner publishes to its region's hub) or <c>blobtail</c> (regions tail each other's WAL blobs).
 /// </param>
 /// <param name="NoAuth">Run the nodes without authentication (<c>--no-auth</c>): anyone who reaches a port may do anything.</param>
-internal sealed partial record UpSettings(int Nodes, int BasePort, string? DataDirectory, string Region, int Partitions, TimeSpan ReadyTimeout, int Regions = 1, int FrontEnds = 0, string Transport = UpSettings.EventHubsTransport, bool NoAuth = false)
+/// <param name="Https">Serve https with a certificate of a local CA made in the data directory (<c>--https</c>).</param>
+internal sealed partial record UpSettings(int Nodes, int BasePort, string? DataDirectory, string Region, int Partitions, TimeSpan ReadyTimeout, int Regions = 1, int FrontEnds = 0, string Transport = UpSettings.EventHubsTransport, bool NoAuth = false, bool Https = false)
 {
     public const string EventHubsTransport = "eventhubs";
 

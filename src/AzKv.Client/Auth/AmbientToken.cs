@@ -17,6 +17,9 @@ internal static class AmbientToken
     /// <summary>A file holding the token (re-read once a minute, so a new token is picked up).</summary>
     public const string TokenFileVariable = "AZKV_TOKEN_FILE";
 
+    /// <summary>A PEM file of CA certificates to trust for https (docs/security.md, "HTTPS").</summary>
+    public const string CaFileVariable = "AZKV_CA_FILE";
+
     /// <summary>Replaces <c>~/.azkv</c>.</summary>
     public const string HomeVariable = "AZKV_HOME";
 
@@ -73,6 +76,18 @@ internal static class AmbientToken
             ? named
             : endpoints.Where(e => e.IsLoopback).Select(e => ReadDescriptor(e, environment)?.TokenFile).FirstOrDefault(f => f is not null);
         return file is null ? null : _ => ReadFileAsync(file, time);
+    }
+
+    /// <summary>
+    /// The CA file a client trusts when none is configured: <c>AZKV_CA_FILE</c>, else the CA of a local
+    /// <c>azkv up --https</c> serving one of the https loopback <paramref name="endpoints"/>; null: the machine's store.
+    /// </summary>
+    public static string? FindCaFile(IReadOnlyList<Uri> endpoints, Func<string, string?>? environment = null)
+    {
+        environment ??= Environment.GetEnvironmentVariable;
+        return environment(CaFileVariable) is { Length: > 0 } named
+            ? named
+            : endpoints.Where(e => e.IsLoopback && e.Scheme == Uri.UriSchemeHttps).Select(e => ReadDescriptor(e, environment)?.CaFile).FirstOrDefault(f => f is not null);
     }
 
     /// <summary>The ambient token right now (for tools that set one header for a whole run, like the benchmark); null when there is none.</summary>

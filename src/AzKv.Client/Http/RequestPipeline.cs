@@ -52,17 +52,37 @@ internal sealed class RequestPipeline : IDisposable
         else
         {
             // Timeouts are per attempt (a linked token), so the HttpClient's own one is off.
-            var handler = options.Handler ?? new SocketsHttpHandler
-            {
-                ConnectTimeout = options.RequestTimeout < TimeSpan.FromSeconds(10) ? options.RequestTimeout : TimeSpan.FromSeconds(10),
-                PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-            };
+            var handler = options.Handler ?? CreateHandler(options);
             _http = new HttpClient(handler, disposeHandler: options.Handler is null) { Timeout = Timeout.InfiniteTimeSpan };
             _ownsHttp = true;
         }
     }
 
     public IReadOnlyList<Uri> Endpoints => _endpoints.All;
+
+    /// <summary>The client's own handler: per-attempt connect timeout, and the CA file's trust when there is one (<see cref="AzKvClientOptions.CaFile"/>).</summary>
+    private static SocketsHttpHandler CreateHandler(AzKvClientOptions options)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            ConnectTimeout = options.RequestTimeout < TimeSpan.FromSeconds(10) ? options.RequestTimeout : TimeSpan.FromSeconds(10),
+            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+        };
+        if ((options.CaFile ?? AmbientToken.FindCaFile(options.Endpoints)) is { } caFile)
+        {
+            try
+            {
+                CustomRootTrust.Apply(handler, CustomRootTrust.Load(caFile));
+            }
+            catch (IOException ex)
+            {
+                handler.Dispose();
+                throw new ArgumentException(ex.Message + (options.CaFile is null ? $" (found through {AmbientToken.CaFileVariable} or a local azkv up)." : " (AzKvClientOptions.CaFile)."), nameof(options), ex);
+            }
+        }
+
+        return handler;
+    }
 
     /// <summary>
     /// Sends <paramref name="pathAndQuery"/> (starting with <c>/</c>, already encoded) to the best

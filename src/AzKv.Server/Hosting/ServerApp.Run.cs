@@ -70,7 +70,15 @@ public static partial class ServerApp
         var options = ReadOptions(builder.Configuration);
         var urls = options.Urls;
         builder.WebHost.UseUrls(urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
-        builder.WebHost.ConfigureKestrel(kestrel => ConfigureLimits(kestrel.Limits, options.Limits));
+        var certificate = options.Tls.LoadCertificate();
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            ConfigureLimits(kestrel.Limits, options.Limits);
+            if (certificate is not null)
+            {
+                kestrel.ConfigureHttpsDefaults(https => https.ServerCertificate = certificate);
+            }
+        });
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(30));
 
         var endpoint = string.IsNullOrWhiteSpace(options.AdvertisedUrl) ? urls.Split(';')[0].Trim() : options.AdvertisedUrl;

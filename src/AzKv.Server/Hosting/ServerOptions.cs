@@ -46,6 +46,9 @@ public sealed partial class ServerOptions
     /// <summary>Authentication.</summary>
     public AuthSettings Auth { get; set; } = new();
 
+    /// <summary>HTTPS: the node's certificate, and the CA it trusts when it calls other nodes.</summary>
+    public TlsSettings Tls { get; set; } = new();
+
     /// <summary>Other regions (multi-region replication).</summary>
     public List<PeerSettings> Peers { get; set; } = [];
 
@@ -152,6 +155,7 @@ public sealed partial class ServerOptions
         }
 
         Auth.Validate(errors);
+        Tls.Validate(Urls, errors);
 
         for (var i = 0; i < Peers.Count; i++)
         {

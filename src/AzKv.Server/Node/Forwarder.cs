@@ -44,13 +44,13 @@ internal sealed class Forwarder : IDisposable
     private readonly ConcurrentDictionary<int, (Uri Endpoint, long Expires)> _owners = new();
     private readonly Security.NodeCredential _credential;
 
-    public Forwarder(PartitionHost host, IBlobStore store, TimeProvider time, Security.NodeCredential credential)
+    public Forwarder(PartitionHost host, IBlobStore store, TimeProvider time, Security.NodeCredential credential, Hosting.ServerOptions options)
     {
         _host = host;
         _credential = credential;
         _manifests = new ManifestStore(store);
         _time = time;
-        _http = new HttpClient(new SocketsHttpHandler
+        var handler = new SocketsHttpHandler
         {
             PooledConnectionLifetime = TimeSpan.FromMinutes(2),
             MaxConnectionsPerServer = 512,
@@ -58,7 +58,15 @@ internal sealed class Forwarder : IDisposable
             UseCookies = false,
             UseProxy = false,
             AutomaticDecompression = DecompressionMethods.None,
-        })
+        };
+
+        // Owners that serve https with a private CA (azkv up --https): trust it, and only it, for node-to-node calls.
+        if (options.Tls.LoadTrustedRoots() is { } roots)
+        {
+            AzKv.Client.Http.CustomRootTrust.Apply(handler, roots);
+        }
+
+        _http = new HttpClient(handler)
         {
             Timeout = Timeout.InfiniteTimeSpan, // long polls; the caller's abort cancels
         };

@@ -213,6 +213,6 @@ public sealed partial class UpProcess : IAsyncDisposable
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static partial int Kill(int pid, int signal);
 
-    [GeneratedRegex(@"^(?<kind>node|frontend) (?<region>[a-z0-9-]+) (?<node>\S+) (?<url>http://127\.0\.0\.1:\d+) (?<pid>\d+)$")]
+    [GeneratedRegex(@"^(?<kind>node|frontend) (?<region>[a-z0-9-]+) (?<node>\S+) (?<url>https?://127\.0\.0\.1:\d+) (?<pid>\d+)$")]
     private static partial Regex NodeLine();
 }

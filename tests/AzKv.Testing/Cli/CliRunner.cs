@@ -51,9 +51,26 @@ public static class CliRunner
     public static Task<CliResult> RunAsync(Uri url, params string[] args) => RunAsync(args, url.ToString());
 
     /// <summary>Runs azkv to completion (30 s at most) and returns its exit code and output.</summary>
-    public static async Task<CliResult> RunAsync(IEnumerable<string> args, string? url = null, byte[]? stdin = null)
+    /// <param name="args">The command line.</param>
+    /// <param name="url">AZKV_URL, or null for none.</param>
+    /// <param name="stdin">Standard input, or null for none.</param>
+    /// <param name="environment">Variables to set (a null value removes one).</param>
+    public static async Task<CliResult> RunAsync(IEnumerable<string> args, string? url = null, byte[]? stdin = null, IReadOnlyDictionary<string, string?>? environment = null)
     {
-        using var process = Process.Start(CreateStartInfo(args, url)) ?? throw new InvalidOperationException("Could not start dotnet.");
+        var startInfo = CreateStartInfo(args, url);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
+        {
+            if (value is null)
+            {
+                startInfo.Environment.Remove(name);
+            }
+            else
+            {
+                startInfo.Environment[name] = value;
+            }
+        }
+
+        using var process = Process.Start(startInfo) ?? throw new InvalidOperationException("Could not start dotnet.");
         var stdout = new MemoryStream();
         var copyOut = process.StandardOutput.BaseStream.CopyToAsync(stdout);
         var readErr = process.StandardError.ReadToEndAsync();

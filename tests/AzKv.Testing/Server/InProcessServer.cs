@@ -16,14 +16,16 @@ public sealed class InProcessServer : IAsyncDisposable
 
     private readonly CancellationTokenSource _stop;
     private readonly Task<int> _run;
+    private readonly string? _caFile;
     private bool _stopped;
 
-    private InProcessServer(Uri url, string container, CancellationTokenSource stop, Task<int> run)
+    private InProcessServer(Uri url, string container, CancellationTokenSource stop, Task<int> run, string? caFile)
     {
         Url = url;
         Container = container;
         _stop = stop;
         _run = run;
+        _caFile = caFile;
     }
 
     /// <summary>The node's base URL.</summary>
@@ -37,16 +39,17 @@ public sealed class InProcessServer : IAsyncDisposable
 
     /// <summary>Starts a node (on <paramref name="port"/>, or a free one) and waits until /readyz answers 200.</summary>
     public static async Task<InProcessServer> StartAsync(
-        string connectionString, string container, int? port = null, string nodeId = "test-node", IEnumerable<string>? extraArguments = null)
+        string connectionString, string container, int? port = null, string nodeId = "test-node", IEnumerable<string>? extraArguments = null, AzKv.Local.LocalTlsFiles? tls = null)
     {
         var chosen = port ?? GetFreeLoopbackPort();
-        var url = new Uri($"http://127.0.0.1:{chosen}");
+        var url = new Uri($"{(tls is null ? "http" : "https")}://127.0.0.1:{chosen}");
         string[] args =
         [
             "--AzKv:Region=local",
             "--AzKv:NodeId=" + nodeId,
-            $"--AzKv:Urls=http://127.0.0.1:{chosen}",
-            $"--AzKv:AdvertisedUrl=http://127.0.0.1:{chosen}",
+            "--AzKv:Urls=" + url.GetLeftPart(UriPartial.Authority),
+            "--AzKv:AdvertisedUrl=" + url.GetLeftPart(UriPartial.Authority),
+            .. tls is null ? Array.Empty<string>() : ["--AzKv:Tls:CertificateFile=" + tls.CertificateFile, "--AzKv:Tls:KeyFile=" + tls.KeyFile, "--AzKv:Tls:CaFile=" + tls.CaCertificateFile],
             "--AzKv:Membership:HeartbeatMilliseconds=250",
             "--AzKv:Storage:ConnectionString=" + connectionString,
             "--AzKv:Storage:Container=" + container,
@@ -56,7 +59,7 @@ public sealed class InProcessServer : IAsyncDisposable
         ];
         var stop = new CancellationTokenSource();
         var run = Task.Run(() => ServerApp.RunAsync(args, stop.Token));
-        var server = new InProcessServer(url, container, stop, run);
+        var server = new InProcessServer(url, container, stop, run, tls?.CaCertificateFile);
         try
         {
             await server.WaitUntilReadyAsync();
@@ -103,7 +106,8 @@ public sealed class InProcessServer : IAsyncDisposable
 
     private async Task WaitUntilReadyAsync()
     {
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        using var http = _caFile is null ? new HttpClient() : new HttpClient(Tls.TrustingHandler.Create(_caFile));
+        http.Timeout = TimeSpan.FromSeconds(2);
         var deadline = Stopwatch.StartNew();
         var last = "no answer";
         while (deadline.Elapsed < StartTimeout)
