@@ -106,7 +106,8 @@ public static class LocalCertificates
         WritePublic(files.CertificateFile, certificate.ExportCertificatePem());
     }
 
-    private static bool IsIssuedBy(X509Certificate2 certificate, X509Certificate2 ca, DateTimeOffset now)
+    /// <summary>True when <paramref name="certificate"/> chains to <paramref name="ca"/> alone, valid at <paramref name="now"/>.</summary>
+    public static bool IsIssuedBy(X509Certificate2 certificate, X509Certificate2 ca, DateTimeOffset now)
     {
         using var chain = new X509Chain();
         chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
