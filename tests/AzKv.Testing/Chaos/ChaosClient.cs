@@ -85,11 +85,11 @@ internal sealed class ChaosClient
         }
     }
 
-    /// <summary>Reads <paramref name="key"/> through node <paramref name="node"/> until it is answered or <paramref name="within"/> passes.</summary>
+    /// <summary>Reads <paramref name="key"/> through node <paramref name="node"/> until it is answered or <paramref name="within"/> passes (at least one attempt).</summary>
     public async Task<bool> FinalReadAsync(string key, int node, TimeSpan within)
     {
         var watch = Stopwatch.StartNew();
-        while (watch.Elapsed < within)
+        do
         {
             if ((await ReadAsync(key, node).ConfigureAwait(false)).Result == Result.Ok)
             {
@@ -98,6 +98,7 @@ internal sealed class ChaosClient
 
             await Task.Delay(250).ConfigureAwait(false);
         }
+        while (watch.Elapsed < within);
 
         return false;
     }

@@ -124,14 +124,17 @@ public static class ChaosRun
 
             Note("heal", "healed: every node running, storage running");
             await WaitAllReadyAsync(nodes, http, options.ReadyTimeout, problems, "after the heal", cancellationToken).ConfigureAwait(false);
+            // One budget for all final reads, so a wedged cluster fails the run in bounded time.
+            var finalReads = Stopwatch.StartNew();
+            var finalBudget = TimeSpan.FromSeconds(90);
             for (var n = 0; n < nodes.Count; n++)
             {
                 var reader = new ChaosClient(1000 + n, http, nodes, keys, recorder, options, n);
                 foreach (var key in keys)
                 {
-                    if (!await reader.FinalReadAsync(key, n, TimeSpan.FromSeconds(60)).ConfigureAwait(false))
+                    if (!await reader.FinalReadAsync(key, n, finalBudget - finalReads.Elapsed).ConfigureAwait(false))
                     {
-                        problems.Add($"{key} could not be read through {nodes[n].NodeId} within 60 s after the heal (wedged?)");
+                        problems.Add($"{key} could not be read through {nodes[n].NodeId} within {finalBudget.TotalSeconds:0} s of the heal (wedged?)");
                     }
                 }
             }
