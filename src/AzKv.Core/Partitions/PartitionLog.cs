@@ -26,6 +26,9 @@ internal static partial class PartitionLog
     [LoggerMessage(1013, LogLevel.Information, "Partition {Partition}: breaking the lease on {Segment} (break period {BreakSeconds} s).")]
     public static partial void BreakingLease(ILogger logger, int partition, string segment, double breakSeconds);
 
+    [LoggerMessage(1024, LogLevel.Warning, "Partition {Partition}: the lease on {Segment} was taken again after a break; waited {WaitedSeconds} s, another break period of {BreakSeconds} s would pass the {BudgetSeconds} s budget (lease + margin): busy, trying again later.")]
+    public static partial void BreakWaitOverBudget(ILogger logger, int partition, string segment, double waitedSeconds, double breakSeconds, double budgetSeconds);
+
     [LoggerMessage(1014, LogLevel.Warning, "Partition {Partition}: stepping down: {Reason}")]
     public static partial void SteppingDown(ILogger logger, int partition, string reason);
 

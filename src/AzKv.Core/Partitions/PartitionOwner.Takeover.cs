@@ -251,6 +251,17 @@ public sealed partial class PartitionOwner
         }
     }
 
+    /// <summary>Acquire attempts per takeover step; each failed one but the last may break the lease once.</summary>
+    private const int MaxAcquireAttempts = 3;
+
+    /// <summary>
+    /// Leases <paramref name="segment"/>; with <see cref="TakeoverMode.Break"/> breaks a held lease
+    /// and waits out its break period. All waiting is bounded by one lease duration plus
+    /// <see cref="Cluster.TakeoverPolicy.StuckMargin"/>: a break never needs longer (the break period
+    /// is at most the rest of one lease), so a longer wait means someone else keeps taking the lease
+    /// between our breaks. Then, or when a break's period would end past that bound, it returns null
+    /// (busy) at once instead of waiting, and the host decides again with fresh membership.
+    /// </summary>
     private static async Task<SegmentLease?> AcquireOrBreakAsync(
         int partition,
         IBlobStore store,
@@ -262,7 +273,9 @@ public sealed partial class PartitionOwner
         ILogger logger,
         CancellationToken cancellationToken)
     {
-        for (var attempt = 0; attempt < 3; attempt++)
+        var started = time.GetTimestamp();
+        var budget = options.LeaseDuration + Cluster.TakeoverPolicy.StuckMargin;
+        for (var attempt = 1; attempt <= MaxAcquireAttempts; attempt++)
         {
             SegmentLease? lease;
             try
@@ -282,7 +295,7 @@ public sealed partial class PartitionOwner
             }
 
             PartitionLog.LeaseBusy(logger, partition, segment);
-            if (mode != TakeoverMode.Break)
+            if (mode != TakeoverMode.Break || attempt == MaxAcquireAttempts)
             {
                 return null;
             }
@@ -300,10 +313,20 @@ public sealed partial class PartitionOwner
                 continue;
             }
 
-            PartitionLog.BreakingLease(logger, partition, segment, remaining.TotalSeconds);
-            if (remaining > TimeSpan.Zero)
+            var wait = remaining > TimeSpan.Zero ? remaining + TimeSpan.FromMilliseconds(100) : TimeSpan.Zero;
+            var waited = time.GetElapsedTime(started);
+            if (waited + wait > budget)
             {
-                await Task.Delay(remaining + TimeSpan.FromMilliseconds(100), time, cancellationToken).ConfigureAwait(false);
+                // The lease was taken again after our break (or is longer than ours): the break
+                // stays in effect; the next attempt finds it shorter or over.
+                PartitionLog.BreakWaitOverBudget(logger, partition, segment, waited.TotalSeconds, wait.TotalSeconds, budget.TotalSeconds);
+                return null;
+            }
+
+            PartitionLog.BreakingLease(logger, partition, segment, remaining.TotalSeconds);
+            if (wait > TimeSpan.Zero)
+            {
+                await Task.Delay(wait, time, cancellationToken).ConfigureAwait(false);
             }
         }
 
