@@ -18,10 +18,11 @@ internal sealed class LocalAuth
 
     private readonly List<string> _descriptors = [];
 
-    private LocalAuth(string keyFile, string tokenFile)
+    private LocalAuth(string keyFile, string tokenFile, string adminToken)
     {
         KeyFile = keyFile;
         TokenFile = tokenFile;
+        AdminToken = adminToken;
     }
 
     /// <summary>The signing key's file.</summary>
@@ -29,6 +30,9 @@ internal sealed class LocalAuth
 
     /// <summary>The admin token's file.</summary>
     public string TokenFile { get; }
+
+    /// <summary>The admin token itself (what <see cref="TokenFile"/> holds), for the console link.</summary>
+    public string AdminToken { get; }
 
     /// <summary>Creates the key in <paramref name="directory"/> unless it is there, and a new admin token.</summary>
     public static LocalAuth Create(string directory, TimeProvider time)
@@ -39,7 +43,7 @@ internal sealed class LocalAuth
         var tokenFile = Path.Combine(directory, "admin.token");
         var token = LocalIssuer.CreateToken(key, "local-admin", AuthClaims.AdminRole, [], AdminTokenLifetime, time);
         WritePrivate(tokenFile, token + "\n");
-        return new LocalAuth(keyFile, tokenFile);
+        return new LocalAuth(keyFile, tokenFile, token);
     }
 
     /// <summary>Records this run's token and key for each of <paramref name="urls"/> (replacing what an earlier run left).</summary>
