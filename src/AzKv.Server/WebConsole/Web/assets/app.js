@@ -156,9 +156,10 @@ function showSignIn(message) {
   const form = h('form', { class: 'panel signin', 'aria-labelledby': 'signin-title' },
     h('h1', { id: 'signin-title' }, 'Sign in'),
     message ? h('p', { role: 'status' }, message) : null,
-    microsoft ? [h('p', null, 'Sign in with your Microsoft Entra ID account: your app roles on AzKv decide what you may do.'), h('div', { class: 'actions' }, microsoft),
-      h('p', { class: 'muted' }, 'Or paste an access token for the AzKv API.')] : null,
-    h('p', { class: 'muted' }, 'Paste an AzKv token (azkv up prints a console link that carries it). It is kept in this tab only (session storage) and sent as an Authorization header.'),
+    microsoft ? [h('p', null, 'Sign in with your Microsoft Entra ID account: your app roles on AzKv decide what you may do.'), h('div', { class: 'actions' }, microsoft)] : null,
+    h('p', { class: 'muted' }, microsoft
+      ? 'Or paste an access token for the AzKv API. Either way the token is kept in this tab only (session storage) and sent as an Authorization header.'
+      : 'Paste an AzKv token (azkv up prints a console link that carries it). It is kept in this tab only (session storage) and sent as an Authorization header.'),
     field('Token', input),
     h('div', { class: 'actions' }, h('button', { type: 'submit', class: microsoft ? 'secondary' : null }, 'Sign in with this token')));
   form.addEventListener('submit', event => {
