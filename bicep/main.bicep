@@ -149,7 +149,7 @@ param tags object = {
 
 // With EntraId and no client id, fail the deployment with a clear message rather than configure an
 // authentication that rejects every token. (fail() needs a 2025 or later Bicep CLI.)
-var apiClientId = apiAuthentication == 'EntraId' && empty(authClientId) ? fail('authClientId is required when apiAuthentication is EntraId: the application (client) id of the AzKv API app registration (docs/deploy.md, "Authentication").') : authClientId
+var apiClientId = apiAuthentication == 'EntraId' && empty(authClientId) ? fail('authClientId is required when apiAuthentication is EntraId: the application (client) id of the AzKv API app registration (docs/deploy.md, "Identity").') : authClientId
 
 // The one audience front ends and owners validate.
 var serverAudience = empty(authAudience) ? apiClientId : authAudience
