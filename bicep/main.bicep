@@ -75,21 +75,30 @@ param leaseDurationSeconds int = 30
 @minValue(1)
 param maxValueBytes int = 1048576
 
-@description('Who may call a region\'s front end (the only public entry point). EntraId: App Service Authentication on the function app accepts only requests with a valid Entra ID token for the AzKv API (401 otherwise); use it in any shared deployment. None: no authentication, only for a private test deployment. The servers themselves always run with AzKv__Auth__Mode None (docs/deploy.md, "Authentication").')
+@description('AzKv__Auth__Mode of every node, front ends and owners alike. EntraId: each node validates Entra ID bearer tokens itself (tenant, audience, signature, lifetime, allowed clients) and authorizes by app role (AzKv.Reader, AzKv.Writer, AzKv.Admin; AzKv.Node for the region identities); use it in any shared deployment. None: no authentication, only for a private test deployment (docs/deploy.md, "Identity").')
 @allowed([
   'EntraId'
   'None'
 ])
 param apiAuthentication string = 'EntraId'
 
-@description('Entra tenant that issues the tokens the front ends accept (with EntraId).')
+@description('Entra tenant that issues the tokens the nodes accept (with EntraId).')
 param authTenantId string = tenant().tenantId
 
-@description('Application (client) id of the AzKv API app registration. Required with EntraId.')
+@description('Application (client) id of the AzKv API app registration (infra/deploy.sh creates it). Required with EntraId.')
 param authClientId string = ''
 
-@description('Application ID URI of the AzKv API app registration when it is not api://<client id>, e.g. api://azkv; empty otherwise.')
+@description('The audience every node validates; empty: authClientId (v2.0 access tokens carry the client id; infra/deploy.sh sets requestedAccessTokenVersion 2, and managed identities ask for <client id>/.default).')
 param authAudience string = ''
+
+@description('Client ids (comma-separated) allowed to call besides the console and the regions\' identities, which are added; empty: any client application of the tenant (a token still needs the audience and an app role).')
+param authAllowedClientIds string = ''
+
+@description('Application (client) id of the console\'s single-page-application registration (infra/deploy.sh creates it); empty: the console asks for a pasted token instead of offering "Sign in with Microsoft".')
+param consoleClientId string = ''
+
+@description('The scope the console asks for, e.g. api://<authClientId>/user_impersonation; empty: <audience>/.default.')
+param consoleScope string = ''
 
 @description('Owner nodes per region (one single-replica container app each).')
 @minValue(1)
@@ -140,7 +149,10 @@ param tags object = {
 
 // With EntraId and no client id, fail the deployment with a clear message rather than configure an
 // authentication that rejects every token. (fail() needs a 2025 or later Bicep CLI.)
-var apiClientId = apiAuthentication == 'EntraId' && empty(authClientId) ? fail('authClientId is required when apiAuthentication is EntraId: the application (client) id of the AzKv API app registration (docs/deploy.md, "Authentication").') : authClientId
+var apiClientId = apiAuthentication == 'EntraId' && empty(authClientId) ? fail('authClientId is required when apiAuthentication is EntraId: the application (client) id of the AzKv API app registration (docs/deploy.md, "Identity").') : authClientId
+
+// The one audience front ends and owners validate.
+var serverAudience = empty(authAudience) ? apiClientId : authAudience
 
 var deploymentContainerName = 'app-package'
 var registryName = 'acr${uniqueString(subscription().id, namePrefix)}'
@@ -329,8 +341,11 @@ module regionStacks 'modules/region.bicep' = [for (r, i) in regionInfos: {
     maxValueBytes: maxValueBytes
     apiAuthentication: apiAuthentication
     authTenantId: authTenantId
-    authClientId: apiClientId
-    authAudience: authAudience
+    authAudience: serverAudience
+    // With a list, the console is always on it (and the region adds its identity: node-to-node calls).
+    authAllowedClientIds: empty(authAllowedClientIds) ? '' : join(union(split(authAllowedClientIds, ','), empty(consoleClientId) ? [] : [consoleClientId]), ',')
+    consoleClientId: consoleClientId
+    consoleScope: consoleScope
     functionMaximumInstanceCount: functionMaximumInstanceCount
     functionAlwaysReadyInstances: functionAlwaysReadyInstances
     functionInstanceMemoryMB: functionInstanceMemoryMB
@@ -346,11 +361,12 @@ output registryName string = registry.outputs.name
 @description('Login server of the container registry.')
 output registryLoginServer string = registry.outputs.loginServer
 
-@description('Per region: AzKv region id, resource group, front-end function app and owner app names (the apps exist only after a deployApps=true run).')
+@description('Per region: AzKv region id, resource group, front-end function app and owner app names (the apps exist only after a deployApps=true run), and the object id of the region identity (infra/deploy.sh gives it the AzKv.Node app role).')
 output regionDeployments array = [for (r, i) in regionInfos: {
   id: r.id
   resourceGroup: r.resourceGroupName
   functionAppName: regionStacks[i].outputs.functionAppName
   ownerAppNames: regionStacks[i].outputs.ownerAppNames
   dataAccountUrl: r.accountUrl
+  identityPrincipalId: identities[i].outputs.principalId
 }]

@@ -8,10 +8,9 @@
 // app settings FUNCTIONS_WORKER_RUNTIME, FUNCTIONS_EXTENSION_VERSION and WEBSITE_RUN_FROM_PACKAGE
 // are not allowed on this plan and are deliberately absent.
 //
-// This app is the only public entry point of a region. Callers are authenticated here, by the
-// platform: App Service Authentication (authsettingsV2) validates an Entra ID bearer token before a
-// request reaches a function, and answers 401 without one. The AzKv code itself runs with
-// AzKv__Auth__Mode None: see docs/deploy.md, "Authentication".
+// This app is the only public entry point of a region. Callers are authenticated by the AzKv code
+// behind every function (AzKv__Auth__Mode EntraId: JwtBearer against the tenant's metadata), as on
+// the owners; the console and the probes stay anonymous: see docs/deploy.md, "Identity".
 
 @description('Name of the function app (globally unique, <= 60 characters).')
 @maxLength(60)
@@ -59,21 +58,27 @@ param leaseDurationSeconds int
 @description('AzKv__Limits__MaxValueBytes.')
 param maxValueBytes int
 
-@description('EntraId: App Service Authentication on this app accepts only requests with a valid Entra ID bearer token for the AzKv API (401 otherwise). None: no authentication at all, only for a private test deployment.')
+@description('AzKv__Auth__Mode: EntraId (the server validates Entra ID bearer tokens itself: tenant, audience, signature, lifetime, allowed clients) or None (no authentication: a private test deployment only).')
 @allowed([
   'EntraId'
   'None'
 ])
 param apiAuthentication string
 
-@description('Entra tenant that issues the tokens (with EntraId).')
+@description('AzKv__Auth__TenantId: the Entra tenant that issues the tokens (with EntraId).')
 param authTenantId string
 
-@description('Application (client) id of the AzKv API app registration (with EntraId).')
-param authClientId string
+@description('AzKv__Auth__Audience: the audience every node validates, the same on front ends and owners (the AzKv API registration\'s client id: v2.0 access tokens carry it).')
+param authAudience string
 
-@description('Application ID URI of the AzKv API app registration when it is not api://<client id>, e.g. api://azkv; empty otherwise (with EntraId).')
-param authAudience string = ''
+@description('AzKv__Auth__AllowedClientIds: comma-separated client ids allowed to call; empty: any client application of the tenant.')
+param authAllowedClientIds string = ''
+
+@description('AzKv__Auth__ConsoleClientId: client id of the console\'s single-page-application registration; empty: the console asks for a pasted token.')
+param consoleClientId string = ''
+
+@description('AzKv__Auth__ConsoleScope: the scope the console asks for; empty: <audience>/.default.')
+param consoleScope string = ''
 
 @description('Name of the region\'s Application Insights component (its connection string is read here).')
 param appInsightsName string
@@ -122,9 +127,12 @@ var peerContainerSettings = [for (peer, i) in peers: {
 // the Event Hubs issue (a front end only needs them if it ever publishes; owners do).
 // Not set: AzKv__Urls (the Functions host listens, not Kestrel),
 // AzKv__AdvertisedUrl (a front end owns no partitions; nothing calls it but the Functions host),
-// AzKv__NodeId (the default is unique per instance), AzKv__Storage__ConnectionString (Entra ID only)
-// and AzKv__Auth__TenantId / __Audience (read only with AzKv__Auth__Mode EntraId).
-// AzKv__Auth__Mode is None: the platform (authSettings below) has authenticated the caller already.
+// AzKv__NodeId (the default is unique per instance) and AzKv__Storage__ConnectionString (Entra ID only).
+// With EntraId the server validates every bearer token itself (docs/security.md): /console,
+// /console/config.json, /healthz and /readyz stay anonymous, which App Service Authentication in
+// front of the app would not allow (it would also answer 401 without the API's problem+json).
+var entraId = apiAuthentication == 'EntraId'
+
 var appSettings = concat([
   {
     name: 'AzKv__Region'
@@ -160,7 +168,27 @@ var appSettings = concat([
   }
   {
     name: 'AzKv__Auth__Mode'
-    value: 'None'
+    value: apiAuthentication
+  }
+  {
+    name: 'AzKv__Auth__TenantId'
+    value: entraId ? authTenantId : ''
+  }
+  {
+    name: 'AzKv__Auth__Audience'
+    value: entraId ? authAudience : ''
+  }
+  {
+    name: 'AzKv__Auth__AllowedClientIds'
+    value: entraId ? authAllowedClientIds : ''
+  }
+  {
+    name: 'AzKv__Auth__ConsoleClientId'
+    value: entraId ? consoleClientId : ''
+  }
+  {
+    name: 'AzKv__Auth__ConsoleScope'
+    value: entraId ? consoleScope : ''
   }
   {
     name: 'APPLICATIONINSIGHTS_CONNECTION_STRING'
@@ -242,52 +270,6 @@ resource site 'Microsoft.Web/sites@2024-11-01' = {
         // location offers it: az functionapp list-flexconsumption-runtimes --location <loc> --runtime dotnet-isolated
         name: 'dotnet-isolated'
         version: '10.0'
-      }
-    }
-  }
-}
-
-// Tokens are accepted with either audience form: v2.0 access tokens carry the client id, v1.0 tokens
-// the application ID URI that the client asked for (api://<client id> unless authAudience says
-// otherwise).
-var allowedAudiences = union([
-  authClientId
-  'api://${authClientId}'
-], empty(authAudience) ? [] : [
-  authAudience
-])
-
-// App Service Authentication ("Easy Auth"), API style: no login redirects, no token store, no client
-// secret (validating a bearer token needs none). Health probes stay open so the app can be watched
-// without a token; everything else, including /metrics and /v1/cluster, needs one.
-resource authSettings 'Microsoft.Web/sites/config@2024-11-01' = if (apiAuthentication == 'EntraId') {
-  parent: site
-  name: 'authsettingsV2'
-  properties: {
-    platform: {
-      enabled: true
-    }
-    globalValidation: {
-      requireAuthentication: true
-      unauthenticatedClientAction: 'Return401'
-      excludedPaths: [
-        '/healthz'
-        '/readyz'
-      ]
-    }
-    httpSettings: {
-      requireHttps: true
-    }
-    identityProviders: {
-      azureActiveDirectory: {
-        enabled: true
-        registration: {
-          clientId: authClientId
-          openIdIssuer: '${environment().authentication.loginEndpoint}${authTenantId}/v2.0'
-        }
-        validation: {
-          allowedAudiences: allowedAudiences
-        }
       }
     }
   }

@@ -21,3 +21,6 @@ output name string = identity.name
 
 @description('Object (principal) id of the identity, used in role assignments.')
 output principalId string = identity.properties.principalId
+
+@description('Client (application) id of the identity: the azp of its tokens (AzKv__Auth__AllowedClientIds).')
+output clientId string = identity.properties.clientId

@@ -70,6 +70,28 @@ param memory string = '1Gi'
 @maxValue(600)
 param terminationGracePeriodSeconds int = 60
 
+@description('AzKv__Auth__Mode: EntraId (the server validates Entra ID bearer tokens itself: tenant, audience, signature, lifetime, allowed clients) or None (no authentication: a private test deployment only).')
+@allowed([
+  'EntraId'
+  'None'
+])
+param apiAuthentication string
+
+@description('AzKv__Auth__TenantId: the Entra tenant that issues the tokens (with EntraId).')
+param authTenantId string
+
+@description('AzKv__Auth__Audience: the audience every node validates, the same on front ends and owners (the AzKv API registration\'s client id: v2.0 access tokens carry it).')
+param authAudience string
+
+@description('AzKv__Auth__AllowedClientIds: comma-separated client ids allowed to call; empty: any client application of the tenant.')
+param authAllowedClientIds string = ''
+
+@description('AzKv__Auth__ConsoleClientId: client id of the console\'s single-page-application registration; empty: the console asks for a pasted token.')
+param consoleClientId string = ''
+
+@description('AzKv__Auth__ConsoleScope: the scope the console asks for; empty: <audience>/.default.')
+param consoleScope string = ''
+
 @description('Tags applied to the container app.')
 param tags object = {}
 
@@ -104,10 +126,12 @@ var peerContainerSettings = [for (peer, i) in peers: {
 
 // Every setting the owner reads (docs/configuration.md), in one place.
 // Not set: AzKv__NodeId (the default, host name + process id, is unique per replica, also while an
-// old and a new revision overlap), AzKv__Storage__ConnectionString (Entra ID only) and
-// AzKv__Auth__TenantId / __Audience (read only with AzKv__Auth__Mode EntraId).
-// AzKv__Auth__Mode is None: an owner is reachable only inside the VNet (internal environment), and
-// the server's own EntraId mode is not available in this build (docs/deploy.md, "Authentication").
+// old and a new revision overlap) and AzKv__Storage__ConnectionString (Entra ID only).
+// With EntraId an owner validates the same tokens as the front end (same tenant and audience): the
+// front end forwards the caller's token and the owner authorizes it again; node-to-node calls carry
+// the region identity's token, which holds the AzKv.Node app role (infra/deploy.sh assigns it).
+var entraId = apiAuthentication == 'EntraId'
+
 var appSettings = concat([
   {
     name: 'AzKv__Region'
@@ -151,7 +175,27 @@ var appSettings = concat([
   }
   {
     name: 'AzKv__Auth__Mode'
-    value: 'None'
+    value: apiAuthentication
+  }
+  {
+    name: 'AzKv__Auth__TenantId'
+    value: entraId ? authTenantId : ''
+  }
+  {
+    name: 'AzKv__Auth__Audience'
+    value: entraId ? authAudience : ''
+  }
+  {
+    name: 'AzKv__Auth__AllowedClientIds'
+    value: entraId ? authAllowedClientIds : ''
+  }
+  {
+    name: 'AzKv__Auth__ConsoleClientId'
+    value: entraId ? consoleClientId : ''
+  }
+  {
+    name: 'AzKv__Auth__ConsoleScope'
+    value: entraId ? consoleScope : ''
   }
   {
     // The replication log: publish to this region's hub, read the peers' (docs/replication.md).

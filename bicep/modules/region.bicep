@@ -65,21 +65,31 @@ param leaseDurationSeconds int
 @description('AzKv__Limits__MaxValueBytes.')
 param maxValueBytes int
 
-@description('Authentication of the front end by App Service Authentication: EntraId or None (private test deployment only).')
+@description('AzKv__Auth__Mode of every node of the region: EntraId or None (private test deployment only).')
 @allowed([
   'EntraId'
   'None'
 ])
 param apiAuthentication string
 
-@description('Entra tenant that issues the tokens accepted by the front end.')
+@description('Entra tenant that issues the tokens the nodes accept.')
 param authTenantId string
 
-@description('Application (client) id of the AzKv API app registration.')
-param authClientId string
-
-@description('Application ID URI of the AzKv API app registration when it is not api://<client id>; empty otherwise.')
+@description('The audience every node validates (the AzKv API registration\'s client id).')
 param authAudience string
+
+@description('Client ids allowed to call, comma-separated; empty: any client of the tenant.')
+param authAllowedClientIds string
+
+@description('Client id of the console\'s single-page-application registration; empty: no Microsoft sign-in in the console.')
+param consoleClientId string
+
+@description('Scope the console asks for; empty: <audience>/.default.')
+param consoleScope string
+
+// With a list of allowed clients, this region's identity joins it: its tokens (node-to-node calls)
+// carry its client id as azp.
+var allowedClientIds = empty(authAllowedClientIds) ? '' : '${authAllowedClientIds},${identity.properties.clientId}'
 
 @description('Most instances of the front end.')
 param functionMaximumInstanceCount int
@@ -187,6 +197,12 @@ module owners 'ownerApp.bicep' = [for (ownerName, i) in ownerAppNames: if (deplo
     cpu: ownerCpu
     memory: ownerMemory
     terminationGracePeriodSeconds: ownerTerminationGracePeriodSeconds
+    apiAuthentication: apiAuthentication
+    authTenantId: authTenantId
+    authAudience: authAudience
+    authAllowedClientIds: allowedClientIds
+    consoleClientId: consoleClientId
+    consoleScope: consoleScope
     tags: tags
   }
 }]
@@ -215,8 +231,10 @@ module frontEnd 'functionApp.bicep' = if (deployApps) {
     maxValueBytes: maxValueBytes
     apiAuthentication: apiAuthentication
     authTenantId: authTenantId
-    authClientId: authClientId
     authAudience: authAudience
+    authAllowedClientIds: allowedClientIds
+    consoleClientId: consoleClientId
+    consoleScope: consoleScope
     appInsightsName: monitoring.outputs.appInsightsName
     maximumInstanceCount: functionMaximumInstanceCount
     alwaysReadyInstances: functionAlwaysReadyInstances

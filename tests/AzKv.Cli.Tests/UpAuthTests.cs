@@ -41,6 +41,14 @@ public sealed class UpAuthTests
         var admin = (await File.ReadAllTextAsync(tokenLine["token ".Length..])).Trim();
         Assert.Equal(2, up.Nodes.Count);
 
+        // The console link of the first node follows the token line, before ready, and carries the admin token in its fragment.
+        var consoleLine = Assert.Single(lines, l => l.StartsWith("console ", StringComparison.Ordinal));
+        Assert.InRange(lines.ToList().IndexOf(consoleLine), lines.ToList().IndexOf(tokenLine) + 1, lines.ToList().IndexOf("ready") - 1);
+        var consoleUrl = new Uri(consoleLine["console ".Length..]);
+        Assert.Equal(new Uri(up.Nodes[0].Url, "/console"), new Uri(consoleUrl.GetLeftPart(UriPartial.Path)));
+        Assert.Equal("#token=" + admin, consoleUrl.Fragment);
+        Assert.Equal(HttpStatusCode.OK, await StatusAsync(HttpMethod.Get, new Uri(consoleUrl.GetLeftPart(UriPartial.Path)), null));
+
         foreach (var node in up.Nodes)
         {
             Assert.Equal(HttpStatusCode.Unauthorized, await StatusAsync(HttpMethod.Get, new Uri(node.Url, "/v1/kv/app/x"), null));
@@ -90,6 +98,7 @@ public sealed class UpAuthTests
 
         Assert.Contains("WARNING: authentication is OFF", up.Stderr, StringComparison.Ordinal);
         Assert.DoesNotContain(up.StdoutLines, l => l.StartsWith("token ", StringComparison.Ordinal));
+        Assert.Contains("console " + new Uri(up.Nodes[0].Url, "/console"), up.StdoutLines);
         Assert.Equal(HttpStatusCode.Created, await StatusAsync(HttpMethod.Put, new Uri(up.Nodes[0].Url, "/v1/kv/open/x"), null));
         Assert.Equal(0, await up.StopAsync(StopDeadline));
     }

@@ -12,10 +12,11 @@ internal sealed class LocalAuth
     /// <summary>How long the admin token of one run is valid.</summary>
     public static readonly TimeSpan AdminTokenLifetime = TimeSpan.FromDays(7);
 
-    private LocalAuth(string keyFile, string tokenFile)
+    private LocalAuth(string keyFile, string tokenFile, string adminToken)
     {
         KeyFile = keyFile;
         TokenFile = tokenFile;
+        AdminToken = adminToken;
     }
 
     /// <summary>The signing key's file.</summary>
@@ -23,6 +24,9 @@ internal sealed class LocalAuth
 
     /// <summary>The admin token's file.</summary>
     public string TokenFile { get; }
+
+    /// <summary>The admin token itself (what <see cref="TokenFile"/> holds), for the console link.</summary>
+    public string AdminToken { get; }
 
     /// <summary>Creates the key in <paramref name="directory"/> unless it is there, and a new admin token.</summary>
     public static LocalAuth Create(string directory, TimeProvider time)
@@ -33,7 +37,7 @@ internal sealed class LocalAuth
         var tokenFile = Path.Combine(directory, "admin.token");
         var token = LocalIssuer.CreateToken(key, "local-admin", AuthClaims.AdminRole, [], AdminTokenLifetime, time);
         WritePrivate(tokenFile, token + "\n");
-        return new LocalAuth(keyFile, tokenFile);
+        return new LocalAuth(keyFile, tokenFile, token);
     }
 
     internal static void WritePrivate(string path, string text)

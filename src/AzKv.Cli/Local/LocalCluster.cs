@@ -14,7 +14,9 @@ namespace AzKv.Cli.Local;
 /// <c>node &lt;region&gt; &lt;nodeId&gt; &lt;url&gt; &lt;pid&gt;</c> line per node, one
 /// <c>frontend &lt;region&gt; &lt;nodeId&gt; &lt;url&gt; &lt;pid&gt;</c> line per front end,
 /// a <c>logs &lt;dir&gt;</c> line, a <c>token &lt;file&gt;</c> line (an admin token of the local issuer;
-/// none with <c>--no-auth</c>), a <c>ca &lt;file&gt;</c> line (the CA to trust, with <c>--https</c>), then <c>ready</c> once every process answers /readyz with 200.
+/// none with <c>--no-auth</c>), a <c>ca &lt;file&gt;</c> line (the CA to trust, with <c>--https</c>), a
+/// <c>console &lt;url&gt;</c> line (the web console of the first node, with the admin token in the URL
+/// fragment when auth is on), then <c>ready</c> once every process answers /readyz with 200.
 /// Progress and errors go to stderr.
 /// </summary>
 internal sealed class LocalCluster
@@ -153,6 +155,8 @@ internal sealed class LocalCluster
             {
                 await _output.WriteLineAsync("ca " + _tls.CaCertificateFile).ConfigureAwait(false);
             }
+
+            await _output.WriteLineAsync("console " + ConsoleLink(urls[0], _auth?.AdminToken)).ConfigureAwait(false);
 
             if (!await WaitUntilReadyAsync(nodes, shutdown).ConfigureAwait(false))
             {
@@ -408,4 +412,12 @@ internal sealed class LocalCluster
     private Task ErrorAsync(string message) => _error.WriteLineAsync("azkv up: " + message);
 
     private static string FormatUrl(Uri url) => url.GetLeftPart(UriPartial.Authority);
+
+    /// <summary>
+    /// The web console of <paramref name="node"/>: <c>&lt;url&gt;/console</c>, with <c>#token=&lt;token&gt;</c>
+    /// when auth is on. A browser never sends the fragment to the server; the console takes the token
+    /// into session storage and removes it from the address bar (docs/console.md).
+    /// </summary>
+    internal static string ConsoleLink(Uri node, string? token) =>
+        FormatUrl(node) + "/console" + (token is null ? string.Empty : "#token=" + Uri.EscapeDataString(token));
 }

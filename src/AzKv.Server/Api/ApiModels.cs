@@ -8,6 +8,10 @@ internal sealed record ListItem(string Key, [property: JsonPropertyName("etag")]
 {
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Value { get; init; }
+
+    /// <summary>How many concurrent versions the key keeps (policy <c>siblings</c>, two or more: GET answers 300); absent otherwise.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? Versions { get; init; }
 }
 
 internal sealed record ListResponse(IReadOnlyList<ListItem> Items, string? Next);
@@ -72,7 +76,14 @@ internal sealed record ConflictsResponse(IReadOnlyList<ConflictItem> Items);
 internal sealed record ClusterResponse(
     string Region, string NodeId, int PartitionCount, IReadOnlyList<ClusterNode> Nodes, IReadOnlyList<ClusterPartition> Partitions, IReadOnlyList<ReplicationStatus> Replication);
 
+/// <summary><c>GET /console/config.json</c>: how the console signs in (docs/console.md).</summary>
+internal sealed record ConsoleConfigResponse(string Auth, ConsoleSignIn? SignIn);
+
+/// <summary>Entra ID sign-in of the console: authorization code flow with PKCE against the tenant's endpoints.</summary>
+internal sealed record ConsoleSignIn(string Authority, string AuthorizeEndpoint, string TokenEndpoint, string ClientId, string Scope, string RedirectPath);
+
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+[JsonSerializable(typeof(ConsoleConfigResponse))]
 [JsonSerializable(typeof(PutResponse))]
 [JsonSerializable(typeof(ListResponse))]
 [JsonSerializable(typeof(SiblingsResponse))]

@@ -128,7 +128,8 @@ internal static class ListEndpoint
 
             // The one read model: listed exactly when GET shows it (a value or siblings).
             var set = state.Get(key)!;
-            if (set.View(policies.For(key)).Value is not { } winner)
+            var view = set.View(policies.For(key));
+            if (view.Value is not { } winner)
             {
                 continue;
             }
@@ -136,6 +137,7 @@ internal static class ListEndpoint
             items.Add(new ListItem(key, set.Context.ToETag(), winner.ContentType, winner.Value.Length)
             {
                 Value = includeValues ? Convert.ToBase64String(winner.Value.Span) : null,
+                Versions = view.Kind == ReadViewKind.Siblings ? view.Siblings.Length : null,
             });
         }
 

@@ -33,6 +33,19 @@ public sealed class AuthSettings
     /// <summary>Entra ID: comma-separated client application ids allowed to call (the token's <c>azp</c>/<c>appid</c>); empty: any client of the tenant.</summary>
     public string? AllowedClientIds { get; set; }
 
+    /// <summary>
+    /// Entra ID: the client id (a GUID) of the web console's app registration (a single-page
+    /// application whose redirect URI is <c>https://&lt;host&gt;/console/signin</c>). When set, the console
+    /// offers "Sign in with Microsoft" (authorization code flow with PKCE); when not, it asks for a pasted token.
+    /// </summary>
+    public string? ConsoleClientId { get; set; }
+
+    /// <summary>
+    /// Entra ID: the API scope the console asks for. Default: <c>&lt;Audience&gt;/.default</c> (every
+    /// permission the console's registration was granted on the AzKv API).
+    /// </summary>
+    public string? ConsoleScope { get; set; }
+
     /// <summary>Serve <c>/metrics</c> without a token (for a scraper inside the network). Default: a reader token is needed.</summary>
     public bool AnonymousMetrics { get; set; }
 
@@ -47,6 +60,13 @@ public sealed class AuthSettings
 
     /// <summary>True unless <see cref="Mode"/> is <c>None</c>.</summary>
     public bool Enabled => Mode != None;
+
+    /// <summary>The scope the console asks for: <see cref="ConsoleScope"/>, else <c>&lt;Audience&gt;/.default</c>.</summary>
+    public string EffectiveConsoleScope =>
+        !string.IsNullOrWhiteSpace(ConsoleScope) ? ConsoleScope.Trim() : (Audience ?? string.Empty).TrimEnd('/') + "/.default";
+
+    /// <summary>The Entra ID authority of the tenant: <c>&lt;Instance&gt;&lt;TenantId&gt;</c>, without a trailing slash.</summary>
+    public string Authority => (Instance.EndsWith('/') ? Instance : Instance + "/") + TenantId;
 
     /// <summary>The allowed client ids, parsed.</summary>
     public IReadOnlyList<string> AllowedClientIdList =>
@@ -90,6 +110,27 @@ public sealed class AuthSettings
                     errors.Add("AzKv__Auth__AllowedClientIds is invalid: list client application ids (GUIDs) separated by commas.");
                 }
 
+                if (!string.IsNullOrWhiteSpace(ConsoleClientId))
+                {
+                    if (!Guid.TryParse(ConsoleClientId, out _))
+                    {
+                        errors.Add($"AzKv__Auth__ConsoleClientId '{ConsoleClientId}' is invalid: use the client id (a GUID) of the console's single-page-application registration.");
+                    }
+                    else if (AllowedClientIdList.Count > 0 && !AllowedClientIdList.Contains(ConsoleClientId.Trim(), StringComparer.OrdinalIgnoreCase))
+                    {
+                        errors.Add($"AzKv__Auth__ConsoleClientId '{ConsoleClientId}' is not in AzKv__Auth__AllowedClientIds: the node would refuse the console's own tokens; add it there.");
+                    }
+                }
+                else if (!string.IsNullOrWhiteSpace(ConsoleScope))
+                {
+                    errors.Add("AzKv__Auth__ConsoleScope is set without AzKv__Auth__ConsoleClientId: the scope is only used by the console's Entra ID sign-in; set both or neither.");
+                }
+
+                if (!string.IsNullOrWhiteSpace(ConsoleScope) && ConsoleScope.Trim().Any(char.IsWhiteSpace))
+                {
+                    errors.Add($"AzKv__Auth__ConsoleScope '{ConsoleScope}' is invalid: give one scope, such as api://azkv/.default or api://azkv/user_impersonation.");
+                }
+
                 if (!string.IsNullOrWhiteSpace(SigningKeyFile))
                 {
                     errors.Add("AzKv__Auth__SigningKeyFile is set in EntraId mode: a node accepts the local issuer only in Local mode; remove it.");
@@ -99,6 +140,11 @@ public sealed class AuthSettings
             default:
                 errors.Add($"AzKv__Auth__Mode '{Mode}' is invalid: use 'None', 'Local' or 'EntraId'.");
                 break;
+        }
+
+        if ((Mode is None or Local) && (!string.IsNullOrWhiteSpace(ConsoleClientId) || !string.IsNullOrWhiteSpace(ConsoleScope)))
+        {
+            errors.Add($"AzKv__Auth__ConsoleClientId / AzKv__Auth__ConsoleScope are set in {Mode} mode: the console's Microsoft sign-in needs EntraId mode; remove them.");
         }
 
         if (RequestsPerSecond < 0 || RequestsPerSecond > 1_000_000)

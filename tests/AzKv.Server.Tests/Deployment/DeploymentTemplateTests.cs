@@ -74,6 +74,12 @@ public sealed partial class DeploymentTemplateTests
         ["AzKv__Peers__{i}__Container"] = "azkv",
         ["AzKv__Peers__{i}__EventHubsNamespace"] = "evh-azkv-weu-example.servicebus.windows.net",
         ["AzKv__EventHubs__FullyQualifiedNamespace"] = "evh-azkv-sec-example.servicebus.windows.net",
+        ["AzKv__Auth__Mode"] = "EntraId",
+        ["AzKv__Auth__TenantId"] = "00000000-0000-0000-0000-00000000000a",
+        ["AzKv__Auth__Audience"] = "00000000-0000-0000-0000-00000000000b",
+        ["AzKv__Auth__AllowedClientIds"] = "00000000-0000-0000-0000-00000000000c,00000000-0000-0000-0000-000000000001",
+        ["AzKv__Auth__ConsoleClientId"] = "00000000-0000-0000-0000-00000000000c",
+        ["AzKv__Auth__ConsoleScope"] = "api://00000000-0000-0000-0000-00000000000b/user_impersonation",
     };
 
 
@@ -275,19 +281,50 @@ public sealed partial class DeploymentTemplateTests
         Assert.False(File.Exists(Path.Combine(AzKv.Testing.RepositoryFiles.Root, "infra", "functions", "host.json")));
     }
 
-    [Fact]
-    public void FrontEndTemplate_WhenApiAuthenticationIsEntraId_Returns401WithoutATokenExceptOnHealthProbes()
+    [Theory]
+    [MemberData(nameof(AppTemplates))]
+    public void AppTemplate_WhenApiAuthenticationIsEntraId_ValidatesTokensItselfWithTheSharedAudienceAndConsoleSignIn(string template)
     {
-        var text = ReadRepositoryFile(FrontEndTemplate);
-        var main = ReadRepositoryFile("bicep/main.bicep");
+        var text = ReadRepositoryFile(template);
+        var settings = ReadSettings(template).ToDictionary(s => s.Name, s => s.Value, StringComparer.Ordinal);
 
-        Assert.Contains("param apiAuthentication string = 'EntraId'", main, StringComparison.Ordinal);
-        Assert.Contains("resource authSettings 'Microsoft.Web/sites/config@2024-11-01' = if (apiAuthentication == 'EntraId')", text, StringComparison.Ordinal);
-        Assert.Contains("name: 'authsettingsV2'", text, StringComparison.Ordinal);
-        Assert.Contains("requireAuthentication: true", text, StringComparison.Ordinal);
-        Assert.Contains("unauthenticatedClientAction: 'Return401'", text, StringComparison.Ordinal);
-        Assert.Contains("'/healthz'", text, StringComparison.Ordinal);
-        Assert.Contains("'/readyz'", text, StringComparison.Ordinal);
+        // Front end and owners: the same mode, tenant and audience from the same parameters (main.bicep
+        // passes one serverAudience to both), and nothing set in None mode (a console client id there
+        // is a startup error).
+        Assert.Equal("apiAuthentication", settings["AzKv__Auth__Mode"]);
+        Assert.Equal("entraId ? authTenantId : ''", settings["AzKv__Auth__TenantId"]);
+        Assert.Equal("entraId ? authAudience : ''", settings["AzKv__Auth__Audience"]);
+        Assert.Equal("entraId ? authAllowedClientIds : ''", settings["AzKv__Auth__AllowedClientIds"]);
+        Assert.Equal("entraId ? consoleClientId : ''", settings["AzKv__Auth__ConsoleClientId"]);
+        Assert.Equal("entraId ? consoleScope : ''", settings["AzKv__Auth__ConsoleScope"]);
+        Assert.Contains("var entraId = apiAuthentication == 'EntraId'", text, StringComparison.Ordinal);
+
+        // No App Service Authentication in front: it would refuse the anonymous console page and
+        // /console/config.json, and answer 401 without the API's problem+json.
+        Assert.DoesNotContain("authsettingsV2", text, StringComparison.Ordinal);
+        Assert.Contains("param apiAuthentication string = 'EntraId'", ReadRepositoryFile("bicep/main.bicep"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void DeployScript_WhenRead_RegistersTheApiWithTheAppRolesTheServerMapsAndTheConsoleAsASpa()
+    {
+        var script = ReadRepositoryFile("infra/deploy.sh");
+
+        // The role values are the server's (AuthClaims), spelled the same in the app registration.
+        foreach (var role in new[] { AzKv.Server.Security.AuthClaims.ReaderRole, AzKv.Server.Security.AuthClaims.WriterRole, AzKv.Server.Security.AuthClaims.AdminRole, AzKv.Server.Security.AuthClaims.NodeRole })
+        {
+            Assert.Contains($"\"{role}\"", script, StringComparison.Ordinal);
+        }
+
+        Assert.Contains("az ad app create", script, StringComparison.Ordinal);
+        Assert.Contains("requestedAccessTokenVersion", script, StringComparison.Ordinal);
+        Assert.Contains("/console/signin", script, StringComparison.Ordinal);
+        Assert.Contains("\\\"spa\\\": {\\\"redirectUris\\\"", script, StringComparison.Ordinal);
+        foreach (var parameter in new[] { "authClientId", "consoleClientId", "consoleScope", "authTenantId" })
+        {
+            Assert.Contains(parameter + "=", script, StringComparison.Ordinal);
+            Assert.Contains("param " + parameter + " string", ReadRepositoryFile("bicep/main.bicep"), StringComparison.Ordinal);
+        }
     }
 
     /// <summary>Every setting name the server binds, as environment variables spell them; lists as <c>{i}</c>.</summary>

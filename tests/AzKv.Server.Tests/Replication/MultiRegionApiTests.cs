@@ -125,6 +125,13 @@ public class MultiRegionApiTests : IAsyncLifetime
         var context = body.RootElement.GetProperty("etag").GetString()!;
         Assert.Equal(context, siblings.Headers.ETag!.Tag);
 
+        // LIST marks the key with its number of versions (the console's Conflicts view finds siblings with it).
+        using (var listed = JsonDocument.Parse(await _http.GetStringAsync(new Uri(first.Url, "/v1/kv?prefix=flags/"))))
+        {
+            var item = Assert.Single(listed.RootElement.GetProperty("items").EnumerateArray());
+            Assert.Equal(2, item.GetProperty("versions").GetInt32());
+        }
+
         using var resolve = new HttpRequestMessage(HttpMethod.Put, new Uri(first.Url, "/v1/kv/flags/dark-mode"))
         {
             Content = new StringContent("resolved", Encoding.UTF8, new MediaTypeHeaderValue("text/plain")),
@@ -137,6 +144,8 @@ public class MultiRegionApiTests : IAsyncLifetime
         foreach (var (_, server) in regions)
         {
             Assert.Equal("resolved", await _http.GetStringAsync(new Uri(server.Url, "/v1/kv/flags/dark-mode")));
+            using var listed = JsonDocument.Parse(await _http.GetStringAsync(new Uri(server.Url, "/v1/kv?prefix=flags/")));
+            Assert.False(Assert.Single(listed.RootElement.GetProperty("items").EnumerateArray()).TryGetProperty("versions", out _));
         }
 
         // LWW keys are not affected by the prefix rule, and no siblings conflict is logged.

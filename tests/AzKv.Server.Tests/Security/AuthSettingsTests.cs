@@ -56,6 +56,46 @@ public sealed class AuthSettingsTests
         Assert.Empty(Validate(new AuthSettings { Mode = AuthSettings.EntraId, TenantId = Guid.NewGuid().ToString(), Audience = "api://azkv", AllowedClientIds = Guid.NewGuid().ToString() }));
 
     [Fact]
+    public void Validate_WhenConsoleClientIdIsNotAGuid_NamesConsoleClientId() =>
+        Assert.Contains(
+            Validate(new AuthSettings { Mode = AuthSettings.EntraId, TenantId = Guid.NewGuid().ToString(), Audience = "api://azkv", ConsoleClientId = "console" }),
+            e => e.StartsWith("AzKv__Auth__ConsoleClientId 'console' is invalid", StringComparison.Ordinal));
+
+    [Fact]
+    public void Validate_WhenConsoleClientIsNotAnAllowedClient_NamesBothSettings() =>
+        Assert.Contains(
+            Validate(new AuthSettings { Mode = AuthSettings.EntraId, TenantId = Guid.NewGuid().ToString(), Audience = "api://azkv", AllowedClientIds = Guid.NewGuid().ToString(), ConsoleClientId = Guid.NewGuid().ToString() }),
+            e => e.StartsWith("AzKv__Auth__ConsoleClientId", StringComparison.Ordinal) && e.Contains("AzKv__Auth__AllowedClientIds", StringComparison.Ordinal));
+
+    [Fact]
+    public void Validate_WhenConsoleScopeIsSetWithoutTheConsoleClient_NamesConsoleScope() =>
+        Assert.Contains(
+            Validate(new AuthSettings { Mode = AuthSettings.EntraId, TenantId = Guid.NewGuid().ToString(), Audience = "api://azkv", ConsoleScope = "api://azkv/.default" }),
+            e => e.StartsWith("AzKv__Auth__ConsoleScope is set without AzKv__Auth__ConsoleClientId", StringComparison.Ordinal));
+
+    [Fact]
+    public void Validate_WhenConsoleScopeHoldsTwoScopes_NamesConsoleScope() =>
+        Assert.Contains(
+            Validate(new AuthSettings { Mode = AuthSettings.EntraId, TenantId = Guid.NewGuid().ToString(), Audience = "api://azkv", ConsoleClientId = Guid.NewGuid().ToString(), ConsoleScope = "openid api://azkv/.default" }),
+            e => e.StartsWith("AzKv__Auth__ConsoleScope 'openid api://azkv/.default' is invalid", StringComparison.Ordinal));
+
+    [Fact]
+    public void Validate_WhenConsoleClientIdIsSetInLocalMode_NamesTheSetting() =>
+        Assert.Contains(
+            Validate(new AuthSettings { Mode = AuthSettings.None, ConsoleClientId = Guid.NewGuid().ToString() }),
+            e => e.StartsWith("AzKv__Auth__ConsoleClientId / AzKv__Auth__ConsoleScope are set in None mode", StringComparison.Ordinal));
+
+    [Fact]
+    public void Validate_WhenTheConsoleSignInIsComplete_HasNoErrorsAndDefaultsTheScopeToTheAudience()
+    {
+        var client = Guid.NewGuid().ToString();
+        var settings = new AuthSettings { Mode = AuthSettings.EntraId, TenantId = Guid.NewGuid().ToString(), Audience = "api://azkv", AllowedClientIds = client, ConsoleClientId = client };
+
+        Assert.Empty(Validate(settings));
+        Assert.Equal("api://azkv/.default", settings.EffectiveConsoleScope);
+    }
+
+    [Fact]
     public void Validate_WhenRateIsNegative_NamesRequestsPerSecond() =>
         Assert.Contains(Validate(new AuthSettings { RequestsPerSecond = -1 }), e => e.StartsWith("AzKv__Auth__RequestsPerSecond", StringComparison.Ordinal));
 }

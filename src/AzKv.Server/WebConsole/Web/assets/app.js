@@ -8,6 +8,7 @@ import { KeysView } from './keys.js';
 import { FlagsView } from './flags.js';
 import { ConflictsView } from './conflicts.js';
 import { ClusterView } from './cluster.js';
+import { consoleConfig, beginSignIn, completeSignIn } from './signin.js';
 
 const Base = '/console';
 const Sections = { keys: KeysView, flags: FlagsView, conflicts: ConflictsView, cluster: ClusterView };
@@ -29,6 +30,7 @@ const main = document.getElementById('main');
 const notice = document.getElementById('notice');
 const live = new LiveFeed();
 let me = null;
+let config = { auth: 'unknown', signIn: null };
 let current = null;
 let noticeTimer = 0;
 
@@ -86,6 +88,19 @@ function section() {
 }
 
 async function start() {
+  config = await consoleConfig();
+  if (location.pathname === Base + '/signin') {
+    if (!config.signIn) { history.replaceState(null, '', Base + '/keys'); }
+    else {
+      try {
+        const { returnTo } = await completeSignIn(config.signIn);
+        history.replaceState(null, '', returnTo);
+      } catch (error) {
+        showSignIn(error.message);
+        return;
+      }
+    }
+  }
   try {
     me = await whoAmI();
   } catch (error) {
@@ -131,12 +146,22 @@ function showSignIn(message) {
   current = null;
   live.stop();
   const input = h('input', { type: 'password', name: 'token', autocomplete: 'off', spellcheck: 'false', required: true, size: 40 });
+  const signIn = config.signIn;
+  const microsoft = signIn
+    ? h('button', { type: 'button', 'data-testid': 'signin-microsoft', onclick: () => {
+      const back = location.pathname.startsWith(Base + '/') && location.pathname !== Base + '/signin' ? location.pathname + location.search : Base + '/keys';
+      beginSignIn(signIn, back).catch(error => app.notify('Could not start the sign-in: ' + error.message, 'error'));
+    } }, 'Sign in with Microsoft')
+    : null;
   const form = h('form', { class: 'panel signin', 'aria-labelledby': 'signin-title' },
     h('h1', { id: 'signin-title' }, 'Sign in'),
     message ? h('p', { role: 'status' }, message) : null,
-    h('p', { class: 'muted' }, 'Paste an AzKv token (azkv up prints a console link that carries it). It is kept in this tab only (session storage) and sent as an Authorization header.'),
+    microsoft ? [h('p', null, 'Sign in with your Microsoft Entra ID account: your app roles on AzKv decide what you may do.'), h('div', { class: 'actions' }, microsoft)] : null,
+    h('p', { class: 'muted' }, microsoft
+      ? 'Or paste an access token for the AzKv API. Either way the token is kept in this tab only (session storage) and sent as an Authorization header.'
+      : 'Paste an AzKv token (azkv up prints a console link that carries it). It is kept in this tab only (session storage) and sent as an Authorization header.'),
     field('Token', input),
-    h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Sign in')));
+    h('div', { class: 'actions' }, h('button', { type: 'submit', class: microsoft ? 'secondary' : null }, 'Sign in with this token')));
   form.addEventListener('submit', event => {
     event.preventDefault();
     const token = input.value.trim();
@@ -146,7 +171,7 @@ function showSignIn(message) {
     start();
   });
   replace(main, form);
-  input.focus();
+  (microsoft ?? input).focus();
 }
 
 start();

@@ -1,7 +1,8 @@
 // Keys: a prefix tree (keys are /-separated paths) paged with the list cursor, a value viewer, and
 // create / edit / delete with ETags; a stale write shows both versions. Siblings (300) are resolved here.
 
-import { h, replace, field, meta, describeValue, formatBytes, isJson, hlcTime, base64ToBytes } from './dom.js';
+import { h, replace, field, meta, describeValue, formatBytes, isJson } from './dom.js';
+import { siblingsEditor } from './siblings.js';
 import { call, keyUrl, listPage, canWrite, canWriteAnything, ApiError } from './api.js';
 
 const Base = '/console/keys';
@@ -290,7 +291,10 @@ export class KeysView {
       }
     } }, action === 'delete' ? 'Delete anyway' : 'Overwrite with my version');
     const reload = h('button', { type: 'button', onclick: () => this.openKey(key).catch(err => this.app.fail(err)) }, 'Reload (discard mine)');
-    const back = action === 'edit' ? h('button', { type: 'button', class: 'secondary', onclick: () => { this.entry = latest.status === 200 ? latest : this.entry; this.showEdit(draft); } }, 'Keep editing') : null;
+    const resolving = this.entry.status === 300;
+    const back = action !== 'edit' ? null
+      : resolving ? h('button', { type: 'button', class: 'secondary', onclick: () => { this.entry = latest; this.renderView(); } }, 'Show the versions again')
+        : h('button', { type: 'button', class: 'secondary', onclick: () => { this.entry = latest.status === 200 ? latest : this.entry; this.showEdit(draft); } }, 'Keep editing');
     replace(this.detail, h('div', { class: 'conflict', 'data-testid': 'conflict', role: 'region', 'aria-labelledby': 'conflict-title' },
       h('h2', { id: 'conflict-title' }, 'Conflict: ', key, ' changed since you opened it'),
       h('p', null, 'Another writer changed this key after you loaded it (your ETag ', h('code', null, draft.etag ?? '(none)'), ', now ', h('code', null, currentEtag ?? 'deleted'), '). Nothing was written.'),
@@ -302,29 +306,13 @@ export class KeysView {
   }
 
   renderSiblings(e, note) {
+    this.mode = 'siblings';
     const writable = canWrite(this.app.me, e.key);
-    const valueInput = h('textarea', { name: 'merged', spellcheck: 'false' });
-    const typeInput = h('input', { type: 'text', name: 'contentType', value: e.versions[0]?.contentType ?? 'text/plain', size: 40 });
-    const rows = e.versions.map((v, i) => {
-      const shown = describeValue(base64ToBytes(v.value), v.contentType);
-      const pick = h('button', { type: 'button', class: 'secondary', disabled: !writable || shown.kind === 'binary', onclick: () => { valueInput.value = shown.raw ?? ''; typeInput.value = v.contentType; valueInput.focus(); } }, `Use version ${i + 1}`);
-      return h('section', { class: 'panel', 'aria-label': `Version ${i + 1}` },
-        h('h3', null, `Version ${i + 1}`),
-        meta([['Region (writer)', v.region], ['Time', hlcTime(v.hlc)], ['Content type', v.contentType]]),
-        h('pre', { class: 'value' }, shown.text), pick);
-    });
-    const resolve = h('form', null,
-      h('h3', null, 'Resolve'),
-      h('p', { class: 'muted' }, 'Pick a version or merge them by hand; saving writes one value with the context ETag, which replaces every version shown.'),
-      field('Content type', typeInput), field('Resolved value', valueInput),
-      h('div', { class: 'actions' }, h('button', { type: 'submit', disabled: !writable }, 'Resolve')));
-    resolve.addEventListener('submit', async event => {
-      event.preventDefault();
-      await this.save({ body: valueInput.value, text: valueInput.value, contentType: typeInput.value, etag: e.etag });
-    });
-    replace(this.detail, h('h2', null, e.key), note ? h('p', { role: 'status' }, note) : null,
+    this.siblings = siblingsEditor(e, { writable, onResolve: draft => this.save(draft) });
+    replace(this.detail, h('h2', { 'data-testid': 'key-title' }, e.key), note ? h('p', { role: 'status', class: 'changed', 'data-testid': 'key-note' }, note) : null,
       h('p', { 'data-testid': 'siblings' }, `${e.versions.length} concurrent versions (conflict policy siblings). Context ETag `, h('code', null, e.etag)),
-      rows, resolve);
+      writable ? null : h('p', { class: 'muted', 'data-testid': 'read-only' }, 'Read-only: your role cannot change keys under this prefix.'),
+      this.siblings.elements);
   }
 
   // A change from the watch stream: keep the tree and the open key current without a reload.
@@ -342,10 +330,10 @@ export class KeysView {
     }
     this.renderTree();
     if (change.key === this.key && this.entry) {
-      if (this.mode === 'view') {
+      if (this.mode === 'view' || (this.mode === 'siblings' && !this.siblings?.dirty)) {
         const what = change.type === 'delete' ? 'deleted' : 'changed';
         this.openKey(change.key, `Updated live: this key was ${what} just now.`).catch(err => this.app.fail(err));
-      } else if (this.mode === 'edit' && change.etag !== this.entry.etag) {
+      } else if ((this.mode === 'edit' || this.mode === 'siblings') && change.etag !== this.entry.etag) {
         const banner = h('p', { class: 'error', role: 'status' }, 'This key changed since you opened it; saving will show both versions.');
         this.detail.prepend(banner);
       }
