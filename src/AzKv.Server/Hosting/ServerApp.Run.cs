@@ -12,6 +12,7 @@ using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
@@ -59,6 +60,20 @@ public static partial class ServerApp
         }
     }
 
+    /// <summary>
+    /// Defaults below every other source. ASP.NET Core's hosting diagnostics start an
+    /// <see cref="System.Diagnostics.Activity"/> and a logging scope for every request whenever their
+    /// category is enabled at any level, even when nothing listens and its only messages (request
+    /// started/finished) are Information; on the put path that was one Activity, one scope and a
+    /// changed ExecutionContext per request (infra/bench/README.md, "Put path profile"). Off by default; tracing
+    /// (OTEL_EXPORTER_OTLP_ENDPOINT) still gets its request spans, because the spans' listener makes
+    /// the hosting layer start them, and setting the category's level turns the logs back on.
+    /// </summary>
+    internal static readonly IReadOnlyDictionary<string, string?> HostingDefaults = new Dictionary<string, string?>
+    {
+        ["Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics"] = "None",
+    };
+
     private static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = Directory.GetCurrentDirectory() });
@@ -66,6 +81,7 @@ public static partial class ServerApp
         // Lowest precedence first: local.settings.json (Functions format), then the defaults the
         // builder added (appsettings, environment variables, command line) override it.
         builder.Configuration.Sources.Insert(0, new LocalSettingsConfigurationSource(Path.Combine(builder.Environment.ContentRootPath, "local.settings.json")));
+        builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource { InitialData = HostingDefaults });
 
         var options = ReadOptions(builder.Configuration);
         var urls = options.Urls;

@@ -61,12 +61,28 @@ internal static partial class AccessFilter
     };
 
     /// <summary>The endpoint filter: authenticate, rate-limit, authorize, then run the endpoint.</summary>
-    public static async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext invocation, EndpointFilterDelegate next)
+    /// <remarks>
+    /// Not an async method: when the check completes at once and allows the request (always when
+    /// access control is off), the endpoint's own task is returned as it is, without a state machine
+    /// of the filter's per request.
+    /// </remarks>
+    public static ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext invocation, EndpointFilterDelegate next)
     {
         var context = invocation.HttpContext;
         var endpoint = context.GetEndpoint();
         var rule = RuleFor(endpoint?.Metadata.GetMetadata<IEndpointNameMetadata>()?.EndpointName, (endpoint as RouteEndpoint)?.RoutePattern.RawText);
-        var denial = await CheckAsync(context, rule).ConfigureAwait(false);
+        var check = CheckAsync(context, rule);
+        if (check.IsCompletedSuccessfully && check.Result is null)
+        {
+            return next(invocation);
+        }
+
+        return AwaitCheckAsync(check, invocation, next);
+    }
+
+    private static async ValueTask<object?> AwaitCheckAsync(Task<IResult?> check, EndpointFilterInvocationContext invocation, EndpointFilterDelegate next)
+    {
+        var denial = await check.ConfigureAwait(false);
         return denial ?? await next(invocation).ConfigureAwait(false);
     }
 
