@@ -19,6 +19,7 @@ public sealed partial class FunctionsMetadataTests
     [
         "POST v1/replication/{source}/pause",
         "POST v1/replication/{source}/resume",
+        "POST v1/replication/{region}/verify",
         "GET v1/auth/roles",
         "PUT v1/auth/roles/{principal}/{role}",
         "DELETE v1/auth/roles/{principal}/{role}",

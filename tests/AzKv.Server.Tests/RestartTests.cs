@@ -91,6 +91,7 @@ public sealed class RestartTests
     [InlineData("--AzKv:Roles=admin", "AzKv__Roles")]
     [InlineData("--AzKv:ConflictPolicies=flags/=maybe", "AzKv__ConflictPolicies")]
     [InlineData("--AzKv:Replication:PollMilliseconds=1", "AzKv__Replication__PollMilliseconds")]
+    [InlineData("--AzKv:Replication:AntiEntropyIntervalSeconds=5", "AzKv__Replication__AntiEntropyIntervalSeconds")]
     [InlineData("--AzKv:Peers:0:Region=local", "AzKv__Peers__0__Region 'local' is this node's own region")]
     [InlineData("--AzKv:Peers:0:Region=west", "AzKv__Peers__0__ConnectionString")]
     [InlineData("--AzKv:EventHubs:ConnectionString=not a connection string", "AzKv__EventHubs__ConnectionString is invalid")]

@@ -58,6 +58,15 @@ internal static class PartitionMetrics
     public static readonly Counter<long> TransportFallbacks = Meter.CreateCounter<long>(
         "azkv.replication.fallbacks", "{fallback}", "Times a consumer left the event hub for the blob tail (gap, pointer event, hub unreachable), by source region and reason.");
 
+    public static readonly Counter<long> AntiEntropyDivergentKeys = Meter.CreateCounter<long>(
+        "azkv.antientropy.divergent_keys", "{key}", "Keys anti-entropy found another region ahead on (versions or causal history this region lacked), by peer region.");
+
+    public static readonly Counter<long> AntiEntropyRepairedKeys = Meter.CreateCounter<long>(
+        "azkv.antientropy.repaired_keys", "{key}", "Divergent keys anti-entropy merged into this region, by peer region.");
+
+    public static readonly Counter<long> AntiEntropyRuns = Meter.CreateCounter<long>(
+        "azkv.antientropy.runs", "{run}", "Verifications against a peer region, by peer and outcome (equal, repaired, differs, failed).");
+
     public static TagList Source(string region) => new() { { "source", region } };
 
     public static TagList Outcome(string outcome) => new() { { "outcome", outcome } };

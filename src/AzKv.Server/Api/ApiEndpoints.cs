@@ -22,6 +22,7 @@ internal static class ApiEndpoints
         api.MapClusterEndpoints();
         api.MapReplicationEndpoints();
         api.MapInternalEndpoints();
+        api.MapAntiEntropyEndpoints();
         api.MapAuthEndpoints();
 
         // The console's page and files are public (they hold no data); the console calls the API

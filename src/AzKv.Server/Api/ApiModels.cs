@@ -50,7 +50,51 @@ internal sealed record ReplicationStatus(string Region, double? LagMilliseconds,
 
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? LastError { get; init; }
+
+    /// <summary>The last anti-entropy verification of this node's partitions against the region, or null before the first.</summary>
+    public VerificationResponse? LastVerification { get; init; }
 }
+
+/// <summary>One anti-entropy verification against a peer region (<c>POST /v1/replication/{region}/verify</c>, and <c>/v1/cluster</c>).</summary>
+internal sealed record VerificationResponse(
+    string Region, DateTimeOffset Started, double DurationMilliseconds, string Outcome, int ComparedPartitions, int NodesExchanged, int DifferingLeaves,
+    int KeysExchanged, int DivergentKeys, int RepairedKeys)
+{
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Error { get; init; }
+
+    /// <summary>Per partition (only on the verify answer).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<PartitionVerificationItem>? Partitions { get; init; }
+
+    public static VerificationResponse From(AzKv.Replication.AntiEntropyResult result, bool withPartitions) => new(
+        result.PeerRegion, result.Started, result.Duration.TotalMilliseconds, result.Outcome, result.ComparedPartitions, result.NodesExchanged,
+        result.DifferingLeaves, result.KeysExchanged, result.DivergentKeys, result.RepairedKeys)
+    {
+        Error = result.Error,
+        Partitions = withPartitions
+            ? [.. result.Partitions.Select(p => new PartitionVerificationItem(p.Partition, p.NodesExchanged, p.DifferingLeaves, p.KeysExchanged, p.DivergentKeys, p.RepairedKeys) { Error = p.Error })]
+            : null,
+    };
+}
+
+internal sealed record PartitionVerificationItem(int Partition, int NodesExchanged, int DifferingLeaves, int KeysExchanged, int DivergentKeys, int RepairedKeys)
+{
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Error { get; init; }
+}
+
+/// <summary><c>GET /v1/internal/antientropy/{p}/tree</c>: hashes (32 hex digits) of the children of the asked parents.</summary>
+internal sealed record AntiEntropyTreeResponse(int Partition, int Fanout, int Depth, int Level, IReadOnlyList<string> Hashes);
+
+/// <summary><c>GET /v1/internal/antientropy/{p}/leaves</c>: every key of the asked leaf buckets with its full sibling set.</summary>
+internal sealed record AntiEntropyLeavesResponse(int Partition, IReadOnlyList<AntiEntropyEntry> Entries);
+
+/// <summary>A key's sibling set: the context (canonical version-vector bytes, base64) and every version.</summary>
+internal sealed record AntiEntropyEntry(string Key, string Context, IReadOnlyList<AntiEntropyVersion> Versions);
+
+/// <summary>One stored version, value in base64 (empty for a tombstone).</summary>
+internal sealed record AntiEntropyVersion(string Region, ulong Counter, long Hlc, bool Tombstone, string ContentType, string Value);
 
 /// <summary>Where one partition's consumer of a source region stands.</summary>
 internal sealed record ReplicationPositionItem(int Partition, long Lsn, string Transport)
@@ -95,6 +139,9 @@ internal sealed record ConsoleSignIn(string Authority, string AuthorizeEndpoint,
 [JsonSerializable(typeof(PartitionKeysResponse))]
 [JsonSerializable(typeof(ChangesResponse))]
 [JsonSerializable(typeof(MeResponse))]
+[JsonSerializable(typeof(VerificationResponse))]
+[JsonSerializable(typeof(AntiEntropyTreeResponse))]
+[JsonSerializable(typeof(AntiEntropyLeavesResponse))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;
 
 /// <summary>

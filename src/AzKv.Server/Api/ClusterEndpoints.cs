@@ -72,13 +72,14 @@ internal static class ClusterEndpoints
         }
 
         return Results.Json(
-            new ClusterResponse(node.Region, node.NodeId, host.PartitionCount, nodes, partitionsView, ToApi(host.ReplicationStatus())),
+            new ClusterResponse(node.Region, node.NodeId, host.PartitionCount, nodes, partitionsView, ToApi(host.ReplicationStatus(), context.RequestServices.GetService(typeof(AntiEntropyService)) as AntiEntropyService)),
             ApiJson.Context.ClusterResponse);
     }
 
-    private static List<ReplicationStatus> ToApi(IReadOnlyList<SourceReplicationStatus> status) =>
+    private static List<ReplicationStatus> ToApi(IReadOnlyList<SourceReplicationStatus> status, AntiEntropyService? antiEntropy) =>
         [.. status.Select(s => new ReplicationStatus(s.Region, s.LagMilliseconds, s.LastAppliedHlc, s.Partitions, s.CaughtUp, s.Paused)
         {
+            LastVerification = antiEntropy?.Scheduler.LastResults.TryGetValue(s.Region, out var last) == true ? VerificationResponse.From(last, withPartitions: false) : null,
             LastError = s.LastError,
             Transport = s.Transport,
             Positions = [.. s.Positions.Select(p => new ReplicationPositionItem(p.Partition, p.Lsn, p.Transport) { HubSequence = p.HubSequence })],

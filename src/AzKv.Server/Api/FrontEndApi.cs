@@ -26,6 +26,7 @@ public sealed class FrontEndApi
         StringComparer.Ordinal,
         ApiEndpointNames.PauseReplication,
         ApiEndpointNames.ResumeReplication,
+        ApiEndpointNames.VerifyReplication, // anti-entropy runs over the receiving node's partitions
         ApiEndpointNames.ListRoles, // role assignments: an admin operation on the cluster's storage, served by owner nodes
         ApiEndpointNames.AssignRole,
         ApiEndpointNames.RemoveRole);
@@ -152,6 +153,7 @@ public static class ApiEndpointNames
     public const string Metrics = "Metrics";
     public const string PauseReplication = "PauseReplication";
     public const string ResumeReplication = "ResumeReplication";
+    public const string VerifyReplication = "VerifyReplication";
     public const string AuthMe = "AuthMe";
     public const string ListRoles = "ListRoles";
     public const string AssignRole = "AssignRole";

@@ -189,6 +189,8 @@ public static partial class ServerApp
         services.AddSingleton<Forwarder>();
         services.AddSingleton<AzKv.Server.Api.WatchFanouts>();
         services.AddHostedService(provider => provider.GetRequiredService<PartitionHost>());
+        services.AddSingleton<AntiEntropyService>();
+        services.AddHostedService(provider => provider.GetRequiredService<AntiEntropyService>());
         services.AddSingleton(_ => new PrometheusExporter([PartitionMetrics.MeterName, ServerMetrics.MeterName]));
     }
 

@@ -187,6 +187,11 @@ public sealed partial class ServerOptions
             errors.Add($"AzKv__Replication__PollMilliseconds {Replication.PollMilliseconds} is out of range (10–10000).");
         }
 
+        if (Replication.AntiEntropyIntervalSeconds != 0 && Replication.AntiEntropyIntervalSeconds is < 10 or > 604_800)
+        {
+            errors.Add($"AzKv__Replication__AntiEntropyIntervalSeconds {Replication.AntiEntropyIntervalSeconds} is out of range (0 = off, or 10–604800).");
+        }
+
         Telemetry.Validate(errors);
         return errors;
     }
@@ -391,6 +396,12 @@ public sealed class ReplicationSettings
 {
     /// <summary>Wait after a read of another region's log that found nothing new (doubles while idle, up to 10×).</summary>
     public int PollMilliseconds { get; set; } = 100;
+
+    /// <summary>
+    /// Seconds between anti-entropy runs (each node compares the Merkle trees of the partitions it owns with every peer
+    /// region and repairs what it lacks; docs/replication.md). 0 turns the periodic run off (on demand only).
+    /// </summary>
+    public int AntiEntropyIntervalSeconds { get; set; } = 600;
 }
 
 /// <summary>OpenTelemetry export (docs/observability.md). The standard <c>OTEL_EXPORTER_OTLP_*</c> settings work too.</summary>

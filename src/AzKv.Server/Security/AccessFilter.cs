@@ -53,7 +53,7 @@ internal static partial class AccessFilter
         ApiEndpointNames.PutKey or ApiEndpointNames.DeleteKey => Rule.WriteKey,
         ApiEndpointNames.ListKeys or ApiEndpointNames.Watch or ApiEndpointNames.Conflicts => Rule.ReadPrefix,
         ApiEndpointNames.Cluster => Rule.ReadAny,
-        ApiEndpointNames.PauseReplication or ApiEndpointNames.ResumeReplication => Rule.Admin,
+        ApiEndpointNames.PauseReplication or ApiEndpointNames.ResumeReplication or ApiEndpointNames.VerifyReplication => Rule.Admin,
         ApiEndpointNames.ListRoles or ApiEndpointNames.AssignRole or ApiEndpointNames.RemoveRole => Rule.Admin,
         ApiEndpointNames.AuthMe => Rule.Optional,
         _ when pattern is not null && pattern.StartsWith("/v1/internal/", StringComparison.Ordinal) => Rule.Node,

@@ -89,7 +89,10 @@ public sealed class AuthApiTests : IAsyncLifetime
         { "GET", "/v1/conflicts?prefix=app/" },
         { "POST", "/v1/replication/west/pause" },
         { "POST", "/v1/replication/west/resume" },
+        { "POST", "/v1/replication/west/verify" },
         { "GET", "/v1/internal/changes?positions=0:0" },
+        { "GET", "/v1/internal/antientropy/0/tree?level=0" },
+        { "GET", "/v1/internal/antientropy/0/leaves?ids=1" },
         { "GET", "/v1/internal/partitions/0/keys" },
         { "GET", "/metrics" },
         { "GET", "/openapi/v1.json" },
@@ -120,7 +123,10 @@ public sealed class AuthApiTests : IAsyncLifetime
         { "GET", "/v1/conflicts?prefix=", AuthClaims.AdminRole, "app/" },
         { "POST", "/v1/replication/west/pause", AuthClaims.WriterRole, "" },
         { "POST", "/v1/replication/west/resume", AuthClaims.AdminRole, "app/" },
+        { "POST", "/v1/replication/west/verify", AuthClaims.WriterRole, "" },
         { "GET", "/v1/internal/changes?positions=0:0", AuthClaims.AdminRole, "" },
+        { "GET", "/v1/internal/antientropy/0/tree?level=0", AuthClaims.AdminRole, "" },
+        { "GET", "/v1/internal/antientropy/0/leaves?ids=1", AuthClaims.AdminRole, "" },
         { "GET", "/v1/internal/partitions/0/keys", AuthClaims.AdminRole, "" },
     };
 
@@ -149,6 +155,8 @@ public sealed class AuthApiTests : IAsyncLifetime
         using var delete = await SendAsync(HttpMethod.Delete, "/v1/kv/app/color", writer);
         using var node = await SendAsync(HttpMethod.Get, "/v1/internal/partitions/0/keys", LocalIssuer.CreateToken(_key, "node:x", AuthClaims.NodeRole, [], TimeSpan.FromMinutes(5), TimeProvider.System));
         using var resume = await SendAsync(HttpMethod.Post, "/v1/replication/west/resume", Token(AuthClaims.AdminRole));
+        using var tree = await SendAsync(HttpMethod.Get, "/v1/internal/antientropy/0/tree?level=0", LocalIssuer.CreateToken(_key, "node:x", AuthClaims.NodeRole, [], TimeSpan.FromMinutes(5), TimeProvider.System));
+        using var verify = await SendAsync(HttpMethod.Post, "/v1/replication/west/verify", Token(AuthClaims.AdminRole));
 
         Assert.Equal(HttpStatusCode.Created, put.StatusCode);
         Assert.Equal("blue", await get.Content.ReadAsStringAsync());
@@ -158,6 +166,9 @@ public sealed class AuthApiTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.NoContent, delete.StatusCode);
         Assert.Equal(HttpStatusCode.OK, node.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, resume.StatusCode); // authorized; no region 'west' here
+        Assert.Equal(HttpStatusCode.OK, tree.StatusCode);
+        Assert.Contains("\"hashes\":[\"", await tree.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.NotFound, verify.StatusCode); // authorized; no region 'west' here
     }
 
     [Theory]
