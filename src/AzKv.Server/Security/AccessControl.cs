@@ -81,6 +81,10 @@ internal sealed class AccessControl : IDisposable
         return (principal, null);
     }
 
+    /// <summary>The caller of a request the access check already authenticated (null when none, or auth is off).</summary>
+    public static AccessPrincipal? PrincipalOf(HttpContext context) =>
+        context.Items.TryGetValue(ItemKey, out var known) ? known as AccessPrincipal : null;
+
     /// <summary>
     /// The grants a token carries: each app role (<c>roles</c>) is one grant, unscoped for Entra ID;
     /// a local token's grants are limited to its <c>azkv_prefixes</c> when it has any.
@@ -103,7 +107,7 @@ internal sealed class AccessControl : IDisposable
             }
         }
 
-        return new AccessPrincipal(true, subject, grants, node);
+        return new AccessPrincipal(true, subject, grants, node) { ClientId = claims.FindFirst("azp")?.Value ?? claims.FindFirst("appid")?.Value };
     }
 
     /// <summary>
