@@ -38,7 +38,7 @@ internal sealed class NodeProcess : IAsyncDisposable
         }
     }
 
-    public static NodeProcess Start(string nodeId, string connectionString, string container, string roles = "owner,frontend")
+    public static NodeProcess Start(string nodeId, string connectionString, string container, string roles = "owner,frontend", params string[] extra)
     {
         var port = FreePort();
         var url = $"http://127.0.0.1:{port}";
@@ -61,6 +61,7 @@ internal sealed class NodeProcess : IAsyncDisposable
             "--AzKv:Partition:LeaseDurationSeconds=15",
             "--AzKv:Membership:HeartbeatMilliseconds=1000", // dead after 3 s: robust on a loaded 2-core machine
             "--Logging:LogLevel:Default=Warning",
+            .. extra,
         })
         {
             start.ArgumentList.Add(argument);
