@@ -49,8 +49,8 @@ internal sealed class NodeProcess : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var argument in new[]
-        {
+        string[] arguments =
+        [
             server,
             $"--AzKv:Urls={url}",
             $"--AzKv:NodeId={nodeId}",
@@ -62,7 +62,8 @@ internal sealed class NodeProcess : IAsyncDisposable
             "--AzKv:Membership:HeartbeatMilliseconds=1000", // dead after 3 s: robust on a loaded 2-core machine
             "--Logging:LogLevel:Default=Warning",
             .. extra,
-        })
+        ];
+        foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);
         }
