@@ -60,6 +60,7 @@ internal sealed partial class AuditLog : IAsyncDisposable
     });
 
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly List<AuditEvent> _pending = [];
     private readonly CancellationTokenSource _stopping = new();
     private readonly Dictionary<string, long> _rateLimitedAt = new(StringComparer.Ordinal);
     private readonly Task _loop;
@@ -124,18 +125,26 @@ internal sealed partial class AuditLog : IAsyncDisposable
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            // One block per hour's worth of events (at most ~3 MiB, within the 4 MiB Append Block limit).
-            while (_buffer.Reader.TryPeek(out var first))
+            // Events stay in _pending until their block is appended, so a failed append loses nothing.
+            while (_pending.Count < MaxBuffered && _buffer.Reader.TryRead(out var item))
             {
-                var hour = HourOf(first.Time);
+                _pending.Add(item);
+            }
+
+            // One block per hour's worth of events (at most ~3 MiB, within the 4 MiB Append Block limit).
+            while (_pending.Count > 0)
+            {
+                var hour = HourOf(_pending[0].Time);
                 var lines = new StringBuilder();
-                while (lines.Length < 3 * 1024 * 1024 && _buffer.Reader.TryPeek(out var next) && HourOf(next.Time) == hour)
+                var count = 0;
+                while (count < _pending.Count && lines.Length < 3 * 1024 * 1024 && HourOf(_pending[count].Time) == hour)
                 {
-                    _buffer.Reader.TryRead(out _);
-                    lines.Append(JsonSerializer.Serialize(next, AuditJsonContext.Default.AuditEvent)).Append('\n');
+                    lines.Append(JsonSerializer.Serialize(_pending[count], AuditJsonContext.Default.AuditEvent)).Append('\n');
+                    count++;
                 }
 
                 await AppendAsync(hour, Encoding.UTF8.GetBytes(lines.ToString()), cancellationToken).ConfigureAwait(false);
+                _pending.RemoveRange(0, count);
             }
         }
         finally
@@ -154,6 +163,7 @@ internal sealed partial class AuditLog : IAsyncDisposable
         await FlushAsync(cancellationToken).ConfigureAwait(false);
         var sinceHour = HourOf(since);
         var found = new List<AuditEvent>();
+        var seen = new HashSet<(string Node, long Seq, long Ticks)>();
         string? continuation = null;
         do
         {
@@ -180,7 +190,8 @@ internal sealed partial class AuditLog : IAsyncDisposable
                 {
                     if (entry.Time >= since
                         && (entry.Key is null ? prefix.Length == 0 : entry.Key.StartsWith(prefix, StringComparison.Ordinal))
-                        && (cursor is null || cursor.IsBefore(entry)))
+                        && (cursor is null || cursor.IsBefore(entry))
+                        && seen.Add((entry.Node, entry.Seq, entry.Time.UtcTicks))) // an append retried after a lost answer may repeat lines
                     {
                         found.Add(entry);
                     }
@@ -232,8 +243,9 @@ internal sealed partial class AuditLog : IAsyncDisposable
                 await FlushAsync(_stopping.Token).ConfigureAwait(false);
                 await RemoveExpiredAsync(_stopping.Token).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is BlobStorageException or HttpRequestException)
+            catch (Exception ex) when (!_stopping.IsCancellationRequested)
             {
+                // Storage trouble must not end the loop: the events stay buffered (bounded) for the next round.
                 LogFlushFailed(_logger, ex.Message);
             }
         }
