@@ -85,6 +85,23 @@ public sealed class ReaderConsoleTests : IAsyncLifetime
         await _console.AssertNoConsoleErrorsAsync();
     }
 
+    [Fact]
+    public async Task KeyView_WhenTheKeyWasWrittenBySomeone_ShowsTheLastWriterAndTime()
+    {
+        var before = DateTimeOffset.UtcNow.AddSeconds(-2);
+        await PutAsAdminAsync("lw/app/color", "red");
+        var reader = Token("console-reader", AuthClaims.RoleValue(AccessRole.Reader));
+
+        await Page.GotoAsync("/console/keys?key=lw/app/color#token=" + reader);
+
+        await Expect(Page.GetByTestId("value")).ToHaveTextAsync("red");
+        var text = await Page.GetByTestId("last-writer").InnerTextAsync();
+        Assert.StartsWith("Last written by console-admin at ", text, StringComparison.Ordinal);
+        var shown = DateTimeOffset.Parse(text["Last written by console-admin at ".Length..], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(shown, before, DateTimeOffset.UtcNow.AddSeconds(2));
+        await _console.AssertNoConsoleErrorsAsync();
+    }
+
     private string Token(string subject, string role) =>
         LocalIssuer.CreateToken(_key, subject, role, [], TimeSpan.FromMinutes(10), TimeProvider.System);
 

@@ -12,6 +12,15 @@ internal static class CheckpointFormat
     /// <summary>Format 2: format 1 with an idempotency section between the key entries and the trailer.</summary>
     public const byte Version2 = 2;
 
+    /// <summary>
+    /// Format 3: an idempotency section (its count may be 0) and then a last-writer section, between the key
+    /// entries and the trailer. Written when some key has a known last writer.
+    /// </summary>
+    public const byte Version3 = 3;
+
+    /// <summary>Smallest last-writer entry: key length, 1-byte key, HLC, 1-byte subject, client length.</summary>
+    public const int MinWriterEntryLength = 2 + 1 + 8 + 1 + 1 + 1;
+
     /// <summary>Idempotency entry flag: the write created its key.</summary>
     public const byte CreatedFlag = 0x01;
 

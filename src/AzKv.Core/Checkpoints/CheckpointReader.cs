@@ -21,6 +21,7 @@ public sealed class CheckpointReader
     private long _read;
     private string? _lastKey;
     private List<IdempotencyEntry>? _idempotency;
+    private List<KeyValuePair<string, Partitions.LastWrite>>? _writers;
 
     private CheckpointReader(ReadOnlyMemory<byte> data, string sourceName, CheckpointHeader header)
     {
@@ -52,7 +53,7 @@ public sealed class CheckpointReader
             throw new CorruptDataException(sourceName, 0, "Bad magic: not an AzKv checkpoint.");
         }
 
-        if (span[8] is not (CheckpointFormat.Version1 or CheckpointFormat.Version2))
+        if (span[8] is not (CheckpointFormat.Version1 or CheckpointFormat.Version2 or CheckpointFormat.Version3))
         {
             throw new CorruptDataException(sourceName, 8, $"Unsupported checkpoint format version {span[8]}.");
         }
@@ -107,9 +108,14 @@ public sealed class CheckpointReader
         state = SiblingSet.Empty;
         if (_read == Header.KeyCount)
         {
-            if (Header.Format == CheckpointFormat.Version2 && _idempotency is null)
+            if (Header.Format >= CheckpointFormat.Version2 && _idempotency is null)
             {
-                _idempotency = ReadIdempotencySection();
+                _idempotency = ReadIdempotencySection(allowEmpty: Header.Format == CheckpointFormat.Version3);
+            }
+
+            if (Header.Format == CheckpointFormat.Version3 && _writers is null)
+            {
+                _writers = ReadWriterSection();
             }
 
             if (_offset != _entriesEnd)
@@ -190,14 +196,74 @@ public sealed class CheckpointReader
             ? (IReadOnlyList<IdempotencyEntry>?)_idempotency ?? []
             : throw new InvalidOperationException("Read every key entry first.");
 
-    private List<IdempotencyEntry> ReadIdempotencySection()
+    /// <summary>
+    /// The last-writer entries (format 3; empty otherwise), in key order. Available once every key was read.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Keys remain to be read.</exception>
+    public IReadOnlyList<KeyValuePair<string, Partitions.LastWrite>> Writers =>
+        _read == Header.KeyCount && (_writers is not null || Header.Format != CheckpointFormat.Version3)
+            ? (IReadOnlyList<KeyValuePair<string, Partitions.LastWrite>>?)_writers ?? []
+            : throw new InvalidOperationException("Read every key entry first.");
+
+    private List<KeyValuePair<string, Partitions.LastWrite>> ReadWriterSection()
+    {
+        var span = _data.Span[.._entriesEnd];
+        var offset = _offset;
+        Need(span, offset, 4, "last-writer count");
+        var count = BinaryPrimitives.ReadUInt32LittleEndian(span[offset..]);
+        offset += 4;
+        if (count == 0 || count > (uint)((span.Length - offset) / CheckpointFormat.MinWriterEntryLength))
+        {
+            throw Corrupt(offset - 4, $"Last-writer entry count {count} is zero or cannot fit.");
+        }
+
+        var entries = new List<KeyValuePair<string, Partitions.LastWrite>>((int)count);
+        string? lastKey = null;
+        for (var i = 0; i < count; i++)
+        {
+            var entryStart = offset;
+            Need(span, offset, 2, "last-writer key length");
+            int keyLength = BinaryPrimitives.ReadUInt16LittleEndian(span[offset..]);
+            offset += 2;
+            Need(span, offset, keyLength + 8 + 1, "last-writer entry");
+            var keyBytes = span.Slice(offset, keyLength);
+            if (!KeyValidation.ValidateUtf8(keyBytes).IsValid)
+            {
+                throw Corrupt(offset, "Invalid key in a last-writer entry.");
+            }
+
+            var key = Encoding.UTF8.GetString(keyBytes);
+            offset += keyLength;
+            var hlc = BinaryPrimitives.ReadInt64LittleEndian(span[offset..]);
+            offset += 8;
+            int subjectLength = span[offset];
+            Need(span, offset, 1 + subjectLength + 1, "last-writer subject");
+            int clientLength = span[offset + 1 + subjectLength];
+            var valueLength = 2 + subjectLength + clientLength;
+            Need(span, offset, valueLength, "last-writer client id");
+            if (hlc < 0 || (lastKey is not null && string.CompareOrdinal(lastKey, key) >= 0)
+                || !WriterIdentity.TryParse(span.Slice(offset, valueLength), out var subject, out var client))
+            {
+                throw Corrupt(entryStart, "Invalid last-writer entry (key order, HLC or identity).");
+            }
+
+            offset += valueLength;
+            entries.Add(new(key, new Partitions.LastWrite(WriterIdentity.FromParts(subject, client), hlc)));
+            lastKey = key;
+        }
+
+        _offset = offset;
+        return entries;
+    }
+
+    private List<IdempotencyEntry> ReadIdempotencySection(bool allowEmpty)
     {
         var span = _data.Span[.._entriesEnd];
         var offset = _offset;
         Need(span, offset, 4, "idempotency count");
         var count = BinaryPrimitives.ReadUInt32LittleEndian(span[offset..]);
         offset += 4;
-        if (count == 0 || count > (uint)((span.Length - offset) / CheckpointFormat.MinIdempotencyEntryLength))
+        if ((count == 0 && !allowEmpty) || count > (uint)((span.Length - offset) / CheckpointFormat.MinIdempotencyEntryLength))
         {
             throw Corrupt(offset - 4, $"Idempotency entry count {count} is zero or cannot fit.");
         }

@@ -22,6 +22,9 @@ public sealed class CheckpointWriter
     private readonly IBufferWriter<byte> _output;
     private readonly long _keyCount;
     private readonly int _idempotencyCount;
+    private readonly int _writerCount;
+    private int _writersAdded;
+    private string? _lastWriterKey;
     private int _idempotencyAdded;
     private long _lastIdempotencyLsn;
     private uint _crcState = uint.MaxValue;
@@ -41,7 +44,18 @@ public sealed class CheckpointWriter
     /// entries (format 2 when there is any, added with <see cref="AddIdempotency"/> after the keys) and writes its header.
     /// </summary>
     public CheckpointWriter(IBufferWriter<byte> output, int partitionId, ulong lsn, long keyCount, int idempotencyCount)
+        : this(output, partitionId, lsn, keyCount, idempotencyCount, 0)
     {
+    }
+
+    /// <summary>
+    /// Starts a checkpoint that also holds <paramref name="writerCount"/> last-writer entries (format 3 when there is
+    /// any, added with <see cref="AddWriter"/> after the idempotency entries) and writes its header.
+    /// </summary>
+    public CheckpointWriter(IBufferWriter<byte> output, int partitionId, ulong lsn, long keyCount, int idempotencyCount, int writerCount)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(writerCount);
+        _writerCount = writerCount;
         ArgumentNullException.ThrowIfNull(output);
         ArgumentOutOfRangeException.ThrowIfNegative(partitionId);
         ArgumentOutOfRangeException.ThrowIfNegative(keyCount);
@@ -53,7 +67,7 @@ public sealed class CheckpointWriter
         Span<byte> header = stackalloc byte[CheckpointFormat.HeaderLength];
         header.Clear();
         CheckpointFormat.Magic.CopyTo(header);
-        header[8] = idempotencyCount > 0 ? CheckpointFormat.Version2 : CheckpointFormat.Version1;
+        header[8] = writerCount > 0 ? CheckpointFormat.Version3 : idempotencyCount > 0 ? CheckpointFormat.Version2 : CheckpointFormat.Version1;
         BinaryPrimitives.WriteUInt32LittleEndian(header[12..], (uint)partitionId);
         BinaryPrimitives.WriteUInt64LittleEndian(header[16..], lsn);
         BinaryPrimitives.WriteUInt64LittleEndian(header[24..], (ulong)keyCount);
@@ -148,7 +162,7 @@ public sealed class CheckpointWriter
             throw new ArgumentException("Invalid idempotency entry (id, fingerprint, LSN order, HLC or flags).", nameof(idempotencyKey));
         }
 
-        if (_completed || _added != _keyCount || _idempotencyAdded == _idempotencyCount)
+        if (_completed || _added != _keyCount || _idempotencyAdded == _idempotencyCount || _writersAdded > 0)
         {
             throw new InvalidOperationException($"Idempotency entries follow all {_keyCount} keys; {_idempotencyCount} were announced.");
         }
@@ -179,6 +193,52 @@ public sealed class CheckpointWriter
         _idempotencyAdded++;
     }
 
+    /// <summary>
+    /// Writes one last-writer entry (format 3), after every key and idempotency entry, keys in strictly ascending
+    /// ordinal order: who last wrote <paramref name="key"/> and the write's HLC.
+    /// </summary>
+    /// <exception cref="ArgumentException">An invalid or out-of-order key, or a negative HLC.</exception>
+    /// <exception cref="InvalidOperationException">Earlier entries are missing, all announced entries were written, or the writer is complete.</exception>
+    public void AddWriter(string key, WriterIdentity writer, long hlc)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        var validation = KeyValidation.Validate(key);
+        if (!validation.IsValid || hlc < 0 || (_lastWriterKey is not null && string.CompareOrdinal(_lastWriterKey, key) >= 0))
+        {
+            throw new ArgumentException("Invalid last-writer entry (key, key order or HLC).", nameof(key));
+        }
+
+        if (_completed || _added != _keyCount || _idempotencyAdded != _idempotencyCount || _writersAdded == _writerCount)
+        {
+            throw new InvalidOperationException($"Last-writer entries follow every key and idempotency entry; {_writerCount} were announced.");
+        }
+
+        Span<byte> scratch = stackalloc byte[4 + 4 + 2 + KeyValidation.MaxKeyBytes + 8 + 2 + (2 * WriterIdentity.MaxPartBytes)];
+        var offset = 0;
+        if (_writersAdded == 0)
+        {
+            if (_idempotencyCount == 0)
+            {
+                // Format 3 always has the idempotency count, even when it is zero.
+                BinaryPrimitives.WriteUInt32LittleEndian(scratch, 0);
+                offset += 4;
+            }
+
+            BinaryPrimitives.WriteUInt32LittleEndian(scratch[offset..], (uint)_writerCount);
+            offset += 4;
+        }
+
+        var keyLength = StrictUtf8.GetBytes(key, scratch[(offset + 2)..]);
+        BinaryPrimitives.WriteUInt16LittleEndian(scratch[offset..], (ushort)keyLength);
+        offset += 2 + keyLength;
+        BinaryPrimitives.WriteInt64LittleEndian(scratch[offset..], hlc);
+        offset += 8;
+        offset += writer.WriteTo(scratch[offset..]);
+        WriteBytes(scratch[..offset]);
+        _lastWriterKey = key;
+        _writersAdded++;
+    }
+
     /// <summary>Writes the trailer (CRC-32C of every byte before it). Call once, after the last <see cref="Add"/>.</summary>
     /// <exception cref="InvalidOperationException">Fewer keys were added than announced, or already complete.</exception>
     public void Complete()
@@ -196,6 +256,11 @@ public sealed class CheckpointWriter
         if (_idempotencyAdded != _idempotencyCount)
         {
             throw new InvalidOperationException($"The checkpoint announced {_idempotencyCount} idempotency entries but {_idempotencyAdded} were added.");
+        }
+
+        if (_writersAdded != _writerCount)
+        {
+            throw new InvalidOperationException($"The checkpoint announced {_writerCount} last-writer entries but {_writersAdded} were added.");
         }
 
         Span<byte> trailer = stackalloc byte[CheckpointFormat.TrailerLength];

@@ -12,7 +12,8 @@ internal static class CheckpointCodec
     {
         var output = new ArrayBufferWriter<byte>(64 * 1024);
         var idempotency = state.Idempotency.Entries.ToList();
-        var writer = new CheckpointWriter(output, partition, (ulong)state.Lsn, state.Keys.Count, idempotency.Count);
+        var writers = state.Writers.Where(w => state.Keys.ContainsKey(w.Key)).OrderBy(w => w.Key, StringComparer.Ordinal).ToList();
+        var writer = new CheckpointWriter(output, partition, (ulong)state.Lsn, state.Keys.Count, idempotency.Count, writers.Count);
         foreach (var (key, set) in state.Keys)
         {
             writer.Add(key, set);
@@ -21,6 +22,11 @@ internal static class CheckpointCodec
         foreach (var entry in idempotency)
         {
             writer.AddIdempotency(entry.Key, entry.IdempotencyKey, entry.Fingerprint.Span, entry.IsDelete, entry.Created, entry.Lsn, entry.Hlc, entry.Context);
+        }
+
+        foreach (var (key, last) in writers)
+        {
+            writer.AddWriter(key, last.Writer, last.Hlc);
         }
 
         writer.Complete();
@@ -39,7 +45,8 @@ internal static class CheckpointCodec
             }
 
             var keys = reader.ReadAll();
-            return PartitionState.FromEntries(keys, (long)reader.Header.Lsn, IdempotencyWindow.Empty.With(reader.IdempotencyEntries, minHlc: 0));
+            return PartitionState.FromEntries(
+                keys, (long)reader.Header.Lsn, IdempotencyWindow.Empty.With(reader.IdempotencyEntries, minHlc: 0), reader.Writers);
         }
         catch (CorruptDataException ex)
         {

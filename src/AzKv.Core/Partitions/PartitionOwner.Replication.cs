@@ -16,18 +16,36 @@ public sealed partial class PartitionOwner
     /// first that is not <see cref="WriteStatus.Committed"/> (the caller then retries from its last
     /// saved position: applying is idempotent).
     /// </summary>
-    public async Task<ApplyOutcome> ApplyAsync(IReadOnlyList<KeyValuePair<string, CausalWrite>> writes, CancellationToken cancellationToken)
+    public Task<ApplyOutcome> ApplyAsync(IReadOnlyList<KeyValuePair<string, CausalWrite>> writes, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(writes);
-        var pending = new List<PendingWrite>(writes.Count);
-        foreach (var (key, write) in writes)
+        return ApplyAsync(writes, writers: null, cancellationToken);
+    }
+
+    /// <summary>
+    /// As <see cref="ApplyAsync(IReadOnlyList{KeyValuePair{string, CausalWrite}}, CancellationToken)"/>, with who made
+    /// each write in its origin region (<paramref name="writers"/>[i] for <paramref name="writes"/>[i]; null entries
+    /// or a null list when unknown): recorded in this region's WAL record (tag 4) and as the key's last writer.
+    /// </summary>
+    public async Task<ApplyOutcome> ApplyAsync(
+        IReadOnlyList<KeyValuePair<string, CausalWrite>> writes, IReadOnlyList<Wal.WriterIdentity?>? writers, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(writes);
+        if (writers is not null && writers.Count != writes.Count)
         {
+            throw new ArgumentException("One writer (or null) per write.", nameof(writers));
+        }
+
+        var pending = new List<PendingWrite>(writes.Count);
+        for (var i = 0; i < writes.Count; i++)
+        {
+            var (key, write) = writes[i];
             if (_stopReason is not null)
             {
                 break;
             }
 
-            var item = new PendingWrite(new WriteCommand { Key = key, Kind = WriteKind.Apply, Replicated = write }, _time.GetTimestamp());
+            var item = new PendingWrite(new WriteCommand { Key = key, Kind = WriteKind.Apply, Replicated = write, Writer = writers?[i] }, _time.GetTimestamp());
             try
             {
                 await _queue.Writer.WriteAsync(item, cancellationToken).ConfigureAwait(false);

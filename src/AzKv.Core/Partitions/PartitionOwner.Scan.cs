@@ -46,7 +46,7 @@ public sealed partial class PartitionOwner
                 }
 
                 var record = view.ToRecord();
-                records.Add(new ScannedRecord((long)record.Lsn, record.Key, record.Write, record.Idempotency));
+                records.Add(new ScannedRecord((long)record.Lsn, record.Key, record.Write, record.Idempotency, record.Writer));
                 expectedLsn++;
                 consumedInWindow += consumed;
                 continue;

@@ -401,6 +401,7 @@ public sealed partial class PartitionOwner
         var changes = new Dictionary<string, SiblingSet>(StringComparer.Ordinal);
         var replayed = new List<Change>();
         var keyed = new List<IdempotencyEntry>();
+        var writers = new Dictionary<string, LastWrite?>(StringComparer.Ordinal);
         var lsn = state.Lsn;
         foreach (var segment in manifest.Segments)
         {
@@ -433,6 +434,7 @@ public sealed partial class PartitionOwner
                 var currentSet = changes.TryGetValue(record.Key, out var pending) ? pending : state.Get(record.Key) ?? SiblingSet.Empty;
                 var applied = currentSet.Apply(record.Write);
                 changes[record.Key] = applied;
+                writers[record.Key] = record.Writer is { } writer ? new LastWrite(writer, record.Write.Version.Hlc) : null;
                 if (record.Idempotency is { } idempotency)
                 {
                     // The answer the write gave: the key's context right after it.
@@ -453,6 +455,6 @@ public sealed partial class PartitionOwner
         }
 
         // Nothing is pruned here: the owner's writer drops expired keys (and lookups ignore them) by its own clock.
-        return (state.With(changes, state.Idempotency.With(keyed, minHlc: 0), lsn), replayed);
+        return (state.With(changes, state.Idempotency.With(keyed, minHlc: 0), lsn, writers), replayed);
     }
 }

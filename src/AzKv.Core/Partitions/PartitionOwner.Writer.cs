@@ -35,6 +35,7 @@ public sealed partial class PartitionOwner
         var buffer = new ArrayBufferWriter<byte>(64 * 1024);
         var changes = new Dictionary<string, SiblingSet>(StringComparer.Ordinal);
         var keyed = new Dictionary<(string Key, string IdempotencyKey), PendingWrite>();
+        var writers = new Dictionary<string, LastWrite?>(StringComparer.Ordinal);
         PendingWrite? carried = null;
         var reader = _queue.Reader;
         var previousBatch = 0;
@@ -53,6 +54,7 @@ public sealed partial class PartitionOwner
                 buffer.ResetWrittenCount();
                 changes.Clear();
                 keyed.Clear();
+                writers.Clear();
                 var state = _state;
                 var lsn = state.Lsn;
                 var minHlc = IdempotencyWindow.MinHlc(_time.GetUtcNow(), _options.IdempotencyWindow);
@@ -92,6 +94,10 @@ public sealed partial class PartitionOwner
                         if (!Deduplicate(next, state, keyed, minHlc))
                         {
                             Decide(next, state, changes, lsn + 1, buffer);
+                            if (IsLogged(next))
+                            {
+                                writers[next.Command.Key] = next.Command.Writer is { } writer ? new LastWrite(writer, next.Hlc) : null;
+                            }
                             if (IsLogged(next) && next.Fingerprint is not null)
                             {
                                 keyed[(next.Command.Key, next.Command.IdempotencyKey!)] = next;
@@ -149,7 +155,7 @@ public sealed partial class PartitionOwner
                 }
 
                 lastCommitTicks = Stopwatch.GetTimestamp() - commitStarted;
-                var published = state.With(changes, RecordKeys(state.Idempotency, keyed, minHlc), lsn);
+                var published = state.With(changes, RecordKeys(state.Idempotency, keyed, minHlc), lsn, writers);
                 Volatile.Write(ref _state, published);
                 _bytesSinceCheckpoint += buffer.WrittenCount;
                 PublishChanges(batch, changes);
@@ -285,7 +291,8 @@ public sealed partial class PartitionOwner
                 command.Key, command.IdempotencyKey!, fingerprint, command.Kind == WriteKind.Delete, idempotency.Created, result.State.Context, lsn, hlc);
         }
 
-        WalCodec.Encode(buffer, lsn, command.Key, result.Write, idempotency);
+        WalCodec.Encode(buffer, lsn, command.Key, result.Write, idempotency, command.Writer);
+        pending.Hlc = hlc;
         changes[command.Key] = result.State;
         pending.Outcome = new WriteOutcome(WriteStatus.Committed, result.State.Context.ToETag(), Created: !exists, Lsn: lsn);
     }
@@ -313,7 +320,8 @@ public sealed partial class PartitionOwner
             return;
         }
 
-        WalCodec.Encode(buffer, lsn, command.Key, write);
+        WalCodec.Encode(buffer, lsn, command.Key, write, writer: command.Writer);
+        pending.Hlc = write.Version.Hlc;
         changes[command.Key] = next;
         pending.Outcome = new WriteOutcome(WriteStatus.Committed, next.Context.ToETag(), Created: false, Lsn: lsn);
     }

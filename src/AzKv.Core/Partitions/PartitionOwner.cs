@@ -177,6 +177,9 @@ public sealed partial class PartitionOwner : IAsyncDisposable
         /// <summary>The request fingerprint, for a write with an Idempotency-Key.</summary>
         public byte[]? Fingerprint { get; init; }
 
+        /// <summary>The HLC of the write's record, once decided and logged.</summary>
+        public long Hlc { get; set; }
+
         /// <summary>A retry of a write in the same batch (same Idempotency-Key and request): it shares that write's fate.</summary>
         public PendingWrite? DuplicateOf { get; set; }
     }

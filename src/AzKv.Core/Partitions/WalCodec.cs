@@ -9,8 +9,8 @@ namespace AzKv.Partitions;
 internal static class WalCodec
 {
     /// <summary>Appends one record to <paramref name="buffer"/>.</summary>
-    public static void Encode(IBufferWriter<byte> buffer, long lsn, string key, CausalWrite write, WalIdempotency? idempotency = null) =>
-        WalEncoder.Write(buffer, new WalRecord((ulong)lsn, key, write, idempotency));
+    public static void Encode(IBufferWriter<byte> buffer, long lsn, string key, CausalWrite write, WalIdempotency? idempotency = null, WriterIdentity? writer = null) =>
+        WalEncoder.Write(buffer, new WalRecord((ulong)lsn, key, write, idempotency, writer));
 
     /// <summary>
     /// An upper bound of the encoded size of the record <paramref name="command"/> can produce
@@ -19,6 +19,7 @@ internal static class WalCodec
     public static int MaxEncodedLength(WriteCommand command) =>
         64
         + (command.IdempotencyKey is null ? 0 : 2 + 9 + Keys.IdempotencyKeys.MaxLength + Wal.WalTags.FingerprintLength + 1)
+        + (command.Writer is null ? 0 : 2 + 3 + 2 + (2 * WriterIdentity.MaxPartBytes))
         + RegionId.MaxLength
         + VersionVector.MaxEncodedLength
         + Encoding.UTF8.GetMaxByteCount(command.Key.Length)
@@ -32,7 +33,8 @@ internal static class WalCodec
 /// <param name="Key">Its key.</param>
 /// <param name="Write">The DVV write it carries.</param>
 /// <param name="Idempotency">Its idempotency fields (format 2), or null.</param>
-internal sealed record ScannedRecord(long Lsn, string Key, CausalWrite Write, WalIdempotency? Idempotency = null);
+/// <param name="Writer">Who made the write (tag 4), or null.</param>
+internal sealed record ScannedRecord(long Lsn, string Key, CausalWrite Write, WalIdempotency? Idempotency = null, WriterIdentity? Writer = null);
 
 /// <summary>The decoded contents of a segment.</summary>
 /// <param name="Name">Blob name.</param>

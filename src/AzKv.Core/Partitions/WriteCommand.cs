@@ -65,6 +65,12 @@ public sealed record WriteCommand
     /// <see cref="WriteStatus.IdempotencyKeyReused"/>.
     /// </summary>
     public string? IdempotencyKey { get; init; }
+
+    /// <summary>
+    /// Who makes the write (recorded in the WAL record as tag 4 and kept as the key's last writer), or null when
+    /// unknown (auth off). For <see cref="WriteKind.Apply"/>: the origin region's writer.
+    /// </summary>
+    public Wal.WriterIdentity? Writer { get; init; }
 }
 
 /// <summary>How a write ended.</summary>

@@ -149,7 +149,7 @@ public sealed class BlobTailTransport : IReplicationTransport
                     if (scope == ReplicationScope.AllOrigins || view.IsFromRegion(SourceRegion))
                     {
                         var record = view.ToRecord();
-                        output.Add(new ReplicatedRecord(recordLsn, record.Key, record.Write));
+                        output.Add(new ReplicatedRecord(recordLsn, record.Key, record.Write, record.Writer));
                     }
 
                     lsn = recordLsn;

@@ -77,7 +77,8 @@ public interface IReplicationWakeSource
 /// <param name="SourceLsn">LSN in the source partition.</param>
 /// <param name="Key">The key.</param>
 /// <param name="Write">The write (context, dot, version); its origin is the source region.</param>
-public sealed record ReplicatedRecord(long SourceLsn, string Key, CausalWrite Write);
+/// <param name="Writer">Who made the write in its origin region (WAL tag 4), or null when the record does not say.</param>
+public sealed record ReplicatedRecord(long SourceLsn, string Key, CausalWrite Write, Wal.WriterIdentity? Writer = null);
 
 /// <summary>
 /// What a read returned. When the position was deleted by the source's retention,

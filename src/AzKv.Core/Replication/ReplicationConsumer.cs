@@ -271,20 +271,24 @@ public sealed partial class ReplicationConsumer : IAsyncDisposable
         {
             ReplicationLog.CatchingUp(_logger, _transport.SourceRegion, _owner.Partition, checkpoint.Lsn, checkpoint.Keys.Count);
             var writes = new List<KeyValuePair<string, CausalWrite>>();
+            var writers = new List<Wal.WriterIdentity?>();
             foreach (var (key, set) in checkpoint.Keys)
             {
+                // The source knows the last writer of a key: it goes with the write it made (same HLC).
+                var last = checkpoint.GetLastWrite(key);
                 foreach (var write in set.ToWrites())
                 {
                     writes.Add(new(key, write));
+                    writers.Add(last is not null && last.Hlc == write.Version.Hlc ? last.Writer : null);
                 }
 
-                if (writes.Count >= _options.MaxRecordsPerRead && !await ApplyAsync(writes, cancellationToken).ConfigureAwait(false))
+                if (writes.Count >= _options.MaxRecordsPerRead && !await ApplyAsync(writes, writers, cancellationToken).ConfigureAwait(false))
                 {
                     return null;
                 }
             }
 
-            if (!await ApplyAsync(writes, cancellationToken).ConfigureAwait(false))
+            if (!await ApplyAsync(writes, writers, cancellationToken).ConfigureAwait(false))
             {
                 return null;
             }
@@ -294,12 +298,14 @@ public sealed partial class ReplicationConsumer : IAsyncDisposable
         if (batch.Records.Count > 0)
         {
             var writes = new List<KeyValuePair<string, CausalWrite>>(batch.Records.Count);
+            var writers = new List<Wal.WriterIdentity?>(batch.Records.Count);
             foreach (var record in batch.Records)
             {
                 writes.Add(new(record.Key, record.Write));
+                writers.Add(record.Writer);
             }
 
-            if (!await ApplyAsync(writes, cancellationToken).ConfigureAwait(false))
+            if (!await ApplyAsync(writes, writers, cancellationToken).ConfigureAwait(false))
             {
                 return null;
             }
@@ -342,15 +348,16 @@ public sealed partial class ReplicationConsumer : IAsyncDisposable
         return moved || !caughtUp;
     }
 
-    private async Task<bool> ApplyAsync(List<KeyValuePair<string, CausalWrite>> writes, CancellationToken cancellationToken)
+    private async Task<bool> ApplyAsync(List<KeyValuePair<string, CausalWrite>> writes, List<Wal.WriterIdentity?> writers, CancellationToken cancellationToken)
     {
         if (writes.Count == 0)
         {
             return true;
         }
 
-        var outcome = await _owner.ApplyAsync(writes, cancellationToken).ConfigureAwait(false);
+        var outcome = await _owner.ApplyAsync(writes, writers, cancellationToken).ConfigureAwait(false);
         writes.Clear();
+        writers.Clear();
         if (outcome.Status != WriteStatus.Committed)
         {
             ReplicationLog.ApplyFailed(_logger, _transport.SourceRegion, _owner.Partition, outcome.Status.ToString());

@@ -144,7 +144,7 @@ public sealed partial class ReplicationPublisher : IAsyncDisposable
                     foreach (var r in batch.Records)
                     {
                         buffer.ResetWrittenCount();
-                        WalCodec.Encode(buffer, r.SourceLsn, r.Key, r.Write);
+                        WalCodec.Encode(buffer, r.SourceLsn, r.Key, r.Write, writer: r.Writer);
                         records.Add(new PublishedRecord(_owner.Partition, r.SourceLsn, r.Key, r.Write, buffer.WrittenMemory.ToArray()));
                     }
 

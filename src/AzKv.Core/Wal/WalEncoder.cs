@@ -27,7 +27,7 @@ public static class WalEncoder
             + StrictUtf8.GetByteCount(record.Key)
             + record.ContentType.Length
             + record.Value.Length
-            + (record.Idempotency is { } idempotency ? 2 + idempotency.EncodedLength : 0);
+            + (record.Format == WalFormat.Version2 ? 2 + record.TaggedFieldsLength : 0);
     }
 
     /// <summary>Encodes one record at the start of <paramref name="destination"/>; returns the bytes written.</summary>
@@ -74,9 +74,9 @@ public static class WalEncoder
         version.Value.Span.CopyTo(span[offset..]);
         offset += version.Value.Length;
 
-        if (record.Idempotency is { } idempotency)
+        if (record.Format == WalFormat.Version2)
         {
-            offset += WriteTaggedFields(idempotency, span[offset..]);
+            offset += WriteTaggedFields(record, span[offset..]);
         }
 
         var body = span[WalFormat.HeaderLength..offset];
@@ -120,10 +120,35 @@ public static class WalEncoder
     }
 
     /// <summary>The format 2 block: u16 length, then the tagged fields in ascending tag order.</summary>
-    private static int WriteTaggedFields(WalIdempotency idempotency, Span<byte> span)
+    private static int WriteTaggedFields(in WalRecord record, Span<byte> span)
     {
-        BinaryPrimitives.WriteUInt16LittleEndian(span, (ushort)idempotency.EncodedLength);
+        BinaryPrimitives.WriteUInt16LittleEndian(span, (ushort)record.TaggedFieldsLength);
         var offset = 2;
+        if (record.Idempotency is { } idempotency)
+        {
+            offset += WriteIdempotency(idempotency, span[offset..]);
+        }
+
+        if (record.Writer is { } writer)
+        {
+            offset += WriteField(span[offset..], WalTags.Writer, writer.EncodedLength);
+            offset += writer.WriteTo(span[offset..]);
+        }
+
+        return offset;
+    }
+
+    private static int WriteField(Span<byte> destination, byte tag, int length)
+    {
+        destination[0] = tag;
+        BinaryPrimitives.WriteUInt16LittleEndian(destination[1..], (ushort)length);
+        return WalFormat.TaggedFieldHeaderLength;
+    }
+
+    /// <summary>Tags 1–3.</summary>
+    private static int WriteIdempotency(WalIdempotency idempotency, Span<byte> span)
+    {
+        var offset = 0;
         offset += WriteField(span[offset..], WalTags.IdempotencyKey, idempotency.Key.Length);
         offset += Encoding.ASCII.GetBytes(idempotency.Key, span[offset..]);
         offset += WriteField(span[offset..], WalTags.RequestFingerprint, WalTags.FingerprintLength);
@@ -132,13 +157,6 @@ public static class WalEncoder
         offset += WriteField(span[offset..], WalTags.WriteOutcome, 1);
         span[offset++] = idempotency.Created ? WalTags.CreatedFlag : (byte)0;
         return offset;
-
-        static int WriteField(Span<byte> destination, byte tag, int length)
-        {
-            destination[0] = tag;
-            BinaryPrimitives.WriteUInt16LittleEndian(destination[1..], (ushort)length);
-            return WalFormat.TaggedFieldHeaderLength;
-        }
     }
 
     private static void ThrowIfDefault(in WalRecord record)

@@ -213,16 +213,18 @@ public static class WalReader
         ReadOnlySpan<byte> idempotencyKey = default;
         ReadOnlySpan<byte> fingerprint = default;
         var created = false;
+        ReadOnlySpan<byte> writerSubject = default;
+        ReadOnlySpan<byte> writerClient = default;
         if (format == WalFormat.Version2)
         {
-            var tagged = TryParseTaggedFields(body[offset..], out idempotencyKey, out fingerprint, out created);
+            var tagged = TryParseTaggedFields(body[offset..], out idempotencyKey, out fingerprint, out created, out writerSubject, out writerClient);
             if (tagged != WalCorruption.None)
             {
                 return tagged;
             }
         }
 
-        record = new WalRecordView(total, type, lsn, hlc, origin, dotCounter, context, key, contentType, value, format, idempotencyKey, fingerprint, created);
+        record = new WalRecordView(total, type, lsn, hlc, origin, dotCounter, context, key, contentType, value, format, idempotencyKey, fingerprint, created, writerSubject, writerClient);
         return WalCorruption.None;
     }
 
@@ -231,8 +233,15 @@ public static class WalReader
     /// ascending tag order. Unknown tags below <see cref="WalTags.FirstMustUnderstand"/> are skipped.
     /// </summary>
     private static WalCorruption TryParseTaggedFields(
-        ReadOnlySpan<byte> block, out ReadOnlySpan<byte> idempotencyKey, out ReadOnlySpan<byte> fingerprint, out bool created)
+        ReadOnlySpan<byte> block,
+        out ReadOnlySpan<byte> idempotencyKey,
+        out ReadOnlySpan<byte> fingerprint,
+        out bool created,
+        out ReadOnlySpan<byte> writerSubject,
+        out ReadOnlySpan<byte> writerClient)
     {
+        writerSubject = default;
+        writerClient = default;
         idempotencyKey = default;
         fingerprint = default;
         created = false;
@@ -282,7 +291,9 @@ public static class WalReader
                     created = value[0] == WalTags.CreatedFlag;
                     outcomeSeen = true;
                     break;
-                case WalTags.IdempotencyKey or WalTags.RequestFingerprint or WalTags.WriteOutcome:
+                case WalTags.Writer when WriterIdentity.TryParse(value, out writerSubject, out writerClient):
+                    break;
+                case WalTags.IdempotencyKey or WalTags.RequestFingerprint or WalTags.WriteOutcome or WalTags.Writer:
                     return WalCorruption.InvalidTaggedField;
                 case >= WalTags.FirstMustUnderstand:
                     return WalCorruption.InvalidTaggedField;

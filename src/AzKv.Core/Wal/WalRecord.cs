@@ -21,6 +21,13 @@ public readonly struct WalRecord
     /// <summary>Creates a record that carries the idempotency fields of the request that made it (format 2).</summary>
     /// <exception cref="ArgumentException">The key is not valid (see <see cref="KeyValidation"/>).</exception>
     public WalRecord(ulong lsn, string key, CausalWrite write, WalIdempotency? idempotency)
+        : this(lsn, key, write, idempotency, null)
+    {
+    }
+
+    /// <summary>Creates a record that may carry the idempotency fields (tags 1–3) and who made the write (tag 4).</summary>
+    /// <exception cref="ArgumentException">The key is not valid (see <see cref="KeyValidation"/>).</exception>
+    public WalRecord(ulong lsn, string key, CausalWrite write, WalIdempotency? idempotency, WriterIdentity? writer)
     {
         var validation = KeyValidation.Validate(key);
         if (!validation.IsValid)
@@ -33,6 +40,7 @@ public readonly struct WalRecord
         Key = key;
         Write = write;
         Idempotency = idempotency;
+        Writer = writer;
     }
 
     /// <summary>Log sequence number: position of the record in its partition's log (assigned by the owner).</summary>
@@ -47,8 +55,15 @@ public readonly struct WalRecord
     /// <summary>The idempotency fields (format 2 tags 1–3), or null for a write without an Idempotency-Key.</summary>
     public WalIdempotency? Idempotency { get; }
 
+    /// <summary>Who made the write (format 2 tag 4), or null when the record does not say (auth off, or an older record).</summary>
+    public WriterIdentity? Writer { get; }
+
     /// <summary>The format the record is written in: 1 without tagged fields, else 2.</summary>
-    public byte Format => Idempotency is null ? WalFormat.Version1 : WalFormat.Version2;
+    public byte Format => Idempotency is null && Writer is null ? WalFormat.Version1 : WalFormat.Version2;
+
+    /// <summary>Length of the tagged-field block after its u16 length (0 for format 1).</summary>
+    internal int TaggedFieldsLength =>
+        (Idempotency?.EncodedLength ?? 0) + (Writer is null ? 0 : WalFormat.TaggedFieldHeaderLength + Writer.EncodedLength);
 
     /// <summary><see cref="WalRecordType.Delete"/> for a tombstone, else <see cref="WalRecordType.Put"/>.</summary>
     public WalRecordType Type => Write.Version.IsTombstone ? WalRecordType.Delete : WalRecordType.Put;

@@ -24,8 +24,12 @@ public readonly ref struct WalRecordView
         byte format = WalFormat.Version1,
         ReadOnlySpan<byte> idempotencyKey = default,
         ReadOnlySpan<byte> fingerprint = default,
-        bool created = false)
+        bool created = false,
+        ReadOnlySpan<byte> writerSubject = default,
+        ReadOnlySpan<byte> writerClient = default)
     {
+        WriterSubjectBytes = writerSubject;
+        WriterClientBytes = writerClient;
         Format = format;
         IdempotencyKeyBytes = idempotencyKey;
         FingerprintBytes = fingerprint;
@@ -53,6 +57,12 @@ public readonly ref struct WalRecordView
 
     /// <summary>The write created the key (tag 3); false without an idempotency key.</summary>
     public bool Created { get; }
+
+    /// <summary>The writer's subject (tag 4) as UTF-8, empty when the record does not say who wrote it.</summary>
+    public ReadOnlySpan<byte> WriterSubjectBytes { get; }
+
+    /// <summary>The writer's client id (tag 4) as UTF-8, empty when none.</summary>
+    public ReadOnlySpan<byte> WriterClientBytes { get; }
 
     /// <summary>Total size of the record in the buffer, header included.</summary>
     public int EncodedLength { get; }
@@ -138,7 +148,10 @@ public readonly ref struct WalRecordView
     }
 
     /// <summary>The record in owned form (copies the key, content type and value).</summary>
-    public WalRecord ToRecord() => new(Lsn, GetKey(), ToCausalWrite(), GetIdempotency());
+    public WalRecord ToRecord() => new(Lsn, GetKey(), ToCausalWrite(), GetIdempotency(), GetWriter());
+
+    /// <summary>Who made the write (tag 4), or null when the record does not say.</summary>
+    public WriterIdentity? GetWriter() => WriterSubjectBytes.IsEmpty ? null : WriterIdentity.FromParts(WriterSubjectBytes, WriterClientBytes);
 
     /// <summary>The idempotency fields, or null when the record has none.</summary>
     public WalIdempotency? GetIdempotency() =>

@@ -17,6 +17,12 @@ public static class WalTags
     /// <summary>One byte: bit 0 set when the write created the key (HTTP 201); other bits zero.</summary>
     public const byte WriteOutcome = 3;
 
+    /// <summary>
+    /// Who made the write (<see cref="WriterIdentity"/>): u8 subject length (1–255), subject UTF-8, u8 client id length
+    /// (0–255), client id UTF-8. Optional: a reader that does not know it skips it.
+    /// </summary>
+    public const byte Writer = 4;
+
     /// <summary>The first tag of the must-understand range.</summary>
     public const byte FirstMustUnderstand = 128;
 

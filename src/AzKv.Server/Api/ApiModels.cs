@@ -117,6 +117,12 @@ internal sealed record ConflictItem(string Key, DateTimeOffset Detected, string 
 
 internal sealed record ConflictsResponse(IReadOnlyList<ConflictItem> Items);
 
+/// <summary>One audited request (GET /v1/audit).</summary>
+internal sealed record AuditItem(DateTimeOffset Time, string? Principal, string? ClientId, string Operation, string? Key, string Outcome, string Node);
+
+/// <summary>A page of the audit log, newest first; <see cref="Cursor"/> is null on the last page.</summary>
+internal sealed record AuditResponse(IReadOnlyList<AuditItem> Items, string? Cursor);
+
 internal sealed record ClusterResponse(
     string Region, string NodeId, int PartitionCount, IReadOnlyList<ClusterNode> Nodes, IReadOnlyList<ClusterPartition> Partitions, IReadOnlyList<ReplicationStatus> Replication);
 
@@ -142,6 +148,7 @@ internal sealed record ConsoleSignIn(string Authority, string AuthorizeEndpoint,
 [JsonSerializable(typeof(VerificationResponse))]
 [JsonSerializable(typeof(AntiEntropyTreeResponse))]
 [JsonSerializable(typeof(AntiEntropyLeavesResponse))]
+[JsonSerializable(typeof(AuditResponse))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;
 
 /// <summary>

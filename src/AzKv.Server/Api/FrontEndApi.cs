@@ -148,6 +148,7 @@ public static class ApiEndpointNames
     public const string Watch = "Watch";
     public const string Cluster = "Cluster";
     public const string Conflicts = "Conflicts";
+    public const string Audit = "Audit";
     public const string Health = "Health";
     public const string Ready = "Ready";
     public const string Metrics = "Metrics";

@@ -2,13 +2,16 @@ using System.Buffers;
 using System.Text.Json;
 using AzKv.Keys;
 using AzKv.Partitions;
+using AzKv.Server.Audit;
 using AzKv.Server.Hosting;
 using AzKv.Server.Node;
+using AzKv.Server.Security;
 using AzKv.Versioning;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Primitives;
 
 namespace AzKv.Server.Api;
@@ -18,6 +21,9 @@ internal static class KvEndpoints
 {
     /// <summary>The request header that makes a PUT/DELETE exactly-once across retries (docs/api.md).</summary>
     public const string IdempotencyKeyHeader = "Idempotency-Key";
+
+    /// <summary>The response header of a GET naming who last wrote the key (docs/api.md).</summary>
+    public const string LastWriterHeader = "AzKv-Last-Writer";
 
     public static void MapKvEndpoints(this IEndpointRouteBuilder app)
     {
@@ -59,6 +65,12 @@ internal static class KvEndpoints
         // The context's ETag is built once per version vector and cached there.
         var etag = set!.Context.ToETag();
         var response = context.Response;
+        if (state.GetLastWrite(key!) is { } last)
+        {
+            response.Headers[LastWriterHeader] = last.Writer.Subject;
+            response.Headers.LastModified = last.Time.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+        }
+
         var ifNoneMatch = context.Request.Headers.IfNoneMatch;
         if (!StringValues.IsNullOrEmpty(ifNoneMatch) && MatchesAny(ifNoneMatch, etag))
         {
@@ -126,8 +138,9 @@ internal static class KvEndpoints
         }
 
         var outcome = await owner!.WriteAsync(
-            new WriteCommand { Key = key!, Value = value, ContentType = contentType, Precondition = precondition, IfMatch = ifMatch, IdempotencyKey = idempotencyKey },
+            new WriteCommand { Key = key!, Value = value, ContentType = contentType, Precondition = precondition, IfMatch = ifMatch, IdempotencyKey = idempotencyKey, Writer = Writer(context) },
             context.RequestAborted).ConfigureAwait(false);
+        RecordWrite(context, "put", key!, outcome);
         switch (outcome.Status)
         {
             case WriteStatus.Committed:
@@ -174,8 +187,9 @@ internal static class KvEndpoints
         }
 
         var outcome = await owner!.WriteAsync(
-            new WriteCommand { Key = key!, Kind = WriteKind.Delete, Precondition = precondition, IfMatch = ifMatch, IdempotencyKey = idempotencyKey },
+            new WriteCommand { Key = key!, Kind = WriteKind.Delete, Precondition = precondition, IfMatch = ifMatch, IdempotencyKey = idempotencyKey, Writer = Writer(context) },
             context.RequestAborted).ConfigureAwait(false);
+        RecordWrite(context, "delete", key!, outcome);
         return outcome.Status switch
         {
             WriteStatus.Committed => NoContent(context, outcome.ETag),
@@ -185,6 +199,33 @@ internal static class KvEndpoints
             WriteStatus.IdempotencyKeyReused => Problems.IdempotencyKeyReused(key!),
             _ => Problems.Unavailable($"Partition {owner.Partition} could not commit the delete; retry."),
         };
+    }
+
+    /// <summary>
+    /// Who makes a write: the caller the access check authenticated here, at the owner. A forwarded request carries
+    /// the caller's own Authorization header and is authenticated again by the owner, so this is the original caller,
+    /// never the forwarding node.
+    /// </summary>
+    private static AzKv.Wal.WriterIdentity? Writer(HttpContext context) => AccessControl.PrincipalOf(context)?.Writer;
+
+    /// <summary>Records a write's outcome in the audit log (at the owner, which answered it).</summary>
+    private static void RecordWrite(HttpContext context, string operation, string key, WriteOutcome outcome)
+    {
+        if (context.RequestServices.GetService<AuditLog>() is not { } audit || outcome.Status == WriteStatus.NotOwner)
+        {
+            return;
+        }
+
+        var principal = AccessControl.PrincipalOf(context);
+        audit.Record(principal?.Subject, principal?.ClientId, operation, key, outcome.Status switch
+        {
+            WriteStatus.Committed => outcome.Created && operation == "put" ? AuditOutcomes.Created : AuditOutcomes.Ok,
+            WriteStatus.PreconditionFailed => AuditOutcomes.PreconditionFailed,
+            WriteStatus.NotFound => AuditOutcomes.NotFound,
+            WriteStatus.IdempotencyKeyReused => AuditOutcomes.IdempotencyKeyReused,
+            WriteStatus.OutcomeUnknown => AuditOutcomes.OutcomeUnknown,
+            _ => AuditOutcomes.Unavailable,
+        });
     }
 
     /// <summary>

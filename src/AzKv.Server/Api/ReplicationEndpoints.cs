@@ -19,6 +19,7 @@ internal static class ReplicationEndpoints
     public static void MapReplicationEndpoints(this IEndpointRouteBuilder app)
     {
         app.MapGet("/v1/conflicts", ConflictsAsync).WithTags("replication").WithName(ApiEndpointNames.Conflicts);
+        app.MapGet("/v1/audit", AuditAsync).WithTags("audit").WithName(ApiEndpointNames.Audit);
         app.MapPost("/v1/replication/{source}/pause", async (string source, PartitionHost host, HttpContext context) => Switch(await host.PauseReplicationAsync(source, context.RequestAborted).ConfigureAwait(false), source))
             .WithTags("replication").WithName(ApiEndpointNames.PauseReplication);
         app.MapPost("/v1/replication/{source}/resume", (string source, PartitionHost host) => Switch(host.ResumeReplication(source), source))
@@ -39,6 +40,36 @@ internal static class ReplicationEndpoints
         var entries = await ConflictLog.ReadAsync(store, prefix, limit, context.RequestAborted).ConfigureAwait(false);
         var items = entries.Select(e => new ConflictItem(e.Key, e.Detected, e.Region, ToApi(e.Winner), ToApi(e.Loser))).ToList();
         return Results.Json(new ConflictsResponse(items), ApiJson.Context.ConflictsResponse);
+    }
+
+    /// <summary>GET /v1/audit?prefix=&amp;since=&amp;limit=&amp;cursor= (docs/api.md, docs/security.md "Audit").</summary>
+    private static async Task<IResult> AuditAsync(HttpContext context, Audit.AuditLog audit, TimeProvider time)
+    {
+        var query = context.Request.Query;
+        var prefix = query["prefix"].ToString();
+        var limit = DefaultLimit;
+        if (query.TryGetValue("limit", out var text)
+            && (!int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out limit) || limit is < 1 or > MaxLimit))
+        {
+            return Problems.InvalidRequest($"limit must be an integer from 1 to {MaxLimit}.");
+        }
+
+        var since = time.GetUtcNow() - TimeSpan.FromHours(24);
+        if (query.TryGetValue("since", out var sinceText)
+            && !DateTimeOffset.TryParse(sinceText, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out since))
+        {
+            return Problems.InvalidRequest("since must be an RFC 3339 time, e.g. 2026-12-06T00:00:00Z.");
+        }
+
+        Audit.AuditCursor? cursor = null;
+        if (query.TryGetValue("cursor", out var cursorText) && !Audit.AuditCursor.TryParse(cursorText.ToString(), out cursor))
+        {
+            return Problems.InvalidRequest("cursor is not one this endpoint returned.");
+        }
+
+        var page = await audit.ReadAsync(prefix, since, limit, cursor, context.RequestAborted).ConfigureAwait(false);
+        var items = page.Items.Select(e => new AuditItem(e.Time, e.Principal, e.ClientId, e.Operation, e.Key, e.Outcome, e.Node)).ToList();
+        return Results.Json(new AuditResponse(items, page.Cursor), ApiJson.Context.AuditResponse);
     }
 
     private static ConflictVersionItem ToApi(ConflictVersion version) => new(version.Region, version.Counter, version.Hlc, version.Tombstone)

@@ -58,6 +58,9 @@ public sealed class AuthSettings
     /// <summary>Requests a principal may make at once above the rate (the bucket's size).</summary>
     public int Burst { get; set; } = 2000;
 
+    /// <summary>Hours the audit log (<c>audit/</c> blobs) is kept before it is deleted.</summary>
+    public int AuditRetentionHours { get; set; } = 168;
+
     /// <summary>True unless <see cref="Mode"/> is <c>None</c>.</summary>
     public bool Enabled => Mode != None;
 
@@ -155,6 +158,11 @@ public sealed class AuthSettings
         if (RequestsPerSecond > 0 && (Burst < 1 || Burst > 10_000_000))
         {
             errors.Add($"AzKv__Auth__Burst {Burst} is out of range (1–10000000).");
+        }
+
+        if (AuditRetentionHours < 1 || AuditRetentionHours > 24 * 3660)
+        {
+            errors.Add($"AzKv__Auth__AuditRetentionHours {AuditRetentionHours} is out of range (1–87840).");
         }
     }
 }

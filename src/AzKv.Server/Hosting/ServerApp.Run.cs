@@ -165,6 +165,7 @@ public static partial class ServerApp
             LeaseSafetyMargin = options.Partition.EffectiveLeaseSafetyMargin,
             MaxValueBytes = options.Limits.MaxValueBytes,
             IdempotencyWindow = TimeSpan.FromSeconds(options.Partition.IdempotencyWindowSeconds),
+            CheckpointEveryBytes = options.Partition.CheckpointEveryBytes,
         };
         partitionOptions.Validate();
 

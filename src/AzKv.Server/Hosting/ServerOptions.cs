@@ -129,6 +129,11 @@ public sealed partial class ServerOptions
             errors.Add($"AzKv__Partition__IdempotencyWindowSeconds {Partition.IdempotencyWindowSeconds} is out of range (1–604800 seconds).");
         }
 
+        if (Partition.CheckpointEveryBytes < 1024)
+        {
+            errors.Add($"AzKv__Partition__CheckpointEveryBytes {Partition.CheckpointEveryBytes} is out of range (at least 1024).");
+        }
+
         if (Limits.MaxValueBytes is < 1 or > 4 * 1024 * 1024 - 64 * 1024)
         {
             errors.Add($"AzKv__Limits__MaxValueBytes {Limits.MaxValueBytes} is out of range (1–{4 * 1024 * 1024 - 64 * 1024}).");
@@ -266,6 +271,9 @@ public sealed class PartitionSettings
     /// outcome). 600 (10 minutes) by default; 1 to 604800 (7 days).
     /// </summary>
     public int IdempotencyWindowSeconds { get; set; } = 600;
+
+    /// <summary>WAL bytes after which the owner writes a checkpoint. 64 MiB by default; at least 1024.</summary>
+    public long CheckpointEveryBytes { get; set; } = 64L * 1024 * 1024;
 
     /// <summary>The margin in effect.</summary>
     public TimeSpan EffectiveLeaseSafetyMargin => TimeSpan.FromSeconds(LeaseSafetyMarginSeconds ?? Math.Min(5, LeaseDurationSeconds / 5.0));

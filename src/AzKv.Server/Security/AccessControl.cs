@@ -1,5 +1,4 @@
 using System.Security.Claims;
-using System.Threading.RateLimiting;
 using AzKv.Server.Hosting;
 using Microsoft.AspNetCore.Http;
 
@@ -9,31 +8,24 @@ namespace AzKv.Server.Security;
 /// Who a request comes from (<see cref="AccessPrincipal"/>, from its bearer token) and whether that
 /// principal may make one more request now (a token bucket per principal, <see cref="AuthSettings.RequestsPerSecond"/>).
 /// </summary>
-internal sealed class AccessControl : IDisposable
+internal sealed class AccessControl
 {
     private const string ItemKey = "azkv.principal";
 
     private readonly AuthSettings _settings;
     private readonly RoleAssignmentStore? _assignments;
-    private readonly PartitionedRateLimiter<string>? _limiter;
+    private readonly PrincipalRateLimiter? _limiter;
 
-    /// <remarks>The limiter's replenishment timer runs on the system clock: System.Threading.RateLimiting takes no TimeProvider.</remarks>
-    public AccessControl(AuthSettings settings, RoleAssignmentStore? assignments = null)
+    /// <param name="settings">The auth settings (mode, rate and burst).</param>
+    /// <param name="assignments">Stored role assignments, or null.</param>
+    /// <param name="time">The clock the rate limit counts on (the system clock when null).</param>
+    public AccessControl(AuthSettings settings, RoleAssignmentStore? assignments = null, TimeProvider? time = null)
     {
         _settings = settings;
         _assignments = assignments;
         if (settings.Enabled && settings.RequestsPerSecond > 0)
         {
-            var perTick = Math.Max(1, settings.RequestsPerSecond / 10);
-            var options = new TokenBucketRateLimiterOptions
-            {
-                TokenLimit = settings.Burst,
-                TokensPerPeriod = perTick,
-                ReplenishmentPeriod = TimeSpan.FromMilliseconds(1000.0 * perTick / settings.RequestsPerSecond),
-                QueueLimit = 0,
-                AutoReplenishment = true,
-            };
-            _limiter = PartitionedRateLimiter.Create<string, string>(subject => RateLimitPartition.GetTokenBucketLimiter(subject, _ => options));
+            _limiter = new PrincipalRateLimiter(time ?? TimeProvider.System, settings.RequestsPerSecond, settings.Burst);
         }
     }
 
@@ -81,6 +73,10 @@ internal sealed class AccessControl : IDisposable
         return (principal, null);
     }
 
+    /// <summary>The caller of a request the access check already authenticated (null when none, or auth is off).</summary>
+    public static AccessPrincipal? PrincipalOf(HttpContext context) =>
+        context.Items.TryGetValue(ItemKey, out var known) ? known as AccessPrincipal : null;
+
     /// <summary>
     /// The grants a token carries: each app role (<c>roles</c>) is one grant, unscoped for Entra ID;
     /// a local token's grants are limited to its <c>azkv_prefixes</c> when it has any.
@@ -103,7 +99,7 @@ internal sealed class AccessControl : IDisposable
             }
         }
 
-        return new AccessPrincipal(true, subject, grants, node);
+        return new AccessPrincipal(true, subject, grants, node) { ClientId = claims.FindFirst("azp")?.Value ?? claims.FindFirst("appid")?.Value };
     }
 
     /// <summary>
@@ -118,15 +114,12 @@ internal sealed class AccessControl : IDisposable
             return true;
         }
 
-        using var lease = _limiter.AttemptAcquire(principal.Subject ?? string.Empty);
-        if (lease.IsAcquired)
+        if (_limiter.TryAcquire(principal.Subject ?? string.Empty, out var wait))
         {
             return true;
         }
 
-        retryAfterSeconds = lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)) : 1;
+        retryAfterSeconds = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
         return false;
     }
-
-    public void Dispose() => _limiter?.Dispose();
 }

@@ -1,4 +1,5 @@
 using AzKv.Server.Api;
+using AzKv.Server.Audit;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
@@ -40,6 +41,9 @@ internal static partial class AccessFilter
         /// <summary>A node identity: node-to-node endpoints.</summary>
         Node,
 
+        /// <summary>Admin of every key under the <c>prefix</c> query parameter: the audit log.</summary>
+        AdminPrefix,
+
         /// <summary><c>/metrics</c>: anonymous when <c>AzKv__Auth__AnonymousMetrics</c>, else reader of any key.</summary>
         Metrics,
     }
@@ -53,6 +57,7 @@ internal static partial class AccessFilter
         ApiEndpointNames.PutKey or ApiEndpointNames.DeleteKey => Rule.WriteKey,
         ApiEndpointNames.ListKeys or ApiEndpointNames.Watch or ApiEndpointNames.Conflicts => Rule.ReadPrefix,
         ApiEndpointNames.Cluster => Rule.ReadAny,
+        ApiEndpointNames.Audit => Rule.AdminPrefix,
         ApiEndpointNames.PauseReplication or ApiEndpointNames.ResumeReplication or ApiEndpointNames.VerifyReplication => Rule.Admin,
         ApiEndpointNames.ListRoles or ApiEndpointNames.AssignRole or ApiEndpointNames.RemoveRole => Rule.Admin,
         ApiEndpointNames.AuthMe => Rule.Optional,
@@ -109,11 +114,13 @@ internal static partial class AccessFilter
                 LogUnauthenticated(log, context.Request.Method, context.Request.Path.Value ?? string.Empty, failure ?? "no token");
             }
 
+            RecordDenial(context, rule, null, AuditOutcomes.Unauthenticated);
             return Problems.Unauthenticated(failure);
         }
 
         if (!access.TryAcquire(principal, out var retryAfter))
         {
+            RecordDenial(context, rule, principal, AuditOutcomes.RateLimited);
             return Problems.RateLimited(retryAfter);
         }
 
@@ -124,6 +131,7 @@ internal static partial class AccessFilter
             Rule.Admin => principal.HasUnscopedRole(AccessRole.Admin),
             Rule.ReadAny or Rule.Metrics => principal.HasRole(AccessRole.Reader),
             Rule.ReadPrefix => principal.CanAccessPrefix(AccessRole.Reader, context.Request.Query["prefix"].ToString()),
+            Rule.AdminPrefix => principal.CanAccessPrefix(AccessRole.Admin, context.Request.Query["prefix"].ToString()),
             Rule.ReadKey => KeyPath.TryGetKey(context, out _) is { } key ? principal.CanAccessKey(AccessRole.Reader, key) : principal.HasUnscopedRole(AccessRole.Reader),
             Rule.WriteKey => KeyPath.TryGetKey(context, out _) is { } key ? principal.CanAccessKey(AccessRole.Writer, key) : principal.HasUnscopedRole(AccessRole.Writer),
             _ => false,
@@ -138,14 +146,34 @@ internal static partial class AccessFilter
             LogForbidden(log, principal.Subject ?? "(none)", context.Request.Method, context.Request.Path.Value ?? string.Empty);
         }
 
+        RecordDenial(context, rule, principal, AuditOutcomes.Forbidden);
         return Problems.Forbidden(rule switch
         {
             Rule.Node => "Only AzKv nodes may call the internal endpoints.",
             Rule.Admin => "This needs the admin role over every key.",
             Rule.WriteKey => "This needs the writer role over this key.",
             Rule.ReadPrefix => "This needs the reader role over every key under the prefix; list or watch a prefix inside your grants.",
+            Rule.AdminPrefix => "The audit log needs the admin role over every key under the prefix.",
             _ => "This needs the reader role.",
         });
+    }
+
+    /// <summary>Records a refused request in the audit log: the caller (never its token), the operation and its key or prefix.</summary>
+    private static void RecordDenial(HttpContext context, Rule rule, AccessPrincipal? principal, string outcome)
+    {
+        if (context.RequestServices.GetService<AuditLog>() is not { } audit)
+        {
+            return;
+        }
+
+        var name = context.GetEndpoint()?.Metadata.GetMetadata<IEndpointNameMetadata>()?.EndpointName;
+        string? key = rule switch
+        {
+            Rule.ReadKey or Rule.WriteKey => KeyPath.TryGetKey(context, out _),
+            Rule.ReadPrefix or Rule.AdminPrefix => context.Request.Query["prefix"].ToString(),
+            _ => null,
+        };
+        audit.Record(principal?.Subject, principal?.ClientId, AuditOperations.For(name, context.Request.Path.Value), key, outcome);
     }
 
     [LoggerMessage(EventId = 1601, Level = LogLevel.Information, Message = "Unauthenticated {Method} {Path}: {Reason}")]

@@ -63,6 +63,12 @@ public sealed record AccessPrincipal(bool Authenticated, string? Subject, IReadO
     /// <summary>The caller when auth is off: everything is allowed.</summary>
     public static AccessPrincipal Open { get; } = new(false, null, [new AccessGrant(AccessRole.Admin, [])], IsNode: true);
 
+    /// <summary>The client application the token was issued to (<c>azp</c>, else <c>appid</c>), or null.</summary>
+    public string? ClientId { get; init; }
+
+    /// <summary>Who this caller is in a WAL record (tag 4): null when auth is off or the subject is unusable.</summary>
+    public AzKv.Wal.WriterIdentity? Writer => Authenticated ? AzKv.Wal.WriterIdentity.TryCreate(Subject, ClientId) : null;
+
     /// <summary>True when some grant of at least <paramref name="role"/> covers <paramref name="key"/>.</summary>
     public bool CanAccessKey(AccessRole role, string key) => Grants.Any(g => g.Role >= role && g.CoversKey(key));
 

@@ -18,7 +18,13 @@ internal static class AuthSetup
         var auth = options.Auth;
         byte[]? localKey = auth.Mode == AuthSettings.Local ? LocalIssuer.LoadKey(auth.SigningKeyFile!) : null;
         services.AddSingleton(provider => new RoleAssignmentStore(provider.GetRequiredService<AzKv.Storage.IBlobStore>(), provider.GetRequiredService<TimeProvider>()));
-        services.AddSingleton(provider => new AccessControl(auth, auth.Enabled ? provider.GetRequiredService<RoleAssignmentStore>() : null));
+        services.AddSingleton(provider => new AccessControl(auth, auth.Enabled ? provider.GetRequiredService<RoleAssignmentStore>() : null, provider.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(provider => new Audit.AuditLog(
+            provider.GetRequiredService<AzKv.Storage.IBlobStore>(),
+            provider.GetRequiredService<TimeProvider>(),
+            provider.GetRequiredService<Microsoft.Extensions.Logging.ILogger<Audit.AuditLog>>(),
+            nodeId,
+            TimeSpan.FromHours(auth.AuditRetentionHours)));
         services.AddSingleton(provider => new NodeCredential(auth, options.Storage.ManagedIdentityClientId, localKey, nodeId, provider.GetRequiredService<TimeProvider>()));
         if (!auth.Enabled)
         {

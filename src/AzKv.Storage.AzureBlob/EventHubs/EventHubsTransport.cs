@@ -285,7 +285,7 @@ public sealed partial class EventHubsTransport : IReplicationTransport, IReplica
             if (view.IsFromRegion(SourceRegion))
             {
                 var record = view.ToRecord();
-                records.Add(new ReplicatedRecord(lsn, record.Key, record.Write));
+                records.Add(new ReplicatedRecord(lsn, record.Key, record.Write, record.Writer));
             }
 
             applied = lsn;

@@ -82,7 +82,7 @@ public sealed class CheckpointReaderTests
     public void Open_WhenVersionUnknown_ThrowsCorruptData()
     {
         var bytes = Convert.FromHexString(CheckpointTestData.DocumentedExampleHex);
-        bytes[8] = 3;
+        bytes[8] = 4;
 
         var exception = Assert.Throws<CorruptDataException>(() => CheckpointReader.Open(bytes, Source));
 

@@ -88,6 +88,7 @@ internal static class WalTestData
         Assert.Equal(expected.Type, actual.Type);
         Assert.Equal(expected.Write, actual.Write);
         Assert.Equal(expected.Idempotency, actual.Idempotency);
+        Assert.Equal(expected.Writer, actual.Writer);
     }
 
     private static string RandomContentType(Random random) => random.Next(4) switch

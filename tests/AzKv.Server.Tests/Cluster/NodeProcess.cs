@@ -38,7 +38,7 @@ internal sealed class NodeProcess : IAsyncDisposable
         }
     }
 
-    public static NodeProcess Start(string nodeId, string connectionString, string container, string roles = "owner,frontend")
+    public static NodeProcess Start(string nodeId, string connectionString, string container, string roles = "owner,frontend", params string[] extra)
     {
         var port = FreePort();
         var url = $"http://127.0.0.1:{port}";
@@ -49,8 +49,8 @@ internal sealed class NodeProcess : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var argument in new[]
-        {
+        string[] arguments =
+        [
             server,
             $"--AzKv:Urls={url}",
             $"--AzKv:NodeId={nodeId}",
@@ -61,7 +61,9 @@ internal sealed class NodeProcess : IAsyncDisposable
             "--AzKv:Partition:LeaseDurationSeconds=15",
             "--AzKv:Membership:HeartbeatMilliseconds=1000", // dead after 3 s: robust on a loaded 2-core machine
             "--Logging:LogLevel:Default=Warning",
-        })
+            .. extra,
+        ];
+        foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);
         }

@@ -117,7 +117,10 @@ export class KeysView {
       return { key, status: 300, etag: body.etag, versions: body.versions };
     }
     const bytes = new Uint8Array(await response.arrayBuffer());
-    return { key, status: 200, etag: response.headers.get('ETag'), contentType: response.headers.get('Content-Type') || 'application/octet-stream', bytes };
+    return {
+      key, status: 200, etag: response.headers.get('ETag'), contentType: response.headers.get('Content-Type') || 'application/octet-stream', bytes,
+      lastWriter: response.headers.get('AzKv-Last-Writer'), lastModified: response.headers.get('Last-Modified'),
+    };
   }
 
   async openKey(key, note) {
@@ -154,7 +157,10 @@ export class KeysView {
         ['Shown as', shown.kind === 'binary' ? 'hex (binary value)' : shown.kind],
       ]),
       h('pre', { class: 'value', 'data-testid': 'value', tabindex: '0', 'aria-label': 'Value' }, shown.text),
-      h('p', { class: 'muted' }, 'Last writer and time are not exposed by the API for a single version.'),
+      e.lastWriter
+        ? h('p', { class: 'muted', 'data-testid': 'last-writer' }, 'Last written by ', h('code', null, e.lastWriter),
+          e.lastModified ? ` at ${new Date(e.lastModified).toISOString()}` : '')
+        : h('p', { class: 'muted', 'data-testid': 'last-writer' }, 'Last writer not recorded (written with authentication off).'),
       readOnlyNote,
       h('div', { class: 'actions' }, editButton, deleteButton));
   }
