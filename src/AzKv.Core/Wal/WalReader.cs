@@ -212,17 +212,18 @@ public static class WalReader
         offset += (int)valueLength;
         ReadOnlySpan<byte> idempotencyKey = default;
         ReadOnlySpan<byte> fingerprint = default;
+        ReadOnlySpan<byte> label = default;
         var created = false;
         if (format == WalFormat.Version2)
         {
-            var tagged = TryParseTaggedFields(body[offset..], out idempotencyKey, out fingerprint, out created);
+            var tagged = TryParseTaggedFields(body[offset..], out idempotencyKey, out fingerprint, out created, out label);
             if (tagged != WalCorruption.None)
             {
                 return tagged;
             }
         }
 
-        record = new WalRecordView(total, type, lsn, hlc, origin, dotCounter, context, key, contentType, value, format, idempotencyKey, fingerprint, created);
+        record = new WalRecordView(total, type, lsn, hlc, origin, dotCounter, context, key, contentType, value, format, idempotencyKey, fingerprint, created, label);
         return WalCorruption.None;
     }
 
@@ -231,8 +232,9 @@ public static class WalReader
     /// ascending tag order. Unknown tags below <see cref="WalTags.FirstMustUnderstand"/> are skipped.
     /// </summary>
     private static WalCorruption TryParseTaggedFields(
-        ReadOnlySpan<byte> block, out ReadOnlySpan<byte> idempotencyKey, out ReadOnlySpan<byte> fingerprint, out bool created)
+        ReadOnlySpan<byte> block, out ReadOnlySpan<byte> idempotencyKey, out ReadOnlySpan<byte> fingerprint, out bool created, out ReadOnlySpan<byte> label)
     {
+        label = default;
         idempotencyKey = default;
         fingerprint = default;
         created = false;
@@ -282,7 +284,10 @@ public static class WalReader
                     created = value[0] == WalTags.CreatedFlag;
                     outcomeSeen = true;
                     break;
-                case WalTags.IdempotencyKey or WalTags.RequestFingerprint or WalTags.WriteOutcome:
+                case WalTags.Label when Labels.IsValidUtf8(value) && !value.IsEmpty:
+                    label = value;
+                    break;
+                case WalTags.IdempotencyKey or WalTags.RequestFingerprint or WalTags.WriteOutcome or WalTags.Label:
                     return WalCorruption.InvalidTaggedField;
                 case >= WalTags.FirstMustUnderstand:
                     return WalCorruption.InvalidTaggedField;

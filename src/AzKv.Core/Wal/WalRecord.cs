@@ -12,20 +12,19 @@ namespace AzKv.Wal;
 public readonly struct WalRecord
 {
     /// <summary>Creates a record.</summary>
-    /// <exception cref="ArgumentException">The key is not valid (see <see cref="KeyValidation"/>).</exception>
+    /// <exception cref="ArgumentException">The key is not valid (see <see cref="Labels.ValidateEntryKey"/>).</exception>
     public WalRecord(ulong lsn, string key, CausalWrite write)
         : this(lsn, key, write, null)
     {
     }
 
     /// <summary>Creates a record that carries the idempotency fields of the request that made it (format 2).</summary>
-    /// <exception cref="ArgumentException">The key is not valid (see <see cref="KeyValidation"/>).</exception>
+    /// <exception cref="ArgumentException">The key is not valid (see <see cref="Labels.ValidateEntryKey"/>).</exception>
     public WalRecord(ulong lsn, string key, CausalWrite write, WalIdempotency? idempotency)
     {
-        var validation = KeyValidation.Validate(key);
-        if (!validation.IsValid)
+        if (Labels.ValidateEntryKey(key) is { } invalid)
         {
-            throw new ArgumentException(validation.Message, nameof(key));
+            throw new ArgumentException(invalid, nameof(key));
         }
 
         ArgumentNullException.ThrowIfNull(write);
@@ -38,7 +37,7 @@ public readonly struct WalRecord
     /// <summary>Log sequence number: position of the record in its partition's log (assigned by the owner).</summary>
     public ulong Lsn { get; }
 
-    /// <summary>The key written.</summary>
+    /// <summary>The entry written: the key, or <c>key U+0000 label</c> for a labelled value (see <see cref="Labels"/>).</summary>
     public string Key { get; }
 
     /// <summary>The write clock and version: what <see cref="SiblingSet.Apply(CausalWrite)"/> takes.</summary>
@@ -48,7 +47,7 @@ public readonly struct WalRecord
     public WalIdempotency? Idempotency { get; }
 
     /// <summary>The format the record is written in: 1 without tagged fields, else 2.</summary>
-    public byte Format => Idempotency is null ? WalFormat.Version1 : WalFormat.Version2;
+    public byte Format => Idempotency is null && Key.IndexOf(Labels.Separator, StringComparison.Ordinal) < 0 ? WalFormat.Version1 : WalFormat.Version2;
 
     /// <summary><see cref="WalRecordType.Delete"/> for a tombstone, else <see cref="WalRecordType.Put"/>.</summary>
     public WalRecordType Type => Write.Version.IsTombstone ? WalRecordType.Delete : WalRecordType.Put;

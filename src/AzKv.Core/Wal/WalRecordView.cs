@@ -24,8 +24,10 @@ public readonly ref struct WalRecordView
         byte format = WalFormat.Version1,
         ReadOnlySpan<byte> idempotencyKey = default,
         ReadOnlySpan<byte> fingerprint = default,
-        bool created = false)
+        bool created = false,
+        ReadOnlySpan<byte> label = default)
     {
+        LabelBytes = label;
         Format = format;
         IdempotencyKeyBytes = idempotencyKey;
         FingerprintBytes = fingerprint;
@@ -75,6 +77,9 @@ public readonly ref struct WalRecordView
     /// <summary>The causal context in the version vector encoding.</summary>
     public ReadOnlySpan<byte> ContextBytes { get; }
 
+    /// <summary>The label (tag 129) as UTF-8, empty for the null label.</summary>
+    public ReadOnlySpan<byte> LabelBytes { get; }
+
     /// <summary>The key as UTF-8.</summary>
     public ReadOnlySpan<byte> KeyBytes { get; }
 
@@ -110,6 +115,12 @@ public readonly ref struct WalRecordView
     /// <summary>The key.</summary>
     public string GetKey() => Encoding.UTF8.GetString(KeyBytes);
 
+    /// <summary>The label, or null for the null label.</summary>
+    public string? GetLabel() => LabelBytes.IsEmpty ? null : Encoding.UTF8.GetString(LabelBytes);
+
+    /// <summary>The entry the record writes: the key, or <c>key U+0000 label</c> (see <see cref="AzKv.Keys.Labels"/>).</summary>
+    public string GetEntryKey() => AzKv.Keys.Labels.EntryKey(GetKey(), GetLabel());
+
     /// <summary>The content type.</summary>
     public string GetContentType() => ContentTypeBytes.IsEmpty ? string.Empty : Encoding.ASCII.GetString(ContentTypeBytes);
 
@@ -138,7 +149,7 @@ public readonly ref struct WalRecordView
     }
 
     /// <summary>The record in owned form (copies the key, content type and value).</summary>
-    public WalRecord ToRecord() => new(Lsn, GetKey(), ToCausalWrite(), GetIdempotency());
+    public WalRecord ToRecord() => new(Lsn, GetEntryKey(), ToCausalWrite(), GetIdempotency());
 
     /// <summary>The idempotency fields, or null when the record has none.</summary>
     public WalIdempotency? GetIdempotency() =>
