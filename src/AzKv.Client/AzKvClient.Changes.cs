@@ -15,17 +15,25 @@ public sealed partial class AzKvClient
     /// <param name="cancellationToken">Cancels the request.</param>
     /// <exception cref="AzKvCursorExpiredException">The cursor is too old or of another store: list again, then continue from a fresh cursor.</exception>
     /// <exception cref="AzKvException">The server refused the request (e.g. a malformed cursor).</exception>
-    public async Task<KvChangeBatch> GetChangesAsync(string? prefix, string cursor, CancellationToken cancellationToken = default)
+    public Task<KvChangeBatch> GetChangesAsync(string? prefix, string cursor, CancellationToken cancellationToken = default) =>
+        GetChangesAsync(prefix, labelFilter: null, cursor, cancellationToken);
+
+    /// <summary>As <see cref="GetChangesAsync(string?, string, CancellationToken)"/>, for the entries whose label passes <paramref name="labelFilter"/>.</summary>
+    /// <param name="prefix">Only keys starting with this; null or empty for all.</param>
+    /// <param name="labelFilter"><see cref="AzKvLabels.Any"/> (or null) for every label, a label, a comma list, and <see cref="AzKvLabels.Null"/> for the null label.</param>
+    /// <param name="cursor">The cursor of an earlier batch, a watch or <see cref="GetWatchCursorAsync"/>.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    public async Task<KvChangeBatch> GetChangesAsync(string? prefix, string? labelFilter, string cursor, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(cursor);
-        var response = await PollAsync(prefix, cursor, TimeSpan.Zero, _maxRetries, cancellationToken).ConfigureAwait(false);
+        var response = await PollAsync(prefix, labelFilter, cursor, TimeSpan.Zero, _maxRetries, cancellationToken).ConfigureAwait(false);
         var next = RequireCursor(response);
         var changes = response.Changes ?? [];
         var result = new KvChange[changes.Count];
         for (var i = 0; i < changes.Count; i++)
         {
             var change = changes[i];
-            result[i] = new KvChange(change.Key ?? string.Empty, ParseChangeType(change.Type), change.Etag, change.ContentType, change.Size, i == changes.Count - 1 ? next : cursor);
+            result[i] = new KvChange(change.Key ?? string.Empty, ParseChangeType(change.Type), change.Etag, change.ContentType, change.Size, i == changes.Count - 1 ? next : cursor) { Label = change.Label };
         }
 
         return new KvChangeBatch(result, next);

@@ -23,21 +23,33 @@ public sealed partial class AzKvClient
     /// <param name="cancellationToken">Stops the watch.</param>
     /// <exception cref="AzKvCursorExpiredException">The cursor is older than the history the server keeps: list again, then watch from a fresh cursor.</exception>
     /// <exception cref="AzKvException">The server refused the watch (e.g. a malformed cursor).</exception>
-    public async IAsyncEnumerable<KvChange> WatchAsync(
+    public IAsyncEnumerable<KvChange> WatchAsync(
         string? prefix = null,
         string? cursor = null,
+        CancellationToken cancellationToken = default) =>
+        WatchAsync(prefix, labelFilter: null, cursor, cancellationToken);
+
+    /// <summary>Watches changes to the entries under <paramref name="prefix"/> whose label passes <paramref name="labelFilter"/>, as <see cref="WatchAsync(string?, string?, CancellationToken)"/>.</summary>
+    /// <param name="prefix">Only keys starting with this; null or empty for all.</param>
+    /// <param name="labelFilter"><see cref="AzKvLabels.Any"/> (or null) for every label, a label, a comma list, and <see cref="AzKvLabels.Null"/> for the null label.</param>
+    /// <param name="cursor">Resume after this cursor; null starts from now.</param>
+    /// <param name="cancellationToken">Stops the watch.</param>
+    public async IAsyncEnumerable<KvChange> WatchAsync(
+        string? prefix,
+        string? labelFilter,
+        string? cursor,
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         // Without a cursor, take "now" first so even the first response has a cursor before each change.
         var current = cursor;
         if (string.IsNullOrEmpty(current))
         {
-            current = RequireCursor(await PollAsync(prefix, cursor: null, TimeSpan.Zero, int.MaxValue, cancellationToken).ConfigureAwait(false));
+            current = RequireCursor(await PollAsync(prefix, labelFilter, cursor: null, TimeSpan.Zero, int.MaxValue, cancellationToken).ConfigureAwait(false));
         }
 
         while (true)
         {
-            var response = await PollAsync(prefix, current, _watchPollTimeout, int.MaxValue, cancellationToken).ConfigureAwait(false);
+            var response = await PollAsync(prefix, labelFilter, current, _watchPollTimeout, int.MaxValue, cancellationToken).ConfigureAwait(false);
             var next = RequireCursor(response);
             var changes = response.Changes ?? [];
             for (var i = 0; i < changes.Count; i++)
@@ -51,7 +63,10 @@ public sealed partial class AzKvClient
                     change.Etag,
                     change.ContentType,
                     change.Size,
-                    i == changes.Count - 1 ? next : current);
+                    i == changes.Count - 1 ? next : current)
+                {
+                    Label = change.Label,
+                };
             }
 
             current = next;
@@ -65,14 +80,15 @@ public sealed partial class AzKvClient
     /// <param name="prefix">The prefix the watch will use.</param>
     /// <param name="cancellationToken">Cancels the request.</param>
     public async Task<string> GetWatchCursorAsync(string? prefix = null, CancellationToken cancellationToken = default) =>
-        RequireCursor(await PollAsync(prefix, cursor: null, TimeSpan.Zero, _maxRetries, cancellationToken).ConfigureAwait(false));
+        RequireCursor(await PollAsync(prefix, labelFilter: null, cursor: null, TimeSpan.Zero, _maxRetries, cancellationToken).ConfigureAwait(false));
 
-    private async Task<WatchResponse> PollAsync(string? prefix, string? cursor, TimeSpan wait, int maxRetries, CancellationToken cancellationToken)
+    private async Task<WatchResponse> PollAsync(string? prefix, string? labelFilter, string? cursor, TimeSpan wait, int maxRetries, CancellationToken cancellationToken)
     {
         var query = new StringBuilder("/v1/watch?timeout=")
             .Append(((int)wait.TotalSeconds).ToString(CultureInfo.InvariantCulture));
         AppendQuery(query, "prefix", prefix);
         AppendQuery(query, "cursor", cursor);
+        AppendLabelFilter(query, labelFilter);
         using var response = await _pipeline.SendAsync(
             query.ToString(),
             uri => new HttpRequestMessage(HttpMethod.Get, uri),

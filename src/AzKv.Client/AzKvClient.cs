@@ -10,7 +10,7 @@ namespace AzKv.Client;
 /// <summary>
 /// A client of the AzKv REST API v1 (docs/api.md). Thread-safe; create one per application and
 /// reuse it. Expected outcomes are results (<c>null</c> for a missing key, <c>false</c> for a
-/// delete of a missing key, <c>null</c> from <see cref="TryPutAsync"/> when its condition fails);
+/// delete of a missing key, <c>null</c> from <see cref="TryPutAsync(string, ReadOnlyMemory{byte}, string?, KvCondition, CancellationToken)"/> when its condition fails);
 /// everything else is an <see cref="AzKvException"/>.
 /// </summary>
 public sealed partial class AzKvClient : IDisposable
@@ -49,9 +49,16 @@ public sealed partial class AzKvClient : IDisposable
     /// <summary>Reads a key. Returns null when it does not exist.</summary>
     /// <exception cref="ArgumentException">The key is empty or not valid Unicode.</exception>
     /// <exception cref="AzKvException">The server refused the request (e.g. an invalid key) or could not be reached.</exception>
-    public async Task<KvEntry?> GetAsync(string key, CancellationToken cancellationToken = default)
+    public Task<KvEntry?> GetAsync(string key, CancellationToken cancellationToken = default) => GetAsync(key, label: null, cancellationToken);
+
+    /// <summary>Reads the value of <paramref name="key"/> under <paramref name="label"/>. Returns null when it does not exist.</summary>
+    /// <param name="key">The key.</param>
+    /// <param name="label">The label; null for the null label (the value without a label).</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <exception cref="AzKvException">The server refused the request (e.g. an invalid key or label) or could not be reached.</exception>
+    public async Task<KvEntry?> GetAsync(string key, string? label, CancellationToken cancellationToken = default)
     {
-        var path = KeyPath(key);
+        var path = KeyPath(key, label);
         using var response = await SendAsync(HttpMethod.Get, path, cancellationToken).ConfigureAwait(false);
         switch (response.StatusCode)
         {
@@ -61,7 +68,10 @@ public sealed partial class AzKvClient : IDisposable
                     key,
                     value,
                     GetETag(response) ?? string.Empty,
-                    response.Content.Headers.ContentType?.ToString() ?? DefaultContentType);
+                    response.Content.Headers.ContentType?.ToString() ?? DefaultContentType)
+                {
+                    Label = label,
+                };
             case HttpStatusCode.MultipleChoices:
                 var siblings = await ReadJsonAsync(response, ClientJsonContext.Default.SiblingsResponse, cancellationToken).ConfigureAwait(false);
                 return new KvEntry(
@@ -69,7 +79,10 @@ public sealed partial class AzKvClient : IDisposable
                     ReadOnlyMemory<byte>.Empty,
                     siblings.Etag ?? GetETag(response) ?? string.Empty,
                     string.Empty,
-                    siblings.Versions ?? []);
+                    siblings.Versions ?? [])
+                {
+                    Label = label,
+                };
             case HttpStatusCode.NotFound:
                 return null;
             default:
@@ -78,10 +91,14 @@ public sealed partial class AzKvClient : IDisposable
     }
 
     /// <summary>Reads a key's value as UTF-8 text. Returns null when it does not exist.</summary>
-    /// <exception cref="AzKvException">The key has concurrent versions (status 300; use <see cref="GetAsync"/>), or the request failed.</exception>
-    public async Task<string?> GetStringAsync(string key, CancellationToken cancellationToken = default)
+    /// <exception cref="AzKvException">The key has concurrent versions (status 300; use <see cref="GetAsync(string, CancellationToken)"/>), or the request failed.</exception>
+    public Task<string?> GetStringAsync(string key, CancellationToken cancellationToken = default) => GetStringAsync(key, label: null, cancellationToken);
+
+    /// <summary>Reads the value of <paramref name="key"/> under <paramref name="label"/> (null: the null label) as UTF-8 text. Returns null when it does not exist.</summary>
+    /// <exception cref="AzKvException">The entry has concurrent versions (status 300; use <see cref="GetAsync(string, string?, CancellationToken)"/>), or the request failed.</exception>
+    public async Task<string?> GetStringAsync(string key, string? label, CancellationToken cancellationToken = default)
     {
-        var entry = await GetAsync(key, cancellationToken).ConfigureAwait(false);
+        var entry = await GetAsync(key, label, cancellationToken).ConfigureAwait(false);
         if (entry is { HasSiblings: true })
         {
             throw new AzKvException(
@@ -104,13 +121,29 @@ public sealed partial class AzKvClient : IDisposable
     /// <exception cref="AzKvPreconditionFailedException">The condition did not hold.</exception>
     /// <exception cref="AzKvException">The server refused the write or could not be reached.</exception>
     public async Task<PutResult> PutAsync(string key, ReadOnlyMemory<byte> value, string? contentType = null, KvCondition condition = default, CancellationToken cancellationToken = default) =>
-        await TryPutCoreAsync(key, value, contentType, condition, cancellationToken).ConfigureAwait(false)
+        await TryPutCoreAsync(key, null, value, contentType, condition, cancellationToken).ConfigureAwait(false)
+        ?? throw PreconditionFailed(key, condition);
+
+    /// <summary>Writes the value of <paramref name="key"/> under <paramref name="label"/>: each (key, label) is its own entry with its own ETag.</summary>
+    /// <param name="key">The key.</param>
+    /// <param name="label">The label (1–256 bytes of UTF-8, no control characters, no <c>*</c> or <c>,</c>); null for the null label.</param>
+    /// <param name="value">The value bytes.</param>
+    /// <param name="contentType">Stored and returned on reads; null means <c>application/octet-stream</c>.</param>
+    /// <param name="condition">Compare-and-swap or create-only, on this (key, label) only.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <exception cref="AzKvPreconditionFailedException">The condition did not hold.</exception>
+    public async Task<PutResult> PutAsync(string key, string? label, ReadOnlyMemory<byte> value, string? contentType = null, KvCondition condition = default, CancellationToken cancellationToken = default) =>
+        await TryPutCoreAsync(key, label, value, contentType, condition, cancellationToken).ConfigureAwait(false)
         ?? throw PreconditionFailed(key, condition);
 
     /// <summary>Writes a key; returns null instead of throwing when <paramref name="condition"/> does not hold.</summary>
     /// <exception cref="AzKvException">The server refused the write for another reason or could not be reached.</exception>
     public Task<PutResult?> TryPutAsync(string key, ReadOnlyMemory<byte> value, string? contentType = null, KvCondition condition = default, CancellationToken cancellationToken = default) =>
-        TryPutCoreAsync(key, value, contentType, condition, cancellationToken);
+        TryPutCoreAsync(key, null, value, contentType, condition, cancellationToken);
+
+    /// <summary>Writes (key, label); returns null instead of throwing when <paramref name="condition"/> does not hold.</summary>
+    public Task<PutResult?> TryPutAsync(string key, string? label, ReadOnlyMemory<byte> value, string? contentType = null, KvCondition condition = default, CancellationToken cancellationToken = default) =>
+        TryPutCoreAsync(key, label, value, contentType, condition, cancellationToken);
 
     /// <summary>Writes a key's value as UTF-8 text (<c>text/plain; charset=utf-8</c>).</summary>
     /// <exception cref="AzKvPreconditionFailedException">The condition did not hold.</exception>
@@ -120,14 +153,31 @@ public sealed partial class AzKvClient : IDisposable
         return PutAsync(key, Encoding.UTF8.GetBytes(value), TextContentType, condition, cancellationToken);
     }
 
+    /// <summary>Writes the value of (key, label) as UTF-8 text (<c>text/plain; charset=utf-8</c>).</summary>
+    /// <exception cref="AzKvPreconditionFailedException">The condition did not hold.</exception>
+    public Task<PutResult> PutStringAsync(string key, string? label, string value, KvCondition condition = default, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        return PutAsync(key, label, Encoding.UTF8.GetBytes(value), TextContentType, condition, cancellationToken);
+    }
+
     /// <summary>Deletes a key. Returns false when it did not exist.</summary>
     /// <param name="key">The key.</param>
     /// <param name="ifMatch">Delete only if the key's current ETag is this one.</param>
     /// <param name="cancellationToken">Cancels the request.</param>
     /// <exception cref="AzKvPreconditionFailedException"><paramref name="ifMatch"/> did not match.</exception>
-    public async Task<bool> DeleteAsync(string key, string? ifMatch = null, CancellationToken cancellationToken = default)
+    public Task<bool> DeleteAsync(string key, string? ifMatch = null, CancellationToken cancellationToken = default) =>
+        DeleteAsync(key, label: null, ifMatch, cancellationToken);
+
+    /// <summary>Deletes (key, label); the key's other labels stay. Returns false when it did not exist.</summary>
+    /// <param name="key">The key.</param>
+    /// <param name="label">The label; null for the null label.</param>
+    /// <param name="ifMatch">Delete only if the entry's current ETag is this one; null for no condition.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <exception cref="AzKvPreconditionFailedException"><paramref name="ifMatch"/> did not match.</exception>
+    public async Task<bool> DeleteAsync(string key, string? label, string? ifMatch, CancellationToken cancellationToken = default)
     {
-        var path = KeyPath(key);
+        var path = KeyPath(key, label);
         var etag = ifMatch is null ? null : ETags.Normalize(ifMatch);
         var idempotencyKey = NewIdempotencyKey();
         using var response = await _pipeline.SendAsync(
@@ -158,9 +208,9 @@ public sealed partial class AzKvClient : IDisposable
     /// <summary>Releases the HTTP client the client created (a supplied one is left alone).</summary>
     public void Dispose() => _pipeline.Dispose();
 
-    private async Task<PutResult?> TryPutCoreAsync(string key, ReadOnlyMemory<byte> value, string? contentType, KvCondition condition, CancellationToken cancellationToken)
+    private async Task<PutResult?> TryPutCoreAsync(string key, string? label, ReadOnlyMemory<byte> value, string? contentType, KvCondition condition, CancellationToken cancellationToken)
     {
-        var path = KeyPath(key);
+        var path = KeyPath(key, label);
         var mediaType = string.IsNullOrWhiteSpace(contentType) ? DefaultContentType : contentType;
         var idempotencyKey = NewIdempotencyKey();
         using var response = await _pipeline.SendAsync(
@@ -233,7 +283,8 @@ public sealed partial class AzKvClient : IDisposable
     private Task<HttpResponseMessage> SendAsync(HttpMethod method, string pathAndQuery, CancellationToken cancellationToken) =>
         _pipeline.SendAsync(pathAndQuery, uri => new HttpRequestMessage(method, uri), _maxRetries, _requestTimeout, cancellationToken);
 
-    private static string KeyPath(string key) => "/v1/kv/" + KeyEncoder.Encode(key);
+    private static string KeyPath(string key, string? label) =>
+        label is null ? "/v1/kv/" + KeyEncoder.Encode(key) : "/v1/kv/" + KeyEncoder.Encode(key) + "?label=" + Uri.EscapeDataString(label);
 
     private static string? GetETag(HttpResponseMessage response) =>
         response.Headers.TryGetValues("ETag", out var values) ? values.FirstOrDefault() : null;

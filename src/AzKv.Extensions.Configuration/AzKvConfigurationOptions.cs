@@ -3,6 +3,8 @@ using AzKv.Extensions.Configuration.Refresh;
 using Azure.Core;
 using Microsoft.Extensions.Logging;
 
+using AzKv.Extensions.Configuration.Mapping;
+
 namespace AzKv.Extensions.Configuration;
 
 /// <summary>
@@ -16,7 +18,8 @@ namespace AzKv.Extensions.Configuration;
 /// </summary>
 public sealed class AzKvConfigurationOptions
 {
-    private readonly List<string> _prefixes = [];
+    private readonly List<LabelSelection> _selections = [];
+    private readonly List<string> _trimPrefixes = [];
     private IReadOnlyList<Uri> _endpoints = [];
     private AzKvClientOptions? _clientOptions;
     private string? _apiKey;
@@ -58,7 +61,10 @@ public sealed class AzKvConfigurationOptions
     /// <summary>The clock for backoff and the startup timeout (tests use a fake one).</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
-    internal IReadOnlyList<string> Prefixes => _prefixes;
+    internal IReadOnlyList<string> Prefixes => [.. _selections.Select(s => s.Prefix)];
+
+    /// <summary>The explicit <see cref="TrimKeyPrefix"/> prefixes, in order.</summary>
+    internal IReadOnlyList<string> TrimPrefixes => _trimPrefixes;
 
     /// <summary>How settings are kept current (<see cref="ConfigureRefresh"/>).</summary>
     internal AzKvRefreshOptions Refresh { get; } = new();
@@ -100,12 +106,47 @@ public sealed class AzKvConfigurationOptions
     /// <c>/</c> as the configuration separator <c>:</c>. Call again for more prefixes; a later one
     /// wins when two give the same setting. Nothing selected (and no flags) selects every key.
     /// </summary>
-    public AzKvConfigurationOptions Select(string prefix)
+    public AzKvConfigurationOptions Select(string prefix) => Select(prefix, label: null);
+
+    /// <summary>
+    /// Loads the keys under <paramref name="prefix"/> whose label is <paramref name="label"/> (null, or <c>"\0"</c>, for the
+    /// null label). Selections stack as in App Configuration: for the same configuration key a later selection wins, so
+    /// <c>Select("app/").Select("app/", "prod")</c> loads the unlabelled values with the <c>prod</c> ones on top.
+    /// </summary>
+    /// <exception cref="ArgumentException">The label is empty or holds <c>*</c> or <c>,</c> (select one label per call).</exception>
+    public AzKvConfigurationOptions Select(string prefix, string? label)
     {
         ArgumentNullException.ThrowIfNull(prefix);
-        if (!_prefixes.Contains(prefix, StringComparer.Ordinal))
+        if (label == AzKvLabels.Null)
         {
-            _prefixes.Add(prefix);
+            label = null;
+        }
+
+        if (label is not null && (label.Length == 0 || label.AsSpan().IndexOfAny('*', ',') >= 0))
+        {
+            throw new ArgumentException("Select one label per call: not empty, no '*' or ','.", nameof(label));
+        }
+
+        var selection = new LabelSelection(prefix, label);
+        if (!_selections.Contains(selection))
+        {
+            _selections.Add(selection);
+        }
+
+        return this;
+    }
+
+    /// <summary>
+    /// Trims <paramref name="prefix"/> from the keys that start with it when they become configuration keys (as App
+    /// Configuration's <c>TrimKeyPrefix</c>); the first matching trim prefix, in the order given, applies. Keys that match
+    /// none keep the implicit trim of the prefix they were selected with.
+    /// </summary>
+    public AzKvConfigurationOptions TrimKeyPrefix(string prefix)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(prefix);
+        if (!_trimPrefixes.Contains(prefix, StringComparer.Ordinal))
+        {
+            _trimPrefixes.Add(prefix);
         }
 
         return this;
@@ -244,6 +285,6 @@ public sealed class AzKvConfigurationOptions
     }
 
     /// <summary>The prefixes to load: the selected ones, or every key when nothing at all is selected.</summary>
-    internal IReadOnlyList<string> EffectivePrefixes() =>
-        _prefixes.Count == 0 && FlagNamePrefix is null ? [string.Empty] : _prefixes;
+    internal IReadOnlyList<LabelSelection> EffectiveSelections() =>
+        _selections.Count == 0 && FlagNamePrefix is null ? [new LabelSelection(string.Empty, null)] : [.. _selections];
 }

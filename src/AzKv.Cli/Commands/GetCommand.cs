@@ -12,20 +12,22 @@ internal static class GetCommand
     {
         var key = new Argument<string>("key") { Description = "The key." };
         var etag = new Option<bool>("--etag") { Description = "Print the key's ETag (one line) instead of the value; with --output the value still goes to the file." };
+        var label = LabelOptions.Label();
         var output = new Option<FileInfo?>("--output", "-o") { Description = "Write the value to this file instead of standard output." };
         var command = new Command("get", "Read a key: its value's bytes on standard output. Exit code 3 when the key does not exist.")
         {
-            key, etag, output,
+            key, label, etag, output,
         };
 
         command.SetClientAction(async (client, context, cancellationToken) =>
         {
             var parse = context.ParseResult;
             var name = parse.GetValue(key)!;
-            var entry = await client.GetAsync(name, cancellationToken).ConfigureAwait(false);
+            var labelValue = parse.GetValue(label);
+            var entry = await client.GetAsync(name, labelValue, cancellationToken).ConfigureAwait(false);
             if (entry is null)
             {
-                await context.Error.WriteLineAsync($"azkv: {name}: not found").ConfigureAwait(false);
+                await context.Error.WriteLineAsync($"azkv: {LabelOptions.Display(name, labelValue)}: not found").ConfigureAwait(false);
                 return ExitCodes.NotFound;
             }
 

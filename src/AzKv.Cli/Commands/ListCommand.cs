@@ -20,6 +20,7 @@ internal static class ListCommand
         var limit = new Option<int?>("--limit", "-n") { Description = "Print at most this many keys (default: all)." };
         var values = new Option<bool>("--values") { Description = "Also print each value (text as is, other bytes as base64)." };
         var json = new Option<bool>("--json") { Description = "One JSON object per key (values in base64) instead of a table." };
+        var label = LabelOptions.Filter();
         limit.Validators.Add(result =>
         {
             if (result.GetValueOrDefault<int?>() is < 1)
@@ -28,7 +29,7 @@ internal static class ListCommand
             }
         });
 
-        var command = new Command("list", "List keys in byte order of their UTF-8.") { prefix, limit, values, json };
+        var command = new Command("list", "List keys in byte order of their UTF-8.") { prefix, label, limit, values, json };
         command.Aliases.Add("ls");
         command.SetClientAction(async (client, context, cancellationToken) =>
         {
@@ -37,11 +38,10 @@ internal static class ListCommand
             var pageSize = max is { } n ? Math.Min(n, AzKvClient.MaxPageSize) : AzKvClient.MaxPageSize;
             var withValues = parse.GetValue(values);
             var asJson = parse.GetValue(json);
-            var table = withValues
-                ? new Table("KEY", "SIZE", "CONTENT-TYPE", "ETAG", "VALUE")
-                : new Table("KEY", "SIZE", "CONTENT-TYPE", "ETAG");
+            var rows = new List<KvItem>();
             var count = 0;
-            await foreach (var item in client.ListAsync(parse.GetValue(prefix), pageSize, withValues, cancellationToken).ConfigureAwait(false))
+            var filter = LabelOptions.ToFilter(parse.GetValue(label));
+            await foreach (var item in client.ListAsync(parse.GetValue(prefix), filter, pageSize, withValues, cancellationToken).ConfigureAwait(false))
             {
                 if (max is { } m && count >= m)
                 {
@@ -51,31 +51,60 @@ internal static class ListCommand
                 count++;
                 if (asJson)
                 {
-                    var line = new ListLine(item.Key, item.ETag, item.ContentType, item.Size, item.Value?.ToArray());
+                    var line = new ListLine(item.Key, item.ETag, item.ContentType, item.Size, item.Value?.ToArray()) { Label = item.Label };
                     await context.Output.WriteLineAsync(JsonSerializer.Serialize(line, CliJsonContext.Lines.ListLine)).ConfigureAwait(false);
                 }
                 else
                 {
-                    var size = item.Size.ToString(CultureInfo.InvariantCulture);
-                    if (withValues)
-                    {
-                        table.Add(item.Key, size, item.ContentType, item.ETag, FormatValue(item));
-                    }
-                    else
-                    {
-                        table.Add(item.Key, size, item.ContentType, item.ETag);
-                    }
+                    rows.Add(item);
                 }
             }
 
             if (!asJson)
             {
-                await table.WriteAsync(context.Output).ConfigureAwait(false);
+                await BuildTable(rows, withValues).WriteAsync(context.Output).ConfigureAwait(false);
             }
 
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    /// <summary>The table; with a LABEL column when any entry has a label.</summary>
+    private static Table BuildTable(List<KvItem> rows, bool withValues)
+    {
+        var labelled = rows.Exists(r => r.Label is not null);
+        List<string> headers = ["KEY"];
+        if (labelled)
+        {
+            headers.Add("LABEL");
+        }
+
+        headers.AddRange(["SIZE", "CONTENT-TYPE", "ETAG"]);
+        if (withValues)
+        {
+            headers.Add("VALUE");
+        }
+
+        var table = new Table([.. headers]);
+        foreach (var item in rows)
+        {
+            List<string> cells = [item.Key];
+            if (labelled)
+            {
+                cells.Add(item.Label ?? string.Empty);
+            }
+
+            cells.AddRange([item.Size.ToString(CultureInfo.InvariantCulture), item.ContentType, item.ETag]);
+            if (withValues)
+            {
+                cells.Add(FormatValue(item));
+            }
+
+            table.Add([.. cells]);
+        }
+
+        return table;
     }
 
     /// <summary>Text values as they are (control characters escaped), anything else as <c>base64:…</c>.</summary>

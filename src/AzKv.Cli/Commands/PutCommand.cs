@@ -25,11 +25,12 @@ internal static class PutCommand
             Description = $"Content type stored with the value. Default: {TextContentType} for a value argument, else {BinaryContentType}.",
         };
         var ifMatch = new Option<string?>("--if-match") { Description = "Compare-and-swap: write only if the key's current ETag is this one." };
+        var label = LabelOptions.Label();
         var createOnly = new Option<bool>("--create-only") { Description = "Write only if the key does not exist yet." };
 
         var command = new Command("put", "Write a key. Prints the new ETag and whether the key was created or replaced.")
         {
-            key, value, file, contentType, ifMatch, createOnly,
+            key, value, label, file, contentType, ifMatch, createOnly,
         };
         command.Validators.Add(result =>
         {
@@ -86,6 +87,7 @@ internal static class PutCommand
                 : parse.GetValue(createOnly) ? KvCondition.IfNoneMatch : KvCondition.None;
             var result = await client.PutAsync(
                 parse.GetValue(key)!,
+                parse.GetValue(label),
                 bytes,
                 parse.GetValue(contentType) ?? defaultType,
                 condition,

@@ -11,7 +11,11 @@ internal sealed record ListLine(
     [property: JsonPropertyName("etag")] string ETag,
     string ContentType,
     long Size,
-    byte[]? Value);
+    byte[]? Value)
+{
+    /// <summary>The entry's label; absent for the null label.</summary>
+    public string? Label { get; init; }
+}
 
 /// <summary>One change of <c>azkv watch --json</c>, with the cursor to resume from.</summary>
 internal sealed record WatchLine(
@@ -20,7 +24,11 @@ internal sealed record WatchLine(
     [property: JsonPropertyName("etag")] string? ETag,
     string? ContentType,
     long? Size,
-    string Cursor);
+    string Cursor)
+{
+    /// <summary>The entry's label; absent for the null label.</summary>
+    public string? Label { get; init; }
+}
 
 /// <summary>One concurrent version printed by <c>azkv get</c> on a 300 answer.</summary>
 internal sealed record SiblingLine(string Region, long Hlc, string ContentType, byte[] Value);

@@ -9,6 +9,9 @@ public static class AzKvProblemTypes
     /// <summary>400: empty, too long, control characters or malformed encoding.</summary>
     public const string InvalidKey = Prefix + "invalid-key";
 
+    /// <summary>A label is not valid (400): empty, over 256 bytes, a control character, <c>*</c> or <c>,</c>.</summary>
+    public const string InvalidLabel = Prefix + "invalid-label";
+
     /// <summary>400: a bad query parameter, header or cursor.</summary>
     public const string InvalidRequest = Prefix + "invalid-request";
 

@@ -17,6 +17,9 @@ public sealed class KvChange
     /// <summary>The key that changed.</summary>
     public string Key { get; }
 
+    /// <summary>The label of the entry that changed; null for the null label.</summary>
+    public string? Label { get; init; }
+
     /// <summary>Put or delete.</summary>
     public KvChangeType Type { get; }
 

@@ -1,6 +1,6 @@
 namespace AzKv.Client;
 
-/// <summary>The changes after a cursor, from <see cref="AzKvClient.GetChangesAsync"/>.</summary>
+/// <summary>The changes after a cursor, from <see cref="AzKvClient.GetChangesAsync(string?, string, CancellationToken)"/>.</summary>
 public sealed class KvChangeBatch
 {
     /// <summary>Creates a batch.</summary>

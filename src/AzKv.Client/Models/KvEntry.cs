@@ -3,7 +3,7 @@ using System.Text;
 namespace AzKv.Client;
 
 /// <summary>
-/// A key's current value as <see cref="AzKvClient.GetAsync"/> read it. When concurrent writes in
+/// A key's current value as <see cref="AzKvClient.GetAsync(string, CancellationToken)"/> read it. When concurrent writes in
 /// different regions left several versions (the <c>siblings</c> conflict policy),
 /// <see cref="Siblings"/> holds them, <see cref="ETag"/> is the context ETag that resolves them
 /// (write the merged value with <see cref="KvCondition.IfMatch(string)"/>), and
@@ -23,6 +23,9 @@ public sealed class KvEntry
 
     /// <summary>The key.</summary>
     public string Key { get; }
+
+    /// <summary>The label the entry was read under; null for the null label.</summary>
+    public string? Label { get; init; }
 
     /// <summary>The value bytes; empty when <see cref="HasSiblings"/>.</summary>
     public ReadOnlyMemory<byte> Value { get; }

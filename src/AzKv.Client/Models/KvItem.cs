@@ -6,6 +6,9 @@ public sealed class KvItem
     /// <summary>The key.</summary>
     public string Key { get; init; } = string.Empty;
 
+    /// <summary>The entry's label; null for the null label.</summary>
+    public string? Label { get; init; }
+
     /// <summary>The ETag (quoted, opaque).</summary>
     public string ETag { get; init; } = string.Empty;
 

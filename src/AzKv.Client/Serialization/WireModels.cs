@@ -65,4 +65,6 @@ internal sealed class WatchChange
     public string? ContentType { get; set; }
 
     public long? Size { get; set; }
+
+    public string? Label { get; set; }
 }

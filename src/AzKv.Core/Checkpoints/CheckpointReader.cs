@@ -135,10 +135,10 @@ public sealed class CheckpointReader
         offset += 2;
         Need(span, offset, keyLength, "key");
         var keyBytes = span.Slice(offset, keyLength);
-        var validation = KeyValidation.ValidateUtf8(keyBytes);
-        if (!validation.IsValid)
+        if (!Labels.IsValidEntryKeyUtf8(keyBytes))
         {
-            throw Corrupt(offset, $"Invalid key: {validation.Message}");
+            var validation = KeyValidation.ValidateUtf8(keyBytes);
+            throw Corrupt(offset, validation.IsValid ? "Invalid label." : $"Invalid key: {validation.Message}");
         }
 
         key = Encoding.UTF8.GetString(keyBytes);
@@ -278,7 +278,7 @@ public sealed class CheckpointReader
             offset += 2;
             Need(span, offset, keyLength + 1, "idempotency key");
             var keyBytes = span.Slice(offset, keyLength);
-            if (!KeyValidation.ValidateUtf8(keyBytes).IsValid)
+            if (!Labels.IsValidEntryKeyUtf8(keyBytes))
             {
                 throw Corrupt(offset, "Invalid key in an idempotency entry.");
             }

@@ -83,10 +83,9 @@ public sealed class CheckpointWriter
     public void Add(string key, SiblingSet state)
     {
         ArgumentNullException.ThrowIfNull(state);
-        var validation = KeyValidation.Validate(key);
-        if (!validation.IsValid)
+        if (Labels.ValidateEntryKey(key) is { } invalid)
         {
-            throw new ArgumentException(validation.Message, nameof(key));
+            throw new ArgumentException(invalid, nameof(key));
         }
 
         if (_lastKey is not null && string.CompareOrdinal(_lastKey, key) >= 0)
@@ -109,7 +108,7 @@ public sealed class CheckpointWriter
             throw new InvalidOperationException("Keys come before the idempotency entries.");
         }
 
-        Span<byte> scratch = stackalloc byte[2 + KeyValidation.MaxKeyBytes];
+        Span<byte> scratch = stackalloc byte[2 + Labels.MaxEntryKeyBytes];
         var keyLength = StrictUtf8.GetBytes(key, scratch[2..]);
         BinaryPrimitives.WriteUInt16LittleEndian(scratch, (ushort)keyLength);
         WriteBytes(scratch[..(2 + keyLength)]);
@@ -151,10 +150,9 @@ public sealed class CheckpointWriter
     public void AddIdempotency(string key, string idempotencyKey, ReadOnlySpan<byte> fingerprint, bool isDelete, bool created, long lsn, long hlc, VersionVector context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var validation = KeyValidation.Validate(key);
-        if (!validation.IsValid)
+        if (Labels.ValidateEntryKey(key) is { } invalid)
         {
-            throw new ArgumentException(validation.Message, nameof(key));
+            throw new ArgumentException(invalid, nameof(key));
         }
 
         if (!IdempotencyKeys.IsValid(idempotencyKey) || fingerprint.Length != WalTags.FingerprintLength || lsn <= _lastIdempotencyLsn || hlc < 0 || (isDelete && created))
@@ -167,7 +165,7 @@ public sealed class CheckpointWriter
             throw new InvalidOperationException($"Idempotency entries follow all {_keyCount} keys; {_idempotencyCount} were announced.");
         }
 
-        Span<byte> scratch = stackalloc byte[2 + KeyValidation.MaxKeyBytes + 1 + IdempotencyKeys.MaxLength + WalTags.FingerprintLength + 1 + 8 + 8 + VersionVector.MaxEncodedLength + 4];
+        Span<byte> scratch = stackalloc byte[2 + Labels.MaxEntryKeyBytes + 1 + IdempotencyKeys.MaxLength + WalTags.FingerprintLength + 1 + 8 + 8 + VersionVector.MaxEncodedLength + 4];
         var offset = 0;
         if (_idempotencyAdded == 0)
         {

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Text;
+using AzKv.Keys;
 using AzKv.Versioning;
 
 namespace AzKv.Wal;
@@ -20,15 +21,23 @@ public static class WalEncoder
     public static int GetEncodedLength(in WalRecord record)
     {
         ThrowIfDefault(record);
+        var (keyBytes, labelBytes) = Labels.Utf8Lengths(record.Key);
+        var tagged = TaggedFieldsLength(record, labelBytes);
         return WalFormat.HeaderLength
             + WalFormat.FixedBodyLength - 1
             + record.OriginRegion.Length
             + record.Context.GetEncodedLength()
-            + StrictUtf8.GetByteCount(record.Key)
+            + keyBytes
             + record.ContentType.Length
             + record.Value.Length
-            + (record.Format == WalFormat.Version2 ? 2 + record.TaggedFieldsLength : 0);
+            + (tagged > 0 ? 2 + tagged : 0);
     }
+
+    /// <summary>Bytes of the tagged fields (without the block's u16 length); 0 for a format 1 record.</summary>
+    private static int TaggedFieldsLength(in WalRecord record, int labelBytes) =>
+        (record.Idempotency?.EncodedLength ?? 0)
+        + (record.Writer is null ? 0 : WalFormat.TaggedFieldHeaderLength + record.Writer.EncodedLength)
+        + (labelBytes >= 0 ? WalFormat.TaggedFieldHeaderLength + labelBytes : 0);
 
     /// <summary>Encodes one record at the start of <paramref name="destination"/>; returns the bytes written.</summary>
     /// <exception cref="ArgumentException">The destination is too small, or the record is default.</exception>
@@ -62,7 +71,8 @@ public static class WalEncoder
 
         var keyLengthAt = offset;
         offset += 2;
-        var keyLength = StrictUtf8.GetBytes(record.Key, span[offset..]);
+        var separator = record.Key.IndexOf(Labels.Separator, StringComparison.Ordinal);
+        var keyLength = StrictUtf8.GetBytes(separator < 0 ? record.Key : record.Key.AsSpan(0, separator), span[offset..]);
         BinaryPrimitives.WriteUInt16LittleEndian(span[keyLengthAt..], (ushort)keyLength);
         offset += keyLength;
 
@@ -76,7 +86,7 @@ public static class WalEncoder
 
         if (record.Format == WalFormat.Version2)
         {
-            offset += WriteTaggedFields(record, span[offset..]);
+            offset += WriteTaggedFields(record, separator < 0 ? null : record.Key[(separator + 1)..], span[offset..]);
         }
 
         var body = span[WalFormat.HeaderLength..offset];
@@ -119,14 +129,19 @@ public static class WalEncoder
         return total;
     }
 
-    /// <summary>The format 2 block: u16 length, then the tagged fields in ascending tag order.</summary>
-    private static int WriteTaggedFields(in WalRecord record, Span<byte> span)
+    /// <summary>The format 2 block: u16 length, then the tagged fields in ascending tag order (1–3, 4, then 129).</summary>
+    private static int WriteTaggedFields(in WalRecord record, string? label, Span<byte> span)
     {
-        BinaryPrimitives.WriteUInt16LittleEndian(span, (ushort)record.TaggedFieldsLength);
         var offset = 2;
         if (record.Idempotency is { } idempotency)
         {
-            offset += WriteIdempotency(idempotency, span[offset..]);
+            offset += WriteField(span[offset..], WalTags.IdempotencyKey, idempotency.Key.Length);
+            offset += Encoding.ASCII.GetBytes(idempotency.Key, span[offset..]);
+            offset += WriteField(span[offset..], WalTags.RequestFingerprint, WalTags.FingerprintLength);
+            idempotency.Fingerprint.Span.CopyTo(span[offset..]);
+            offset += WalTags.FingerprintLength;
+            offset += WriteField(span[offset..], WalTags.WriteOutcome, 1);
+            span[offset++] = idempotency.Created ? WalTags.CreatedFlag : (byte)0;
         }
 
         if (record.Writer is { } writer)
@@ -135,6 +150,14 @@ public static class WalEncoder
             offset += writer.WriteTo(span[offset..]);
         }
 
+        if (label is not null)
+        {
+            var labelLength = StrictUtf8.GetBytes(label, span[(offset + WalFormat.TaggedFieldHeaderLength)..]);
+            offset += WriteField(span[offset..], WalTags.Label, labelLength);
+            offset += labelLength;
+        }
+
+        BinaryPrimitives.WriteUInt16LittleEndian(span, (ushort)(offset - 2));
         return offset;
     }
 
@@ -143,20 +166,6 @@ public static class WalEncoder
         destination[0] = tag;
         BinaryPrimitives.WriteUInt16LittleEndian(destination[1..], (ushort)length);
         return WalFormat.TaggedFieldHeaderLength;
-    }
-
-    /// <summary>Tags 1–3.</summary>
-    private static int WriteIdempotency(WalIdempotency idempotency, Span<byte> span)
-    {
-        var offset = 0;
-        offset += WriteField(span[offset..], WalTags.IdempotencyKey, idempotency.Key.Length);
-        offset += Encoding.ASCII.GetBytes(idempotency.Key, span[offset..]);
-        offset += WriteField(span[offset..], WalTags.RequestFingerprint, WalTags.FingerprintLength);
-        idempotency.Fingerprint.Span.CopyTo(span[offset..]);
-        offset += WalTags.FingerprintLength;
-        offset += WriteField(span[offset..], WalTags.WriteOutcome, 1);
-        span[offset++] = idempotency.Created ? WalTags.CreatedFlag : (byte)0;
-        return offset;
     }
 
     private static void ThrowIfDefault(in WalRecord record)

@@ -212,19 +212,20 @@ public static class WalReader
         offset += (int)valueLength;
         ReadOnlySpan<byte> idempotencyKey = default;
         ReadOnlySpan<byte> fingerprint = default;
+        ReadOnlySpan<byte> label = default;
         var created = false;
         ReadOnlySpan<byte> writerSubject = default;
         ReadOnlySpan<byte> writerClient = default;
         if (format == WalFormat.Version2)
         {
-            var tagged = TryParseTaggedFields(body[offset..], out idempotencyKey, out fingerprint, out created, out writerSubject, out writerClient);
+            var tagged = TryParseTaggedFields(body[offset..], out idempotencyKey, out fingerprint, out created, out writerSubject, out writerClient, out label);
             if (tagged != WalCorruption.None)
             {
                 return tagged;
             }
         }
 
-        record = new WalRecordView(total, type, lsn, hlc, origin, dotCounter, context, key, contentType, value, format, idempotencyKey, fingerprint, created, writerSubject, writerClient);
+        record = new WalRecordView(total, type, lsn, hlc, origin, dotCounter, context, key, contentType, value, format, idempotencyKey, fingerprint, created, writerSubject, writerClient, label);
         return WalCorruption.None;
     }
 
@@ -238,10 +239,12 @@ public static class WalReader
         out ReadOnlySpan<byte> fingerprint,
         out bool created,
         out ReadOnlySpan<byte> writerSubject,
-        out ReadOnlySpan<byte> writerClient)
+        out ReadOnlySpan<byte> writerClient,
+        out ReadOnlySpan<byte> label)
     {
         writerSubject = default;
         writerClient = default;
+        label = default;
         idempotencyKey = default;
         fingerprint = default;
         created = false;
@@ -293,7 +296,10 @@ public static class WalReader
                     break;
                 case WalTags.Writer when WriterIdentity.TryParse(value, out writerSubject, out writerClient):
                     break;
-                case WalTags.IdempotencyKey or WalTags.RequestFingerprint or WalTags.WriteOutcome or WalTags.Writer:
+                case WalTags.Label when Labels.IsValidUtf8(value) && !value.IsEmpty:
+                    label = value;
+                    break;
+                case WalTags.IdempotencyKey or WalTags.RequestFingerprint or WalTags.WriteOutcome or WalTags.Writer or WalTags.Label:
                     return WalCorruption.InvalidTaggedField;
                 case >= WalTags.FirstMustUnderstand:
                     return WalCorruption.InvalidTaggedField;

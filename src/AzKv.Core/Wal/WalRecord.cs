@@ -12,27 +12,26 @@ namespace AzKv.Wal;
 public readonly struct WalRecord
 {
     /// <summary>Creates a record.</summary>
-    /// <exception cref="ArgumentException">The key is not valid (see <see cref="KeyValidation"/>).</exception>
+    /// <exception cref="ArgumentException">The key is not valid (see <see cref="Labels.ValidateEntryKey"/>).</exception>
     public WalRecord(ulong lsn, string key, CausalWrite write)
         : this(lsn, key, write, null)
     {
     }
 
     /// <summary>Creates a record that carries the idempotency fields of the request that made it (format 2).</summary>
-    /// <exception cref="ArgumentException">The key is not valid (see <see cref="KeyValidation"/>).</exception>
+    /// <exception cref="ArgumentException">The key is not valid (see <see cref="Labels.ValidateEntryKey"/>).</exception>
     public WalRecord(ulong lsn, string key, CausalWrite write, WalIdempotency? idempotency)
         : this(lsn, key, write, idempotency, null)
     {
     }
 
     /// <summary>Creates a record that may carry the idempotency fields (tags 1–3) and who made the write (tag 4).</summary>
-    /// <exception cref="ArgumentException">The key is not valid (see <see cref="KeyValidation"/>).</exception>
+    /// <exception cref="ArgumentException">The key is not valid (see <see cref="Labels.ValidateEntryKey"/>).</exception>
     public WalRecord(ulong lsn, string key, CausalWrite write, WalIdempotency? idempotency, WriterIdentity? writer)
     {
-        var validation = KeyValidation.Validate(key);
-        if (!validation.IsValid)
+        if (Labels.ValidateEntryKey(key) is { } invalid)
         {
-            throw new ArgumentException(validation.Message, nameof(key));
+            throw new ArgumentException(invalid, nameof(key));
         }
 
         ArgumentNullException.ThrowIfNull(write);
@@ -46,7 +45,7 @@ public readonly struct WalRecord
     /// <summary>Log sequence number: position of the record in its partition's log (assigned by the owner).</summary>
     public ulong Lsn { get; }
 
-    /// <summary>The key written.</summary>
+    /// <summary>The entry written: the key, or <c>key U+0000 label</c> for a labelled value (see <see cref="Labels"/>).</summary>
     public string Key { get; }
 
     /// <summary>The write clock and version: what <see cref="SiblingSet.Apply(CausalWrite)"/> takes.</summary>
@@ -59,11 +58,7 @@ public readonly struct WalRecord
     public WriterIdentity? Writer { get; }
 
     /// <summary>The format the record is written in: 1 without tagged fields, else 2.</summary>
-    public byte Format => Idempotency is null && Writer is null ? WalFormat.Version1 : WalFormat.Version2;
-
-    /// <summary>Length of the tagged-field block after its u16 length (0 for format 1).</summary>
-    internal int TaggedFieldsLength =>
-        (Idempotency?.EncodedLength ?? 0) + (Writer is null ? 0 : WalFormat.TaggedFieldHeaderLength + Writer.EncodedLength);
+    public byte Format => Idempotency is null && Writer is null && Key.IndexOf(Labels.Separator, StringComparison.Ordinal) < 0 ? WalFormat.Version1 : WalFormat.Version2;
 
     /// <summary><see cref="WalRecordType.Delete"/> for a tombstone, else <see cref="WalRecordType.Put"/>.</summary>
     public WalRecordType Type => Write.Version.IsTombstone ? WalRecordType.Delete : WalRecordType.Put;

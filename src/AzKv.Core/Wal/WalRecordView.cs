@@ -26,10 +26,12 @@ public readonly ref struct WalRecordView
         ReadOnlySpan<byte> fingerprint = default,
         bool created = false,
         ReadOnlySpan<byte> writerSubject = default,
-        ReadOnlySpan<byte> writerClient = default)
+        ReadOnlySpan<byte> writerClient = default,
+        ReadOnlySpan<byte> label = default)
     {
         WriterSubjectBytes = writerSubject;
         WriterClientBytes = writerClient;
+        LabelBytes = label;
         Format = format;
         IdempotencyKeyBytes = idempotencyKey;
         FingerprintBytes = fingerprint;
@@ -85,6 +87,9 @@ public readonly ref struct WalRecordView
     /// <summary>The causal context in the version vector encoding.</summary>
     public ReadOnlySpan<byte> ContextBytes { get; }
 
+    /// <summary>The label (tag 129) as UTF-8, empty for the null label.</summary>
+    public ReadOnlySpan<byte> LabelBytes { get; }
+
     /// <summary>The key as UTF-8.</summary>
     public ReadOnlySpan<byte> KeyBytes { get; }
 
@@ -120,6 +125,12 @@ public readonly ref struct WalRecordView
     /// <summary>The key.</summary>
     public string GetKey() => Encoding.UTF8.GetString(KeyBytes);
 
+    /// <summary>The label, or null for the null label.</summary>
+    public string? GetLabel() => LabelBytes.IsEmpty ? null : Encoding.UTF8.GetString(LabelBytes);
+
+    /// <summary>The entry the record writes: the key, or <c>key U+0000 label</c> (see <see cref="AzKv.Keys.Labels"/>).</summary>
+    public string GetEntryKey() => AzKv.Keys.Labels.EntryKey(GetKey(), GetLabel());
+
     /// <summary>The content type.</summary>
     public string GetContentType() => ContentTypeBytes.IsEmpty ? string.Empty : Encoding.ASCII.GetString(ContentTypeBytes);
 
@@ -148,7 +159,7 @@ public readonly ref struct WalRecordView
     }
 
     /// <summary>The record in owned form (copies the key, content type and value).</summary>
-    public WalRecord ToRecord() => new(Lsn, GetKey(), ToCausalWrite(), GetIdempotency(), GetWriter());
+    public WalRecord ToRecord() => new(Lsn, GetEntryKey(), ToCausalWrite(), GetIdempotency(), GetWriter());
 
     /// <summary>Who made the write (tag 4), or null when the record does not say.</summary>
     public WriterIdentity? GetWriter() => WriterSubjectBytes.IsEmpty ? null : WriterIdentity.FromParts(WriterSubjectBytes, WriterClientBytes);

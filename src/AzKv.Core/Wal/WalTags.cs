@@ -23,6 +23,12 @@ public static class WalTags
     /// </summary>
     public const byte Writer = 4;
 
+    /// <summary>
+    /// The entry's label (1–256 bytes of UTF-8, see <c>Labels</c>); absent for the null label. Must-understand: a
+    /// reader that ignored it would merge the labelled value into the key's unlabelled entry.
+    /// </summary>
+    public const byte Label = 129;
+
     /// <summary>The first tag of the must-understand range.</summary>
     public const byte FirstMustUnderstand = 128;
 

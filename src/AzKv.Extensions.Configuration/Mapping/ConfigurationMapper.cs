@@ -32,17 +32,18 @@ internal static class ConfigurationMapper
     {
         var data = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
         var ordered = items.Values.OrderBy(i => i.Key, StringComparer.Ordinal).ToList();
-        foreach (var prefix in selection.Prefixes)
+        // Selections in order, so a later one overwrites an earlier one's setting (App Configuration's stacking).
+        foreach (var chosen in selection.Selections)
         {
             foreach (var item in ordered)
             {
-                if (!KeySelection.IsSettingUnder(item.Key, prefix))
+                var (key, label) = KeySelection.Split(item.Key);
+                if (!string.Equals(label, chosen.Label, StringComparison.Ordinal) || !KeySelection.IsSettingUnder(key, chosen.Prefix))
                 {
                     continue;
                 }
 
-                var path = ToConfigurationPath(item.Key, prefix);
-                AddValue(data, path, item, logger);
+                AddValue(data, selection.PathOf(key, chosen), item, logger);
             }
         }
 

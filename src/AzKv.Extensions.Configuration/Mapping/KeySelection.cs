@@ -9,14 +9,37 @@ namespace AzKv.Extensions.Configuration.Mapping;
 internal sealed class KeySelection
 {
     public KeySelection(IReadOnlyList<string> prefixes, string? flagNamePrefix)
+        : this([.. prefixes.Select(p => new LabelSelection(p, null))], flagNamePrefix, [])
     {
-        Prefixes = prefixes;
-        FlagKeyPrefix = flagNamePrefix is null ? null : AzKvFeatureFlags.KeyPrefix + flagNamePrefix;
-        WatchPrefixes = Cover([.. prefixes, .. FlagKeyPrefix is null ? Array.Empty<string>() : [FlagKeyPrefix]]);
     }
+
+    public KeySelection(IReadOnlyList<LabelSelection> selections, string? flagNamePrefix, IReadOnlyList<string> trimPrefixes)
+    {
+        Selections = selections;
+        TrimPrefixes = trimPrefixes;
+        Prefixes = [.. selections.Select(s => s.Prefix)];
+        FlagKeyPrefix = flagNamePrefix is null ? null : AzKvFeatureFlags.KeyPrefix + flagNamePrefix;
+        WatchPrefixes = Cover([.. Prefixes, .. FlagKeyPrefix is null ? Array.Empty<string>() : [FlagKeyPrefix]]);
+    }
+
+    /// <summary>The (prefix, label) selections in the order they were made (later ones win on conflicts).</summary>
+    public IReadOnlyList<LabelSelection> Selections { get; }
+
+    /// <summary>Prefixes trimmed from keys explicitly (<c>TrimKeyPrefix</c>), in the order given; the first that matches is trimmed.</summary>
+    public IReadOnlyList<string> TrimPrefixes { get; }
 
     /// <summary>The settings prefixes in the order they were selected (later ones win on conflicts).</summary>
     public IReadOnlyList<string> Prefixes { get; }
+
+    /// <summary>The provider's name of an entry: the key, or <c>key U+0000 label</c> (as the server's entry keys).</summary>
+    public static string EntryKey(string key, string? label) => label is null ? key : key + "\0" + label;
+
+    /// <summary>Splits an entry name into key and label (null: the null label).</summary>
+    public static (string Key, string? Label) Split(string entry)
+    {
+        var at = entry.IndexOf('\0', StringComparison.Ordinal);
+        return at < 0 ? (entry, null) : (entry[..at], entry[(at + 1)..]);
+    }
 
     /// <summary>The key prefix of the flags to load; null when flags are off.</summary>
     public string? FlagKeyPrefix { get; }
@@ -27,11 +50,29 @@ internal sealed class KeySelection
     /// </summary>
     public IReadOnlyList<string> WatchPrefixes { get; }
 
-    /// <summary>True when <paramref name="key"/> is a setting or flag this provider loads.</summary>
-    public bool IsSelected(string key) => IsFlag(key) || SettingPrefixOf(key) is not null;
+    /// <summary>True when the entry (<see cref="EntryKey"/>) is a setting or flag this provider loads.</summary>
+    public bool IsSelected(string entry)
+    {
+        var (key, label) = Split(entry);
+        return (label is null && IsFlag(key)) || Selections.Any(s => string.Equals(s.Label, label, StringComparison.Ordinal) && IsSettingUnder(key, s.Prefix));
+    }
 
-    /// <summary>True when <paramref name="key"/> is a selected flag.</summary>
-    public bool IsFlag(string key) => FlagKeyPrefix is not null && key.StartsWith(FlagKeyPrefix, StringComparison.Ordinal);
+    /// <summary>True when the entry is a selected flag (flags are read from the null label).</summary>
+    public bool IsFlag(string entry) => FlagKeyPrefix is not null && entry.StartsWith(FlagKeyPrefix, StringComparison.Ordinal) && !entry.Contains('\0', StringComparison.Ordinal);
+
+    /// <summary>The configuration path of a key loaded by <paramref name="selection"/>: an explicit trim prefix, else the selection's prefix, removed.</summary>
+    public string PathOf(string key, LabelSelection selection)
+    {
+        foreach (var trim in TrimPrefixes)
+        {
+            if (key.StartsWith(trim, StringComparison.Ordinal))
+            {
+                return key[trim.Length..].TrimStart('/').Replace('/', ':');
+            }
+        }
+
+        return key[selection.Prefix.Length..].TrimStart('/').Replace('/', ':');
+    }
 
     /// <summary>
     /// True when <paramref name="key"/> falls under settings prefix <paramref name="prefix"/>. Flag
@@ -40,19 +81,6 @@ internal sealed class KeySelection
     public static bool IsSettingUnder(string key, string prefix) =>
         key.StartsWith(prefix, StringComparison.Ordinal)
         && (!key.StartsWith(AzKvFeatureFlags.KeyPrefix, StringComparison.Ordinal) || prefix.StartsWith(AzKvFeatureFlags.KeyPrefix, StringComparison.Ordinal));
-
-    private string? SettingPrefixOf(string key)
-    {
-        foreach (var prefix in Prefixes)
-        {
-            if (IsSettingUnder(key, prefix))
-            {
-                return prefix;
-            }
-        }
-
-        return null;
-    }
 
     private static string[] Cover(IReadOnlyList<string> prefixes)
     {
@@ -69,3 +97,6 @@ internal sealed class KeySelection
         return [.. cover];
     }
 }
+
+/// <summary>One <c>Select(prefix, label)</c>: the keys under <paramref name="Prefix"/> with label <paramref name="Label"/> (null: the null label).</summary>
+internal sealed record LabelSelection(string Prefix, string? Label);

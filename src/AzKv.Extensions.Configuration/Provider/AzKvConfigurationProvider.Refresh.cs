@@ -168,11 +168,12 @@ internal sealed partial class AzKvConfigurationProvider
     {
         var responseCursor = cursor;
         var keys = new Dictionary<string, KvChangeType>(StringComparer.Ordinal);
-        await foreach (var change in _client.WatchAsync(prefix, cursor, cancellationToken).ConfigureAwait(false))
+        await foreach (var change in _client.WatchAsync(prefix, AzKvLabels.Any, cursor, cancellationToken).ConfigureAwait(false))
         {
-            if (_selection.IsSelected(change.Key))
+            var entry = KeySelection.EntryKey(change.Key, change.Label);
+            if (_selection.IsSelected(entry))
             {
-                keys[change.Key] = change.Type;
+                keys[entry] = change.Type;
             }
 
             if (string.Equals(change.Cursor, responseCursor, StringComparison.Ordinal))
@@ -328,12 +329,13 @@ internal sealed partial class AzKvConfigurationProvider
                     var cursor = start;
                     while (true)
                     {
-                        var batch = await _client.GetChangesAsync(prefix, cursor, cancellationToken).ConfigureAwait(false);
+                        var batch = await _client.GetChangesAsync(prefix, AzKvLabels.Any, cursor, cancellationToken).ConfigureAwait(false);
                         foreach (var change in batch.Changes)
                         {
-                            if (_selection.IsSelected(change.Key))
+                            var entry = KeySelection.EntryKey(change.Key, change.Label);
+                            if (_selection.IsSelected(entry))
                             {
-                                keys[change.Key] = change.Type;
+                                keys[entry] = change.Type;
                             }
                         }
 

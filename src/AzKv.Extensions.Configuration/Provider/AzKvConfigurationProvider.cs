@@ -63,13 +63,13 @@ internal sealed partial class AzKvConfigurationProvider : ConfigurationProvider,
     {
         _options = options;
         var clientOptions = options.BuildClientOptions();
-        _selection = new KeySelection(options.EffectivePrefixes(), options.FlagNamePrefix);
+        _selection = new KeySelection(options.EffectiveSelections(), options.FlagNamePrefix, options.TrimPrefixes);
         _timeProvider = options.TimeProvider;
         _logger = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger("AzKv.Extensions.Configuration");
         _endpointList = string.Join(", ", clientOptions.Endpoints.Select(e => e.GetLeftPart(UriPartial.Path).TrimEnd('/')));
         if (options.UseLastKnownGoodCopy)
         {
-            var selection = string.Join('\n', _endpointList, string.Join('\u0001', _selection.Prefixes), _selection.FlagKeyPrefix ?? "-");
+            var selection = string.Join('\n', _endpointList, string.Join('\u0001', _selection.Selections.Select(s => s.Label is null ? s.Prefix : s.Prefix + "\u0002" + s.Label)), string.Join('\u0001', _selection.TrimPrefixes), _selection.FlagKeyPrefix ?? "-");
             _cache = new LastKnownGoodCache(cacheDirectory, selection, _timeProvider, _logger);
         }
 
@@ -253,11 +253,12 @@ internal sealed partial class AzKvConfigurationProvider : ConfigurationProvider,
         var items = new Dictionary<string, StoredItem>(StringComparer.Ordinal);
         foreach (var prefix in _selection.WatchPrefixes)
         {
-            await foreach (var item in _client.ListAsync(prefix, AzKvClient.MaxPageSize, includeValues: true, cancellationToken).ConfigureAwait(false))
+            await foreach (var item in _client.ListAsync(prefix, AzKvLabels.Any, AzKvClient.MaxPageSize, includeValues: true, cancellationToken).ConfigureAwait(false))
             {
-                if (_selection.IsSelected(item.Key))
+                var entry = KeySelection.EntryKey(item.Key, item.Label);
+                if (_selection.IsSelected(entry))
                 {
-                    items[item.Key] = new StoredItem(item.Key, item.ContentType, item.Value?.ToArray() ?? []);
+                    items[entry] = new StoredItem(entry, item.ContentType, item.Value?.ToArray() ?? []);
                 }
             }
         }
@@ -268,7 +269,8 @@ internal sealed partial class AzKvConfigurationProvider : ConfigurationProvider,
     /// <summary>Reads one key for a watch change; null when it is gone. Siblings: the newest wins (logged).</summary>
     private async Task<StoredItem?> FetchItemAsync(string key, CancellationToken cancellationToken)
     {
-        var entry = await _client.GetAsync(key, cancellationToken).ConfigureAwait(false);
+        var (name, label) = KeySelection.Split(key);
+        var entry = await _client.GetAsync(name, label, cancellationToken).ConfigureAwait(false);
         if (entry is null)
         {
             return null;

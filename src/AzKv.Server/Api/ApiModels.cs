@@ -2,26 +2,52 @@ using System.Text.Json.Serialization;
 
 namespace AzKv.Server.Api;
 
-internal sealed record PutResponse(string Key, [property: JsonPropertyName("etag")] string ETag, bool Created);
+internal sealed record PutResponse(string Key, [property: JsonPropertyName("etag")] string ETag, bool Created)
+{
+    /// <summary>The entry's label; absent for the null label.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Label { get; init; }
+}
 
 internal sealed record ListItem(string Key, [property: JsonPropertyName("etag")] string ETag, string ContentType, int Size)
 {
+    /// <summary>The entry's label; absent for the null label.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Label { get; init; }
+
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Value { get; init; }
 
     /// <summary>How many concurrent versions the key keeps (policy <c>siblings</c>, two or more: GET answers 300); absent otherwise.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public int? Versions { get; init; }
+
+    /// <summary>The entry key (key U+0000 label): the list's merge order and cursor.</summary>
+    [JsonIgnore]
+    public string EntryKey => AzKv.Keys.Labels.EntryKey(Key, Label);
 }
 
 internal sealed record ListResponse(IReadOnlyList<ListItem> Items, string? Next);
 
 internal sealed record SiblingVersion(string ContentType, string Value, string Region, long Hlc);
 
-internal sealed record SiblingsResponse(string Key, [property: JsonPropertyName("etag")] string ETag, IReadOnlyList<SiblingVersion> Versions);
+internal sealed record SiblingsResponse(string Key, [property: JsonPropertyName("etag")] string ETag, IReadOnlyList<SiblingVersion> Versions)
+{
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Label { get; init; }
+}
 
 internal sealed record WatchChange(string Key, string Type)
 {
+    /// <summary>The entry's label; absent for the null label.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Label { get; init; }
+
+    /// <summary>A change to an entry key: the key and label split apart.</summary>
+    public static WatchChange For(AzKv.Partitions.Change change) => change.Deleted
+        ? new WatchChange(AzKv.Keys.Labels.KeyOf(change.Key), "delete") { Label = AzKv.Keys.Labels.LabelOf(change.Key), ETag = change.ETag }
+        : new WatchChange(AzKv.Keys.Labels.KeyOf(change.Key), "put") { Label = AzKv.Keys.Labels.LabelOf(change.Key), ETag = change.ETag, ContentType = change.ContentType, Size = change.Size };
+
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     [JsonPropertyName("etag")]
     public string? ETag { get; init; }

@@ -22,8 +22,13 @@ internal static class InternalEndpoints
         group.MapGet("/changes", Changes);
     }
 
-    private static IResult Keys(HttpContext context, PartitionHost host, int partition, string? prefix, string? after, int? limit, bool? values)
+    private static IResult Keys(HttpContext context, PartitionHost host, int partition, string? prefix, string? after, int? limit, bool? values, string? label)
     {
+        if (!LabelQuery.TryGetFilter(label, out var filter, out var badLabel))
+        {
+            return badLabel!;
+        }
+
         if (partition < 0 || partition >= host.PartitionCount)
         {
             return Problems.InvalidRequest($"There is no partition {partition}.");
@@ -36,7 +41,7 @@ internal static class InternalEndpoints
             return Problems.Unavailable($"Partition {partition} is not served here.");
         }
 
-        var page = ListEndpoint.ScanPartition(state, host.ConflictPolicies, prefix ?? string.Empty, string.IsNullOrEmpty(after) ? null : after, Math.Clamp(limit ?? 100, 1, 1001), values ?? false);
+        var page = ListEndpoint.ScanPartition(state, host.ConflictPolicies, prefix ?? string.Empty, string.IsNullOrEmpty(after) ? null : after, Math.Clamp(limit ?? 100, 1, 1001), values ?? false, filter);
         return Results.Json(new PartitionKeysResponse(page), ApiJson.Context.PartitionKeysResponse);
     }
 

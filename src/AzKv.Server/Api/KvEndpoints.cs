@@ -39,7 +39,7 @@ internal static class KvEndpoints
     /// </summary>
     private static async ValueTask<IResult> GetAsync(HttpContext context, PartitionHost host, Forwarder forwarder)
     {
-        if (!TryResolve(context, host, out var key, out var owner, out var problem))
+        if (!TryResolve(context, host, out var key, out var entry, out var owner, out var problem))
         {
             return await ForwardOrFailAsync(context, host, forwarder, key, problem!).ConfigureAwait(false);
         }
@@ -50,16 +50,16 @@ internal static class KvEndpoints
         }
 
         // The one read model (SiblingSet.View), as LIST, watch and the writer's preconditions see it.
-        var set = state.Get(key!);
+        var set = state.Get(entry!);
         var view = set is null ? ReadView.Absent : set.View(host.ConflictPolicies.For(key!));
         if (view.Kind == ReadViewKind.Siblings)
         {
-            return Siblings(context, key!, set!, view);
+            return Siblings(context, key!, Labels.LabelOf(entry!), set!, view);
         }
 
         if (view.Value is not { } winner)
         {
-            return Problems.NotFound(key!);
+            return Problems.NotFound(Display(entry!));
         }
 
         // The context's ETag is built once per version vector and cached there.
@@ -104,7 +104,7 @@ internal static class KvEndpoints
             return badKey!;
         }
 
-        if (!TryResolve(context, host, out var key, out var owner, out var problem))
+        if (!TryResolve(context, host, out var key, out var entry, out var owner, out var problem))
         {
             return await ForwardOrFailAsync(context, host, forwarder, key, problem!).ConfigureAwait(false);
         }
@@ -138,7 +138,7 @@ internal static class KvEndpoints
         }
 
         var outcome = await owner!.WriteAsync(
-            new WriteCommand { Key = key!, Value = value, ContentType = contentType, Precondition = precondition, IfMatch = ifMatch, IdempotencyKey = idempotencyKey, Writer = Writer(context) },
+            new WriteCommand { Key = entry!, Value = value, ContentType = contentType, Precondition = precondition, IfMatch = ifMatch, IdempotencyKey = idempotencyKey, Writer = Writer(context) },
             context.RequestAborted).ConfigureAwait(false);
         RecordWrite(context, "put", key!, outcome);
         switch (outcome.Status)
@@ -148,16 +148,16 @@ internal static class KvEndpoints
                     context,
                     outcome.Created ? StatusCodes.Status201Created : StatusCodes.Status200OK,
                     outcome.ETag!,
-                    JsonSerializer.SerializeToUtf8Bytes(new PutResponse(key!, outcome.ETag!, outcome.Created), ApiJson.Context.PutResponse)).ConfigureAwait(false);
+                    JsonSerializer.SerializeToUtf8Bytes(new PutResponse(key!, outcome.ETag!, outcome.Created) { Label = Labels.LabelOf(entry!) }, ApiJson.Context.PutResponse)).ConfigureAwait(false);
                 return Results.Empty;
             case WriteStatus.PreconditionFailed:
                 return Problems.PreconditionFailed(precondition == PreconditionKind.IfNoneMatchAny
-                    ? $"'{key}' already exists."
-                    : $"The current ETag of '{key}' does not match If-Match.");
+                    ? $"{Display(entry!)} already exists."
+                    : $"The current ETag of {Display(entry!)} does not match If-Match.");
             case WriteStatus.OutcomeUnknown:
-                return Problems.OutcomeUnknown(UnknownDetail(owner.Partition, key!));
+                return Problems.OutcomeUnknown(UnknownDetail(owner.Partition, Display(entry!)));
             case WriteStatus.IdempotencyKeyReused:
-                return Problems.IdempotencyKeyReused(key!);
+                return Problems.IdempotencyKeyReused(Display(entry!));
             default:
                 return Problems.Unavailable($"Partition {owner.Partition} could not commit the write; retry.");
         }
@@ -171,7 +171,7 @@ internal static class KvEndpoints
             return badKey!;
         }
 
-        if (!TryResolve(context, host, out var key, out var owner, out var problem))
+        if (!TryResolve(context, host, out var key, out var entry, out var owner, out var problem))
         {
             return await ForwardOrFailAsync(context, host, forwarder, key, problem!).ConfigureAwait(false);
         }
@@ -187,16 +187,16 @@ internal static class KvEndpoints
         }
 
         var outcome = await owner!.WriteAsync(
-            new WriteCommand { Key = key!, Kind = WriteKind.Delete, Precondition = precondition, IfMatch = ifMatch, IdempotencyKey = idempotencyKey, Writer = Writer(context) },
+            new WriteCommand { Key = entry!, Kind = WriteKind.Delete, Precondition = precondition, IfMatch = ifMatch, IdempotencyKey = idempotencyKey, Writer = Writer(context) },
             context.RequestAborted).ConfigureAwait(false);
         RecordWrite(context, "delete", key!, outcome);
         return outcome.Status switch
         {
             WriteStatus.Committed => NoContent(context, outcome.ETag),
-            WriteStatus.NotFound => Problems.NotFound(key!),
-            WriteStatus.PreconditionFailed => Problems.PreconditionFailed($"The current ETag of '{key}' does not match If-Match."),
-            WriteStatus.OutcomeUnknown => Problems.OutcomeUnknown(UnknownDetail(owner.Partition, key!)),
-            WriteStatus.IdempotencyKeyReused => Problems.IdempotencyKeyReused(key!),
+            WriteStatus.NotFound => Problems.NotFound(Display(entry!)),
+            WriteStatus.PreconditionFailed => Problems.PreconditionFailed($"The current ETag of {Display(entry!)} does not match If-Match."),
+            WriteStatus.OutcomeUnknown => Problems.OutcomeUnknown(UnknownDetail(owner.Partition, Display(entry!))),
+            WriteStatus.IdempotencyKeyReused => Problems.IdempotencyKeyReused(Display(entry!)),
             _ => Problems.Unavailable($"Partition {owner.Partition} could not commit the delete; retry."),
         };
     }
@@ -263,8 +263,12 @@ internal static class KvEndpoints
         return Results.NoContent();
     }
 
-    private static string UnknownDetail(int partition, string key) =>
-        $"Partition {partition} sent the write to storage but could not learn whether it landed; read '{key}' before retrying a conditional write.";
+    private static string UnknownDetail(int partition, string display) =>
+        $"Partition {partition} sent the write to storage but could not learn whether it landed; read {display} before retrying a conditional write.";
+
+    /// <summary>An entry as problem details name it: <c>'key'</c>, or <c>'key' (label 'dev')</c>.</summary>
+    private static string Display(string entry) =>
+        Labels.LabelOf(entry) is { } label ? $"'{Labels.KeyOf(entry)}' (label '{label}')" : $"'{entry}'";
 
     /// <summary>
     /// A valid key whose partition is not served here goes to its owner (once); anything else is
@@ -288,9 +292,10 @@ internal static class KvEndpoints
     }
 
     /// <summary>Validates the key and finds the partition's serving owner.</summary>
-    private static bool TryResolve(HttpContext context, PartitionHost host, out string? key, out PartitionOwner? owner, out IResult? problem)
+    private static bool TryResolve(HttpContext context, PartitionHost host, out string? key, out string? entry, out PartitionOwner? owner, out IResult? problem)
     {
         owner = null;
+        entry = null;
         key = GetKey(context, out var error);
         if (key is null)
         {
@@ -305,6 +310,14 @@ internal static class KvEndpoints
             return false;
         }
 
+        if (!LabelQuery.TryGetLabel(context, out var label, out problem))
+        {
+            key = null; // never forwarded: the label is checked here, before any other node sees it
+            return false;
+        }
+
+        // The one identity rule: (key, label) names an entry; the key alone picks the partition.
+        entry = Labels.EntryKey(key, label);
         if (host.PartitionCount == 0)
         {
             problem = Problems.Unavailable("The node is starting.");
@@ -387,14 +400,14 @@ internal static class KvEndpoints
     /// <c>300 Multiple Choices</c> (policy <c>siblings</c>, concurrent versions): every live version and
     /// the one context ETag a PUT with <c>If-Match</c> resolves them with.
     /// </summary>
-    private static IResult Siblings(HttpContext context, string key, SiblingSet set, ReadView view)
+    private static IResult Siblings(HttpContext context, string key, string? label, SiblingSet set, ReadView view)
     {
         var etag = set.Context.ToETag();
         context.Response.Headers.ETag = etag;
         var versions = view.Siblings
             .Select(v => new SiblingVersion(v.ContentType, Convert.ToBase64String(v.Value.Span), v.Dot.Region, v.Hlc))
             .ToList();
-        return Results.Json(new SiblingsResponse(key, etag, versions), ApiJson.Context.SiblingsResponse, statusCode: StatusCodes.Status300MultipleChoices);
+        return Results.Json(new SiblingsResponse(key, etag, versions) { Label = label }, ApiJson.Context.SiblingsResponse, statusCode: StatusCodes.Status300MultipleChoices);
     }
 
     /// <summary>

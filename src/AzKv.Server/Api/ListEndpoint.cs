@@ -1,5 +1,6 @@
 using System.Buffers.Text;
 using System.Text;
+using AzKv.Keys;
 using AzKv.Partitions;
 using AzKv.Server.Node;
 using AzKv.Versioning;
@@ -23,7 +24,7 @@ internal static class ListEndpoint
         app.MapGet("/v1/kv", List).WithTags("kv").WithName(ApiEndpointNames.ListKeys);
 
     private static async Task<IResult> List(
-        HttpContext context, PartitionHost host, Forwarder forwarder, string? prefix, string? limit, string? cursor, string? values)
+        HttpContext context, PartitionHost host, Forwarder forwarder, string? prefix, string? limit, string? cursor, string? values, string? label)
     {
         if (context.Request.Path.Value?.EndsWith('/') == true)
         {
@@ -31,6 +32,11 @@ internal static class ListEndpoint
         }
 
         prefix ??= string.Empty;
+        if (!LabelQuery.TryGetFilter(label, out var filter, out var badLabel))
+        {
+            return badLabel!;
+        }
+
         var pageSize = DefaultLimit;
         if (limit is not null && (!int.TryParse(limit, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out pageSize) || pageSize is < 1 or > MaxLimit))
         {
@@ -65,11 +71,12 @@ internal static class ListEndpoint
             var owner = host.ServingOwner(p);
             if (owner is not null && owner.TryGetState(out var state))
             {
-                return ScanPartition(state, host.ConflictPolicies, prefix, after, pageSize + 1, includeValues);
+                return ScanPartition(state, host.ConflictPolicies, prefix, after, pageSize + 1, includeValues, filter);
             }
 
             var query = $"/v1/internal/partitions/{p}/keys?prefix={Uri.EscapeDataString(prefix)}&limit={pageSize + 1}&values={(includeValues ? "true" : "false")}"
-                + (after is null ? string.Empty : "&after=" + Uri.EscapeDataString(after));
+                + (after is null ? string.Empty : "&after=" + Uri.EscapeDataString(after))
+                + (label is null ? string.Empty : "&label=" + Uri.EscapeDataString(label));
             return (await forwarder.GetFromOwnerAsync(p, query, ApiJson.Context.PartitionKeysResponse, context.RequestAborted).ConfigureAwait(false))?.Items;
         })).ConfigureAwait(false);
 
@@ -84,7 +91,7 @@ internal static class ListEndpoint
         {
             if (sources[p]!.Count > 0)
             {
-                queue.Enqueue((p, 0), sources[p]![0].Key);
+                queue.Enqueue((p, 0), sources[p]![0].EntryKey);
             }
         }
 
@@ -102,15 +109,15 @@ internal static class ListEndpoint
             items.Add(source[position.Index]);
             if (position.Index + 1 < source.Count)
             {
-                queue.Enqueue((position.Source, position.Index + 1), source[position.Index + 1].Key);
+                queue.Enqueue((position.Source, position.Index + 1), source[position.Index + 1].EntryKey);
             }
         }
 
-        return Results.Json(new ListResponse(items, more ? EncodeCursor(items[^1].Key) : null), ApiJson.Context.ListResponse);
+        return Results.Json(new ListResponse(items, more ? EncodeCursor(items[^1].EntryKey) : null), ApiJson.Context.ListResponse);
     }
 
     /// <summary>Up to <paramref name="limit"/> visible keys of one partition under the prefix, strictly after <paramref name="after"/>.</summary>
-    internal static List<ListItem> ScanPartition(PartitionState state, ConflictPolicies policies, string prefix, string? after, int limit, bool includeValues)
+    internal static List<ListItem> ScanPartition(PartitionState state, ConflictPolicies policies, string prefix, string? after, int limit, bool includeValues, LabelFilter filter)
     {
         var exclusive = after is not null && string.CompareOrdinal(after, prefix) >= 0;
         var start = exclusive ? after! : prefix;
@@ -126,6 +133,13 @@ internal static class ListEndpoint
                 break;
             }
 
+            // Keys hold one entry per label (key U+0000 label): the filter picks which are listed.
+            var label = Labels.LabelOf(key);
+            if (!filter.Matches(label))
+            {
+                continue;
+            }
+
             // The one read model: listed exactly when GET shows it (a value or siblings).
             var set = state.Get(key)!;
             var view = set.View(policies.For(key));
@@ -134,8 +148,9 @@ internal static class ListEndpoint
                 continue;
             }
 
-            items.Add(new ListItem(key, set.Context.ToETag(), winner.ContentType, winner.Value.Length)
+            items.Add(new ListItem(Labels.KeyOf(key), set.Context.ToETag(), winner.ContentType, winner.Value.Length)
             {
+                Label = label,
                 Value = includeValues ? Convert.ToBase64String(winner.Value.Span) : null,
                 Versions = view.Kind == ReadViewKind.Siblings ? view.Siblings.Length : null,
             });

@@ -10,6 +10,8 @@ internal static class Problems
 
     public static IResult InvalidKey(string detail) => Create(400, "invalid-key", "The key is not valid.", detail);
 
+    public static IResult InvalidLabel(string detail) => Create(400, "invalid-label", "The label is not valid.", detail);
+
     public static IResult InvalidRequest(string detail) => Create(400, "invalid-request", "The request is not valid.", detail);
 
     public static IResult InvalidIdempotencyKey(string detail) => Create(400, "invalid-idempotency-key", "The Idempotency-Key header is not valid.", detail);

@@ -25,9 +25,14 @@ internal static class WatchEndpoint
         app.MapGet("/v1/watch", WatchAsync).WithTags("watch").WithName(ApiEndpointNames.Watch);
 
     private static async Task<IResult> WatchAsync(
-        HttpContext context, PartitionHost host, Forwarder forwarder, WatchFanouts fanouts, IHostApplicationLifetime lifetime, string? prefix, string? cursor, string? timeout)
+        HttpContext context, PartitionHost host, Forwarder forwarder, WatchFanouts fanouts, IHostApplicationLifetime lifetime, string? prefix, string? cursor, string? timeout, string? label)
     {
         prefix ??= string.Empty;
+        if (!LabelQuery.TryGetFilter(label, out var filter, out var badLabel))
+        {
+            return badLabel!;
+        }
+
         var wait = TimeSpan.FromSeconds(30);
         if (timeout is not null)
         {
@@ -78,7 +83,7 @@ internal static class WatchEndpoint
             // A node that serves every partition itself streams through its fan-out (each change
             // encoded once for all streams); otherwise each stream polls the owners on its own.
             var feeds = host.Slots.Select(s => s.Feed).ToArray();
-            if (fanouts.For(host) is { } fanout && positions.Select((lsn, p) => lsn <= feeds[p].LastLsn).All(known => known))
+            if (filter.IsAny && fanouts.For(host) is { } fanout && positions.Select((lsn, p) => lsn <= feeds[p].LastLsn).All(known => known))
             {
                 if (string.IsNullOrEmpty(cursor))
                 {
@@ -90,7 +95,7 @@ internal static class WatchEndpoint
             }
             else
             {
-                await StreamAsync(context, host, forwarder, prefix, storeTag, positions, stopping.Token).ConfigureAwait(false);
+                await StreamAsync(context, host, forwarder, prefix, filter, storeTag, positions, stopping.Token).ConfigureAwait(false);
             }
 
             return Results.Empty;
@@ -101,7 +106,7 @@ internal static class WatchEndpoint
         deadline.CancelAfter(wait);
         while (true)
         {
-            var collected = await CollectAsync(host, forwarder, prefix, positions, changes, null, context.RequestAborted).ConfigureAwait(false);
+            var collected = await CollectAsync(host, forwarder, prefix, filter, positions, changes, null, context.RequestAborted).ConfigureAwait(false);
             if (collected == CollectOutcome.Expired)
             {
                 return Problems.CursorExpired();
@@ -124,7 +129,7 @@ internal static class WatchEndpoint
     }
 
     private static async Task StreamAsync(
-        HttpContext context, PartitionHost host, Forwarder forwarder, string prefix, ulong storeTag, long[] positions, CancellationToken aborted)
+        HttpContext context, PartitionHost host, Forwarder forwarder, string prefix, LabelFilter filter, ulong storeTag, long[] positions, CancellationToken aborted)
     {
         var response = context.Response;
         response.ContentType = "text/event-stream";
@@ -139,7 +144,7 @@ internal static class WatchEndpoint
                 // Each event's id is the cursor right after that event, so a client that resumes
                 // from the last id it saw gets exactly the events it missed.
                 var eventCursor = (long[])positions.Clone();
-                var collected = await CollectAsync(host, forwarder, prefix, positions, changes, origins, aborted).ConfigureAwait(false);
+                var collected = await CollectAsync(host, forwarder, prefix, filter, positions, changes, origins, aborted).ConfigureAwait(false);
                 if (collected == CollectOutcome.Expired)
                 {
                     await response.WriteAsync("event: error\ndata: {\"type\":\"" + Problems.TypeBase + "cursor-expired\"}\n\n", aborted).ConfigureAwait(false);
@@ -351,7 +356,7 @@ internal static class WatchEndpoint
     /// served elsewhere are read from their owners, one request per owner node.
     /// </summary>
     private static async Task<CollectOutcome> CollectAsync(
-        PartitionHost host, Forwarder forwarder, string prefix, long[] positions, List<WatchChange> output, List<(int Partition, long Lsn)>? origins, CancellationToken cancellationToken)
+        PartitionHost host, Forwarder forwarder, string prefix, LabelFilter filter, long[] positions, List<WatchChange> output, List<(int Partition, long Lsn)>? origins, CancellationToken cancellationToken)
     {
         var slots = host.Slots;
         var perPartition = new List<Change>?[slots.Length];
@@ -386,10 +391,13 @@ internal static class WatchEndpoint
         {
             foreach (var change in perPartition[p] ?? [])
             {
+                if (!filter.MatchesEntry(change.Key))
+                {
+                    continue; // the position still moves past it
+                }
+
                 origins?.Add((p, change.Lsn));
-                output.Add(change.Deleted
-                    ? new WatchChange(change.Key, "delete") { ETag = change.ETag }
-                    : new WatchChange(change.Key, "put") { ETag = change.ETag, ContentType = change.ContentType, Size = change.Size });
+                output.Add(WatchChange.For(change));
             }
         }
 

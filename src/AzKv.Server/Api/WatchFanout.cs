@@ -181,9 +181,7 @@ internal sealed class WatchFanout : IDisposable
         return Encoding.UTF8.GetBytes("event: change\nid: " + cursor + "\ndata: " + json + "\n\n");
     }
 
-    internal static WatchChange ToWatchChange(Change change) => change.Deleted
-        ? new WatchChange(change.Key, "delete") { ETag = change.ETag }
-        : new WatchChange(change.Key, "put") { ETag = change.ETag, ContentType = change.ContentType, Size = change.Size };
+    internal static WatchChange ToWatchChange(Change change) => WatchChange.For(change);
 
     internal static byte[] ExpiredFrame() =>
         Encoding.UTF8.GetBytes("event: error\ndata: {\"type\":\"" + Problems.TypeBase + "cursor-expired\"}\n\n");

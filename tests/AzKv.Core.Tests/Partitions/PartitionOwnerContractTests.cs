@@ -242,6 +242,26 @@ public abstract class PartitionOwnerContractTests : PartitionOwnerTestBase
     }
 
     [Fact]
+    public async Task CheckpointAsync_WhenEntriesAreLabelled_ReopenKeepsEveryLabelApart()
+    {
+        var first = await OpenAsync("node-a");
+        Assert.Equal(WriteStatus.Committed, (await PutAsync(first, "cfg/k", "none")).Status);
+        Assert.Equal(WriteStatus.Committed, (await PutAsync(first, AzKv.Keys.Labels.EntryKey("cfg/k", "dev"), "dev")).Status);
+        Assert.Equal(2, await first.CheckpointAsync(CancellationToken.None));
+        Assert.Equal(WriteStatus.Committed, (await PutAsync(first, AzKv.Keys.Labels.EntryKey("cfg/k", "prod"), "prod")).Status);
+        var hash = first.State.ComputeStateHash();
+        await first.HandOverAsync(CancellationToken.None);
+
+        var second = await OpenAsync("node-b");
+
+        Assert.Equal(hash, second.State.ComputeStateHash());
+        Assert.Equal("none", Read(second, "cfg/k"));
+        Assert.Equal("dev", Read(second, "cfg/k\0dev"));
+        Assert.Equal("prod", Read(second, "cfg/k\0prod"));
+        Assert.Equal(["cfg/k", "cfg/k\0dev", "cfg/k\0prod"], second.State.Keys.Keys);
+    }
+
+    [Fact]
     public async Task CheckpointAsync_ThenReopen_RecoversFromCheckpointPlusLaterRecords()
     {
         var options = new PartitionOptions

@@ -173,6 +173,43 @@ public sealed class ConfigurationMapperTests
         Assert.Equal(["myapp/db/", "myapp/", "other/"], selection.Prefixes);
     }
 
+    [Fact]
+    public void Map_WhenTheSameKeyIsSelectedUnderTwoLabels_TheLaterSelectionWins()
+    {
+        var items = new[] { Item("a/Color", "plain", Text), Item(KeySelection.EntryKey("a/Color", "dev"), "blue", Text), Item(KeySelection.EntryKey("a/Size", "prod"), "XL", Text) };
+
+        var devOnTop = Map(new KeySelection([new LabelSelection("a/", null), new LabelSelection("a/", "dev")], null, []), items);
+        var plainOnTop = Map(new KeySelection([new LabelSelection("a/", "dev"), new LabelSelection("a/", null)], null, []), items);
+
+        Assert.Equal("blue", devOnTop["Color"]);
+        Assert.Equal("plain", plainOnTop["Color"]);
+        Assert.False(devOnTop.ContainsKey("Size"));
+    }
+
+    [Fact]
+    public void IsSelected_WhenTheLabelIsNotSelected_ReturnsFalse()
+    {
+        var selection = new KeySelection([new LabelSelection("a/", "dev")], string.Empty, []);
+
+        Assert.True(selection.IsSelected(KeySelection.EntryKey("a/k", "dev")));
+        Assert.False(selection.IsSelected("a/k"));
+        Assert.False(selection.IsSelected(KeySelection.EntryKey("a/k", "prod")));
+        Assert.True(selection.IsSelected(".appconfig.featureflag/Beta"));
+        Assert.False(selection.IsSelected(KeySelection.EntryKey(".appconfig.featureflag/Beta", "dev")));
+    }
+
+    [Fact]
+    public void Map_WhenTrimPrefixesGiven_TheFirstMatchingOneIsTrimmed()
+    {
+        var selection = new KeySelection([new LabelSelection(string.Empty, null)], null, ["app/db/", "app/"]);
+
+        var data = Map(selection, Item("app/db/Host", "h", Text), Item("app/Name", "n", Text), Item("other/X", "x", Text));
+
+        Assert.Equal("h", data["Host"]);
+        Assert.Equal("n", data["Name"]);
+        Assert.Equal("x", data["other:X"]);
+    }
+
     private static Dictionary<string, string?> Map(KeySelection selection, params StoredItem[] items) =>
         ConfigurationMapper.Map(selection, items.ToDictionary(i => i.Key, StringComparer.Ordinal), NullLogger.Instance, out _);
 

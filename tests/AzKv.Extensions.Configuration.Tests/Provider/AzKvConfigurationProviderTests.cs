@@ -48,6 +48,50 @@ public sealed class AzKvConfigurationProviderTests : LiveNodeTests, IClassFixtur
     }
 
     [Fact]
+    public async Task AddAzKv_WhenSelectionsStackWithALabel_TheLaterSelectionWins()
+    {
+        await Client.PutStringAsync("stack/Color", "plain");
+        await Client.PutStringAsync("stack/Size", "M");
+        await Client.PutStringAsync("stack/Color", "prod", "red");
+        await Client.PutStringAsync("stack/Only", "dev", "not selected");
+
+        var configuration = Build(o => o.Select("stack/").Select("stack/", "prod"));
+        var reversed = Build(o => o.Select("stack/", "prod").Select("stack/"));
+
+        Assert.Equal("red", configuration["Color"]);
+        Assert.Equal("M", configuration["Size"]);
+        Assert.Null(configuration["Only"]);
+        Assert.Equal("plain", reversed["Color"]);
+    }
+
+    [Fact]
+    public async Task AddAzKv_WhenALabelledSelectedValueChanges_ReachesIConfiguration()
+    {
+        await Client.PutStringAsync("lwatch/Color", "prod", "red");
+        var configuration = Build(o => o.Select("lwatch/", "prod"));
+        Assert.Equal("red", configuration["Color"]);
+
+        await Client.PutStringAsync("lwatch/Color", "other label");
+        await Client.PutStringAsync("lwatch/Color", "prod", "green");
+
+        await Eventually.HoldsAsync(() => configuration["Color"] == "green", TimeSpan.FromSeconds(10), "the prod change");
+        await Client.DeleteAsync("lwatch/Color", "prod", ifMatch: null);
+        await Eventually.HoldsAsync(() => configuration["Color"] is null, TimeSpan.FromSeconds(10), "the prod delete");
+    }
+
+    [Fact]
+    public async Task AddAzKv_WhenTrimKeyPrefixIsGiven_TrimsItInsteadOfTheSelectedPrefix()
+    {
+        await Client.PutStringAsync("trim/app/Greeting", "hi");
+        await Client.PutStringAsync("trim/Other", "o");
+
+        var configuration = Build(o => o.Select("trim/").TrimKeyPrefix("trim/app/"));
+
+        Assert.Equal("hi", configuration["Greeting"]);
+        Assert.Equal("o", configuration["Other"]);
+    }
+
+    [Fact]
     public async Task AddAzKv_WhenAValueIsStoredAsJson_ExpandsItIntoNestedKeys()
     {
         await Client.PutAsync("json/Db", Encoding.UTF8.GetBytes("""{"Host":"db1","Port":5432,"Replicas":["r1","r2"]}"""), "application/json");

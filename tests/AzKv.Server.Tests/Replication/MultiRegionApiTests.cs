@@ -209,6 +209,26 @@ public class MultiRegionApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Put_WhenEntriesAreLabelled_ReplicatesEachLabelAsItsOwnEntry()
+    {
+        var regions = await StartRegionsAsync(2);
+        foreach (var (label, value) in new[] { ((string?)null, "none"), ("dev", "blue"), ("prod", "red") })
+        {
+            using var put = await _http.PutAsync(
+                new Uri(regions[0].Server.Url, "/v1/kv/cfg/color" + (label is null ? string.Empty : "?label=" + label)),
+                new StringContent(value, Encoding.UTF8, new MediaTypeHeaderValue("text/plain")));
+            Assert.Equal(HttpStatusCode.Created, put.StatusCode);
+        }
+
+        var items = await ConvergedDumpAsync(regions);
+
+        Assert.Equal(
+            ["cfg/color::none", "cfg/color:dev:blue", "cfg/color:prod:red"],
+            items.EnumerateArray().Select(i => $"{i.GetProperty("key").GetString()}:{(i.TryGetProperty("label", out var l) ? l.GetString() : null)}:{Encoding.UTF8.GetString(Convert.FromBase64String(i.GetProperty("value").GetString()!))}"));
+        Assert.Equal("blue", await _http.GetStringAsync(new Uri(regions[1].Server.Url, "/v1/kv/cfg/color?label=dev")));
+    }
+
+    [Fact]
     public async Task Pause_WhenTheRegionIsUnknown_Returns404Problem()
     {
         var regions = await StartRegionsAsync(2);
