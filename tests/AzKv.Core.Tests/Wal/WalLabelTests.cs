@@ -43,6 +43,27 @@ public sealed class WalLabelTests
     }
 
     [Fact]
+    public void TryReadNext_WhenLabelledWithIdempotencyAndWriter_RoundTripsAllTagsInOrder()
+    {
+        var v1 = WalTestData.DocumentedExample();
+        var record = new WalRecord(v1.Lsn, Labels.EntryKey(v1.Key, "prod"), v1.Write, new WalIdempotency("id-1", new byte[32], created: true), new WriterIdentity("alice", "app1"));
+        var buffer = new byte[WalEncoder.GetEncodedLength(record)];
+
+        Assert.Equal(buffer.Length, WalEncoder.Encode(record, buffer));
+        Assert.Equal(WalReadStatus.Ok, WalReader.TryReadNext(buffer, out var view, out var consumed));
+
+        Assert.Equal(buffer.Length, consumed);
+        Assert.Equal("app/color", view.GetKey());
+        Assert.Equal("prod", view.GetLabel());
+        var decoded = view.ToRecord();
+        Assert.Equal("app/color\0prod", decoded.Key);
+        Assert.Equal("id-1", decoded.Idempotency!.Key);
+        Assert.Equal("alice", decoded.Writer!.Subject);
+        Assert.Equal("app1", decoded.Writer.ClientId);
+        Assert.Equal(buffer.Length, WalEncoder.GetEncodedLength(decoded));
+    }
+
+    [Fact]
     public void TryReadNext_WhenLabelTagInvalid_ReturnsCorrupt()
     {
         var v1 = WalTestData.DocumentedExample();
