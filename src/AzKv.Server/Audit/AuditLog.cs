@@ -62,6 +62,7 @@ internal sealed partial class AuditLog : IAsyncDisposable
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly List<AuditEvent> _pending = [];
     private readonly CancellationTokenSource _stopping = new();
+    private int _disposed;
     private readonly Dictionary<string, long> _rateLimitedAt = new(StringComparer.Ordinal);
     private readonly Task _loop;
     private long _seq;
@@ -209,6 +210,12 @@ internal sealed partial class AuditLog : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // Idempotent: the host stops it and the container disposes it.
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         await _stopping.CancelAsync().ConfigureAwait(false);
         try
         {

@@ -56,6 +56,17 @@ public sealed class AntiEntropySchedulerTests : IAsyncLifetime
         Assert.Same(failed, scheduler.LastResults["a"]);
     }
 
+    [Fact]
+    public async Task DisposeAsync_WhenCalledTwice_DoesNotThrow()
+    {
+        // The host stops the service (StopAsync) and the container disposes it: a graceful stop used to exit with 1.
+        var b = await OpenAsync("b");
+        var scheduler = new AntiEntropyScheduler([new InProcessAntiEntropyPeer("a", _ => null)], () => [b], TimeSpan.FromMinutes(10), TimeProvider.System, NullLogger.Instance);
+
+        await scheduler.DisposeAsync();
+        await scheduler.DisposeAsync();
+    }
+
     private static async Task WaitAsync(Func<bool> condition)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);

@@ -18,6 +18,7 @@ public sealed partial class AntiEntropyScheduler : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly CancellationTokenSource _stopping = new();
+    private int _disposed;
     private ImmutableDictionary<string, AntiEntropyResult> _last = ImmutableDictionary.Create<string, AntiEntropyResult>(StringComparer.Ordinal);
     private Task _loop = Task.CompletedTask;
 
@@ -102,6 +103,12 @@ public sealed partial class AntiEntropyScheduler : IAsyncDisposable
     /// <summary>Stops the periodic runs.</summary>
     public async ValueTask DisposeAsync()
     {
+        // Idempotent: the host stops it and the container disposes it.
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         await _stopping.CancelAsync().ConfigureAwait(false);
         try
         {
