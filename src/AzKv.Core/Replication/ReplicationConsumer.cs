@@ -96,6 +96,7 @@ public sealed partial class ReplicationConsumer : IAsyncDisposable
     private readonly string _positionBlob;
     private ReplicationProgress _progress;
     private TaskCompletionSource _resumed = NewResumeSignal(completed: true);
+    private TaskCompletionSource _wake = NewResumeSignal(completed: false);
     private Task _loop = Task.CompletedTask;
     private string? _positionETag;
 
@@ -154,6 +155,10 @@ public sealed partial class ReplicationConsumer : IAsyncDisposable
     {
         Update(p => p with { Paused = false });
         Volatile.Read(ref _resumed).TrySetResult();
+
+        // A pause marks the consumer as not caught up; an idle loop may be asleep on the monitor or
+        // a poll for a long time, so the resume wakes it to read (and say it is caught up) at once.
+        Interlocked.Exchange(ref _wake, NewResumeSignal(completed: false)).TrySetResult();
     }
 
     /// <summary>Stops the loop and waits for it.</summary>
@@ -192,6 +197,7 @@ public sealed partial class ReplicationConsumer : IAsyncDisposable
         while (!cancellationToken.IsCancellationRequested && _owner.StopReason is null)
         {
             await Volatile.Read(ref _resumed).Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            var woken = Volatile.Read(ref _wake).Task; // taken before the round: a resume during it wakes the sleep after it
             TimeSpan wait;
             var idleWait = false;
             await _round.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -243,18 +249,29 @@ public sealed partial class ReplicationConsumer : IAsyncDisposable
 
             if (wait > TimeSpan.Zero)
             {
+                using var asleep = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 try
                 {
                     // With a monitor an idle consumer sleeps until the source's segments change (or the
-                    // slowest poll interval passes, as a safety net); else it polls, backing off.
+                    // slowest poll interval passes, as a safety net); else it polls, backing off. A
+                    // resume wakes it either way.
                     var sleep = idleWait && _monitor is not null
-                        ? _monitor.WaitAsync(_owner.Partition, seen, _options.MaxPollInterval, cancellationToken)
-                        : Task.Delay(wait, _time, cancellationToken);
-                    await Task.WhenAny(sleep, _owner.Stopped).ConfigureAwait(false);
+                        ? _monitor.WaitAsync(_owner.Partition, seen, _options.MaxPollInterval, asleep.Token)
+                        : Task.Delay(wait, _time, asleep.Token);
+                    await Task.WhenAny(sleep, _owner.Stopped, woken).ConfigureAwait(false);
+                    if (cancellationToken.IsCancellationRequested)
+                    {
+                        return;
+                    }
                 }
-                catch (OperationCanceledException)
+                finally
                 {
-                    return;
+                    await asleep.CancelAsync().ConfigureAwait(false);
+                }
+
+                if (woken.IsCompleted)
+                {
+                    idle = _options.PollInterval;
                 }
             }
         }

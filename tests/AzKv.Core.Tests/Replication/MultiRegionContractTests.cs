@@ -251,6 +251,34 @@ public abstract class MultiRegionContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Resume_WhenTheIdleConsumerSleepsOnTheMonitor_IsCaughtUpAgainWithoutWaitingForThePoll()
+    {
+        var regions = await StartRegionsAsync(2, Options());
+        var (a, b) = (regions[0], regions[1]);
+        await a.Owner.WriteAsync(new WriteCommand { Key = "first", Value = "1"u8.ToArray() }, CancellationToken.None);
+        await using var monitor = new SourceChangeMonitor("a", a.Store, TimeSpan.FromMilliseconds(50), TimeProvider.System, NullLogger.Instance);
+        monitor.Start();
+        var slow = TimeSpan.FromMinutes(1);
+        b.Connect(a, new ReplicationOptions { PollInterval = slow, MaxPollInterval = slow, RetryInterval = TimeSpan.FromMilliseconds(200) }, monitor);
+        await ConvergedAsync(regions);
+        await Task.Delay(300);
+
+        // Nothing is written while paused: only the resume itself can wake the consumer (before the
+        // fix it slept on the monitor until the minute's safety poll and stayed "not caught up").
+        var consumer = Assert.Single(b.Consumers);
+        await consumer.PauseAsync();
+        Assert.False(consumer.Progress.CaughtUp);
+        consumer.Resume();
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (!consumer.Progress.CaughtUp)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the resumed consumer did not read again until its next poll");
+            await Task.Delay(20);
+        }
+    }
+
+    [Fact]
     public async Task Replicate_WhenTheOwnerRestarts_ResumesFromTheSavedPosition()
     {
         var regions = await StartRegionsAsync(2, Options());
