@@ -10,9 +10,10 @@ using Microsoft.AspNetCore.Routing;
 namespace AzKv.Server.Api;
 
 /// <summary>
-/// Anti-entropy (docs/replication.md): the operator's <c>POST /v1/replication/{region}/verify</c>, and the node-to-node
-/// endpoints a peer region's verifier reads this node's Merkle trees and leaf buckets from (node identities only, like
-/// every <c>/v1/internal</c> endpoint).
+/// Anti-entropy (docs/replication.md): the operator's <c>POST /v1/replication/{region}/verify</c>, which verifies every
+/// partition of the region (this node's itself, the other live owners' through <c>/v1/internal/antientropy/verify</c>),
+/// and the node-to-node endpoints a peer region's verifier reads this node's Merkle trees and leaf buckets from (node
+/// identities only, like every <c>/v1/internal</c> endpoint).
 /// </summary>
 internal static class AntiEntropyEndpoints
 {
@@ -23,11 +24,65 @@ internal static class AntiEntropyEndpoints
     {
         app.MapPost("/v1/replication/{region}/verify", VerifyAsync).WithTags("replication").WithName(ApiEndpointNames.VerifyReplication);
         var group = app.MapGroup("/v1/internal/antientropy").WithTags("internal").ExcludeFromDescription();
+        group.MapPost("/verify/{region}", VerifyHereAsync);
         group.MapGet("/{partition:int}/tree", Tree);
         group.MapGet("/{partition:int}/leaves", Leaves);
     }
 
-    private static async Task<IResult> VerifyAsync(string region, HttpContext context, AntiEntropyService service)
+    /// <summary>
+    /// Verifies every partition of this region against <paramref name="region"/>: this node's own, and each other live
+    /// owner's (asked in turn). A partition that no node answered for is reported as failed, so the outcome is
+    /// <c>equal</c> only when the whole region was compared.
+    /// </summary>
+    private static async Task<IResult> VerifyAsync(string region, HttpContext context, AntiEntropyService service, PartitionHost host, Forwarder forwarder)
+    {
+        var cancellationToken = context.RequestAborted;
+        var clock = System.Diagnostics.Stopwatch.GetTimestamp();
+        var local = await service.Scheduler.VerifyAsync(region, cancellationToken).ConfigureAwait(false);
+        if (local is null)
+        {
+            return Problems.UnknownRegion($"This node does not replicate from a region named '{region}' (AzKv__Peers).");
+        }
+
+        var nodes = new List<NodeVerificationItem> { new(host.Node.NodeId, local.Outcome) { Error = local.Error } };
+        var partitions = new SortedDictionary<int, PartitionVerification>();
+        foreach (var partition in local.Partitions)
+        {
+            partitions.TryAdd(partition.Partition, partition);
+        }
+
+        var others = host.Members?.Members.Where(m => m.IsOwner && !string.Equals(m.NodeId, host.Node.NodeId, StringComparison.Ordinal)) ?? [];
+        foreach (var member in others)
+        {
+            var answer = Uri.TryCreate(member.Endpoint, UriKind.Absolute, out var endpoint)
+                ? await forwarder.PostAsync(new Uri(endpoint, "/v1/internal/antientropy/verify/" + Uri.EscapeDataString(region)), ApiJson.Context.VerificationResponse, cancellationToken).ConfigureAwait(false)
+                : null;
+            if (answer is null)
+            {
+                nodes.Add(new(member.NodeId, "failed") { Error = $"Node {member.NodeId} ({member.Endpoint}) did not answer." });
+                continue;
+            }
+
+            nodes.Add(new(member.NodeId, answer.Outcome) { Error = answer.Error });
+            foreach (var item in answer.Partitions ?? [])
+            {
+                // A partition handed over between the two calls may be reported twice: the first answer stands.
+                partitions.TryAdd(item.Partition, new PartitionVerification(
+                    item.Partition, item.NodesExchanged, item.DifferingLeaves, item.KeysExchanged, item.DivergentKeys, item.RepairedKeys, item.Error));
+            }
+        }
+
+        for (var partition = 0; partition < host.PartitionCount; partition++)
+        {
+            partitions.TryAdd(partition, new PartitionVerification(partition, 0, 0, 0, 0, 0, $"No live node of this region verified partition {partition}."));
+        }
+
+        var combined = new AntiEntropyResult(region, local.Started, System.Diagnostics.Stopwatch.GetElapsedTime(clock), [.. partitions.Values]);
+        return Results.Json(VerificationResponse.From(combined, withPartitions: true) with { Nodes = nodes }, ApiJson.Context.VerificationResponse);
+    }
+
+    /// <summary>Node to node: verifies only the partitions this node serves (the receiving node of the public verify asks every owner).</summary>
+    private static async Task<IResult> VerifyHereAsync(string region, HttpContext context, AntiEntropyService service)
     {
         var result = await service.Scheduler.VerifyAsync(region, context.RequestAborted).ConfigureAwait(false);
         return result is null

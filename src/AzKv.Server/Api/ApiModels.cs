@@ -89,6 +89,10 @@ internal sealed record VerificationResponse(
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Error { get; init; }
 
+    /// <summary>Per owner node of the region asked (only on the public verify answer).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<NodeVerificationItem>? Nodes { get; init; }
+
     /// <summary>Per partition (only on the verify answer).</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyList<PartitionVerificationItem>? Partitions { get; init; }
@@ -102,6 +106,13 @@ internal sealed record VerificationResponse(
             ? [.. result.Partitions.Select(p => new PartitionVerificationItem(p.Partition, p.NodesExchanged, p.DifferingLeaves, p.KeysExchanged, p.DivergentKeys, p.RepairedKeys) { Error = p.Error })]
             : null,
     };
+}
+
+/// <summary>What one owner node of the region reported for its partitions.</summary>
+internal sealed record NodeVerificationItem(string NodeId, string Outcome)
+{
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Error { get; init; }
 }
 
 internal sealed record PartitionVerificationItem(int Partition, int NodesExchanged, int DifferingLeaves, int KeysExchanged, int DivergentKeys, int RepairedKeys)

@@ -26,7 +26,7 @@ public sealed class FrontEndApi
         StringComparer.Ordinal,
         ApiEndpointNames.PauseReplication,
         ApiEndpointNames.ResumeReplication,
-        ApiEndpointNames.VerifyReplication, // anti-entropy runs over the receiving node's partitions
+        ApiEndpointNames.VerifyReplication, // anti-entropy starts at an owner node (it asks the region's other owners)
         ApiEndpointNames.ListRoles, // role assignments: an admin operation on the cluster's storage, served by owner nodes
         ApiEndpointNames.AssignRole,
         ApiEndpointNames.RemoveRole);

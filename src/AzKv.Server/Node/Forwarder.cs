@@ -182,10 +182,17 @@ internal sealed class Forwarder : IDisposable
     }
 
     /// <summary>GETs an internal endpoint of another node; null on any failure or not-owner answer.</summary>
-    public async Task<T?> GetAsync<T>(Uri url, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type, CancellationToken cancellationToken)
+    public Task<T?> GetAsync<T>(Uri url, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type, CancellationToken cancellationToken)
+        where T : class => SendInternalAsync(HttpMethod.Get, url, type, cancellationToken);
+
+    /// <summary>POSTs (no body) to an internal endpoint of another node; null on any failure or not-owner answer.</summary>
+    public Task<T?> PostAsync<T>(Uri url, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type, CancellationToken cancellationToken)
+        where T : class => SendInternalAsync(HttpMethod.Post, url, type, cancellationToken);
+
+    private async Task<T?> SendInternalAsync<T>(HttpMethod method, Uri url, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type, CancellationToken cancellationToken)
         where T : class
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, url) { Version = HttpVersion.Version11 };
+        using var request = new HttpRequestMessage(method, url) { Version = HttpVersion.Version11 };
         request.Headers.TryAddWithoutValidation(LoopGuardHeader, _host.Node.NodeId);
         try
         {

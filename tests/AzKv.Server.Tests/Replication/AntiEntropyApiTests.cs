@@ -122,6 +122,45 @@ public sealed class AntiEntropyApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Verify_WhenTheRegionHasTwoOwnerNodes_ComparesEveryPartitionOfTheRegion()
+    {
+        var (_, servers) = await StartRegionsAsync(2, nodesOfLastRegion: 2);
+        var (a, b1, b2) = (servers[0], servers[1], servers[2]);
+        await WaitAsync(async () =>
+        {
+            using var cluster = JsonDocument.Parse(await _http.GetStringAsync(new Uri(b1.Url, "/v1/cluster")));
+            var partitions = cluster.RootElement.GetProperty("partitions").EnumerateArray().ToList();
+            return partitions.All(p => p.GetProperty("serving").GetBoolean()) && partitions.Select(p => p.GetProperty("owner").GetString()).Distinct().Count() == 2;
+        });
+        for (var i = 0; i < 24; i++)
+        {
+            await PutAsync(a, $"spread/{i}", $"v{i}");
+        }
+
+        await WaitAsync(async () => await DumpAsync(a) == await DumpAsync(b1));
+        await CaughtUpAsync(servers);
+
+        using var verify = await _http.PostAsync(new Uri(b1.Url, "/v1/replication/r1/verify"), null);
+        Assert.Equal(HttpStatusCode.OK, verify.StatusCode);
+        using var result = JsonDocument.Parse(await verify.Content.ReadAsStringAsync());
+
+        // Before, only the receiving node's partitions were compared (about half of them).
+        Assert.Equal("equal", result.RootElement.GetProperty("outcome").GetString());
+        Assert.Equal(4, result.RootElement.GetProperty("comparedPartitions").GetInt32());
+        Assert.Equal([0, 1, 2, 3], result.RootElement.GetProperty("partitions").EnumerateArray().Select(p => p.GetProperty("partition").GetInt32()));
+        Assert.Equal(
+            ["r2-node", "r2-node-2"],
+            result.RootElement.GetProperty("nodes").EnumerateArray().Select(n => n.GetProperty("nodeId").GetString()).Order());
+
+        // With the second node gone (and its partitions not yet taken over) the region cannot be fully compared: failed, not equal.
+        await b2.DisposeAsync();
+        using var partial = JsonDocument.Parse(await (await _http.PostAsync(new Uri(b1.Url, "/v1/replication/r1/verify"), null)).Content.ReadAsStringAsync());
+        var outcome = partial.RootElement.GetProperty("outcome").GetString();
+        var compared = partial.RootElement.GetProperty("comparedPartitions").GetInt32();
+        Assert.True((outcome == "failed" && compared < 4) || (outcome == "equal" && compared == 4), $"outcome {outcome} with {compared} partitions compared");
+    }
+
+    [Fact]
     public async Task Verify_WhenTheRegionIsUnknown_Returns404Problem()
     {
         var (_, servers) = await StartRegionsAsync(2);
@@ -134,7 +173,8 @@ public sealed class AntiEntropyApiTests : IAsyncLifetime
         Assert.EndsWith("unknown-region", problem.RootElement.GetProperty("type").GetString());
     }
 
-    private async Task<(List<string> Containers, List<InProcessServer> Servers)> StartRegionsAsync(int count)
+    /// <summary>One node per region (the last gets <paramref name="nodesOfLastRegion"/> on its container); servers in region order.</summary>
+    private async Task<(List<string> Containers, List<InProcessServer> Servers)> StartRegionsAsync(int count, int nodesOfLastRegion = 1)
     {
         var names = Enumerable.Range(1, count).Select(i => $"r{i}").ToList();
         var containers = names.Select(_ => InProcessServer.NewContainer()).ToList();
@@ -154,9 +194,13 @@ public sealed class AntiEntropyApiTests : IAsyncLifetime
                 }
             }
 
-            var server = await InProcessServer.StartAsync(_azurite.ConnectionString, containers[r], nodeId: names[r] + "-node", extraArguments: arguments);
-            _servers.Add(server);
-            servers.Add(server);
+            for (var n = 1; n <= (r == count - 1 ? nodesOfLastRegion : 1); n++)
+            {
+                var server = await InProcessServer.StartAsync(
+                    _azurite.ConnectionString, containers[r], nodeId: names[r] + "-node" + (n == 1 ? string.Empty : "-" + n), extraArguments: arguments);
+                _servers.Add(server);
+                servers.Add(server);
+            }
         }
 
         return (containers, servers);
