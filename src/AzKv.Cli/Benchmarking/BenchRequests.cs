@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Text;
 
 namespace AzKv.Cli.Benchmarking;
@@ -19,25 +18,22 @@ internal enum BenchOperation
 
 /// <summary>
 /// Builds the HTTP requests of each target for the same keys and value, and judges the answers.
-/// Thread-safe: the cached URIs are immutable and built on first use.
+/// Thread-safe: the cached request bytes are immutable once built (two threads may build the same one).
 /// </summary>
 internal sealed class BenchRequests
 {
     private readonly HttpBenchSettings _settings;
-    private readonly Uri[] _keyUris;
+    private readonly byte[]?[] _rawGets;
+    private readonly byte[]?[] _rawPuts;
     private readonly byte[][] _keyBytes;
-    private readonly Uri _etcdPut;
-    private readonly Uri _etcdRange;
-    private readonly Uri _health;
+    private byte[]? _rawHealth;
 
     public BenchRequests(HttpBenchSettings settings)
     {
         _settings = settings;
-        _keyUris = new Uri[settings.Keys];
+        _rawGets = new byte[settings.Keys][];
+        _rawPuts = new byte[settings.Keys][];
         _keyBytes = new byte[settings.Keys][];
-        _etcdPut = new Uri(settings.Url, EtcdJson.PutPath);
-        _etcdRange = new Uri(settings.Url, EtcdJson.RangePath);
-        _health = new Uri(settings.Url, "/healthz");
         Value = CreateValue(settings.ValueBytes);
         BearerToken = settings.Target == BenchTarget.AzKv ? AzKv.Client.Auth.AmbientToken.ReadNow([settings.Url]) : null;
     }
@@ -48,40 +44,22 @@ internal sealed class BenchRequests
     /// <summary>The value every put writes: printable ASCII, the same bytes for every target.</summary>
     public byte[] Value { get; }
 
-    /// <summary>The request for <paramref name="operation"/> on key <paramref name="key"/>.</summary>
-    public HttpRequestMessage Create(BenchOperation operation, int key, MediaTypeHeaderValue contentType)
+    /// <summary>
+    /// The whole HTTP/1.1 request for <paramref name="operation"/> on key <paramref name="key"/>: head and
+    /// body as bytes, built on first use and reused (the generator then costs no allocation per request).
+    /// AzKv: <c>PUT</c>/<c>GET /v1/kv/{key}</c> with the value as the body; etcd: <c>POST</c> of its JSON
+    /// gateway's put/range with the same key and value.
+    /// </summary>
+    public ReadOnlyMemory<byte> Raw(BenchOperation operation, int key) => operation switch
     {
-        HttpRequestMessage request;
-        switch (operation)
-        {
-            case BenchOperation.Health:
-                request = new HttpRequestMessage(HttpMethod.Get, _health);
-                break;
-            case BenchOperation.Get when _settings.Target == BenchTarget.AzKv:
-                request = new HttpRequestMessage(HttpMethod.Get, KeyUri(key));
-                break;
-            case BenchOperation.Put when _settings.Target == BenchTarget.AzKv:
-                request = new HttpRequestMessage(HttpMethod.Put, KeyUri(key)) { Content = new ByteArrayContent(Value) };
-                request.Content.Headers.ContentType = contentType;
-                break;
-            case BenchOperation.Get:
-                request = new HttpRequestMessage(HttpMethod.Post, _etcdRange) { Content = new ByteArrayContent(EtcdJson.EncodeRange(KeyBytes(key), serializable: true)) };
-                request.Content.Headers.ContentType = contentType;
-                break;
-            default:
-                request = new HttpRequestMessage(HttpMethod.Post, _etcdPut) { Content = new ByteArrayContent(EtcdJson.EncodePut(KeyBytes(key), Value)) };
-                request.Content.Headers.ContentType = contentType;
-                break;
-        }
-
-        request.Version = HttpVersion.Version11;
-        request.VersionPolicy = HttpVersionPolicy.RequestVersionExact;
-        return request;
-    }
-
-    /// <summary>The content type of request bodies: the value's for AzKv, JSON for etcd.</summary>
-    public MediaTypeHeaderValue CreateContentType() =>
-        new(_settings.Target == BenchTarget.AzKv ? "application/octet-stream" : "application/json");
+        BenchOperation.Health => _rawHealth ??= Build("GET", "/healthz", null, null),
+        BenchOperation.Get => _rawGets[key] ??= _settings.Target == BenchTarget.AzKv
+            ? Build("GET", KeyPath(key), null, null)
+            : Build("POST", EtcdJson.RangePath, "application/json", EtcdJson.EncodeRange(KeyBytes(key), serializable: true)),
+        _ => _rawPuts[key] ??= _settings.Target == BenchTarget.AzKv
+            ? Build("PUT", KeyPath(key), "application/octet-stream", Value)
+            : Build("POST", EtcdJson.PutPath, "application/json", EtcdJson.EncodePut(KeyBytes(key), Value)),
+    };
 
     /// <summary>
     /// Null when the answer is a success for the operation; otherwise a short reason
@@ -128,8 +106,29 @@ internal sealed class BenchRequests
         return names;
     }
 
-    private Uri KeyUri(int key) =>
-        _keyUris[key] ??= new Uri(_settings.Url, "/v1/kv/" + _settings.KeyName(key));
+    /// <summary>The escaped path of the key's URL (what a client library would send).</summary>
+    private string KeyPath(int key) => new Uri(_settings.Url, "/v1/kv/" + _settings.KeyName(key)).AbsolutePath;
+
+    private byte[] Build(string method, string path, string? contentType, byte[]? body)
+    {
+        var head = new StringBuilder()
+            .Append(method).Append(' ').Append(path).Append(" HTTP/1.1\r\n")
+            .Append("Host: ").Append(_settings.Url.Authority).Append("\r\n");
+        if (BearerToken is { } token)
+        {
+            head.Append("Authorization: Bearer ").Append(token).Append("\r\n");
+        }
+
+        if (body is not null)
+        {
+            head.Append("Content-Type: ").Append(contentType).Append("\r\n")
+                .Append("Content-Length: ").Append(body.Length.ToString(System.Globalization.CultureInfo.InvariantCulture)).Append("\r\n");
+        }
+
+        head.Append("\r\n");
+        var headBytes = Encoding.ASCII.GetBytes(head.ToString());
+        return body is null ? headBytes : [.. headBytes, .. body];
+    }
 
     private byte[] KeyBytes(int key) =>
         _keyBytes[key] ??= Encoding.UTF8.GetBytes(_settings.KeyName(key));

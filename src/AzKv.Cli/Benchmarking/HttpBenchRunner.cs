@@ -19,7 +19,7 @@ internal static class HttpBenchRunner
         var connections = new LoadConnection[settings.Connections];
         for (var i = 0; i < connections.Length; i++)
         {
-            connections[i] = new LoadConnection(requests, seed: i + 1);
+            connections[i] = new LoadConnection(requests, settings.Url, seed: i + 1);
         }
 
         using var metrics = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
@@ -28,7 +28,7 @@ internal static class HttpBenchRunner
             metrics.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
         }
 
-        // Requests carry no token (see LoadConnection): Ctrl-C closes the connections instead.
+        // Requests carry no cancellation token (see LoadConnection): Ctrl-C closes the connections instead.
         using var onCancel = cancellationToken.Register(() => AbortAll(connections));
         try
         {

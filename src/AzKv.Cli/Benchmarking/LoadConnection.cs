@@ -1,61 +1,37 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Sockets;
 
 namespace AzKv.Cli.Benchmarking;
 
 /// <summary>
-/// One keep-alive HTTP/1.1 connection of the load generator with one request in flight: its own
-/// <see cref="HttpClient"/> whose handler may open a single connection, so N of these are N real
-/// TCP connections (counted in <see cref="ConnectionsOpened"/>; a reconnect shows up there).
+/// One keep-alive HTTP/1.1 connection of the load generator with one request in flight: a
+/// <see cref="RawHttpConnection"/> sending pre-built requests, so N of these are N real TCP
+/// connections (counted in <see cref="ConnectionsOpened"/>; a reconnect shows up there) and the
+/// generator allocates next to nothing per request, for either target.
 /// Records latency into its own histogram; nothing is shared between connections but counters
 /// read by the progress line.
 /// </summary>
 internal sealed class LoadConnection : IDisposable
 {
-    private readonly HttpClient _client;
+    private readonly RawHttpConnection _http;
     private readonly BenchRequests _requests;
-    private readonly MediaTypeHeaderValue _contentType;
     private readonly byte[] _buffer;
-    private readonly byte[] _overflow = new byte[4096];
     private readonly Dictionary<string, long> _errors = new(StringComparer.Ordinal);
     private readonly Random _random;
     private long _completed;
     private long _failed;
-    private int _connectionsOpened;
     private volatile bool _aborted;
 
-    public LoadConnection(BenchRequests requests, int seed)
+    public LoadConnection(BenchRequests requests, Uri url, int seed)
     {
         _requests = requests;
-        _contentType = requests.CreateContentType();
         _random = new Random(seed);
 
         // Room for the largest answer expected: a value, base64 in etcd's JSON (4/3), and headers of JSON.
         _buffer = new byte[Math.Max(64 * 1024, (requests.Value.Length * 2) + 4096)];
-        var handler = new SocketsHttpHandler
-        {
-            MaxConnectionsPerServer = 1,
-            PooledConnectionIdleTimeout = TimeSpan.FromMinutes(10),
-            PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
-            AllowAutoRedirect = false,
-            UseCookies = false,
-            UseProxy = false,
-            AutomaticDecompression = DecompressionMethods.None,
-            ConnectCallback = ConnectAsync,
-        };
-
-        // No timeout and no cancellation token per request: either makes HttpClient create a
-        // linked CancellationTokenSource and a timer for every request, which costs the generator
-        // CPU that the servers need. A stuck request is ended by Abort (the runner's watchdog, Ctrl-C).
-        _client = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
-        if (requests.BearerToken is { } token)
-        {
-            _client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        }
+        _http = new RawHttpConnection(url);
     }
-
     /// <summary>Latency of successful operations during the measured time, in microseconds.</summary>
     public LatencyHistogram Histogram { get; } = new();
 
@@ -72,7 +48,7 @@ internal sealed class LoadConnection : IDisposable
     public long Puts { get; private set; }
 
     /// <summary>TCP connections this client opened (1 unless the server closed one).</summary>
-    public int ConnectionsOpened => Volatile.Read(ref _connectionsOpened);
+    public int ConnectionsOpened => _http.ConnectionsOpened;
 
     /// <summary>Failures during the measured time, by reason.</summary>
     public IReadOnlyDictionary<string, long> Errors => _errors;
@@ -167,79 +143,27 @@ internal sealed class LoadConnection : IDisposable
         _errors.Clear();
     }
 
-    public void Dispose() => _client.Dispose();
+    public void Dispose() => _http.Dispose();
 
     /// <summary>Ends the request in flight (the connection is closed) and stops the loops; for stuck servers and Ctrl-C.</summary>
     public void Abort()
     {
         _aborted = true;
-        _client.Dispose();
+        _http.Reset();
     }
 
     /// <summary>One request and its whole answer; null on success, else the reason it failed.</summary>
-    private async Task<string?> ExecuteAsync(BenchOperation operation, int key)
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<string?> ExecuteAsync(BenchOperation operation, int key)
     {
         try
         {
-            using var request = _requests.Create(operation, key, _contentType);
-            using var response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead).ConfigureAwait(false);
-            var length = await ReadBodyAsync(response).ConfigureAwait(false);
-            return _requests.Check(operation, response.StatusCode, _buffer.AsSpan(0, length));
+            var (status, length) = await _http.SendAsync(_requests.Raw(operation, key), _buffer).ConfigureAwait(false);
+            return _requests.Check(operation, (HttpStatusCode)status, _buffer.AsSpan(0, length));
         }
-        catch (HttpRequestException ex)
+        catch (Exception ex) when (ex is IOException or SocketException or InvalidDataException or ObjectDisposedException)
         {
-            return _aborted ? "aborted" : "connection: " + (ex.HttpRequestError == HttpRequestError.Unknown ? ex.Message : ex.HttpRequestError.ToString());
-        }
-        catch (IOException ex)
-        {
-            return _aborted ? "aborted" : "connection: " + ex.Message;
-        }
-        catch (Exception ex) when (ex is ObjectDisposedException or OperationCanceledException && _aborted)
-        {
-            return "aborted";
-        }
-    }
-
-    /// <summary>Reads the body into the connection's buffer (whatever does not fit is read and dropped); returns the bytes kept.</summary>
-    private async Task<int> ReadBodyAsync(HttpResponseMessage response)
-    {
-        var stream = await response.Content.ReadAsStreamAsync().ConfigureAwait(false);
-        await using (stream.ConfigureAwait(false))
-        {
-            var kept = 0;
-            while (kept < _buffer.Length)
-            {
-                var read = await stream.ReadAsync(_buffer.AsMemory(kept)).ConfigureAwait(false);
-                if (read == 0)
-                {
-                    return kept;
-                }
-
-                kept += read;
-            }
-
-            while (await stream.ReadAsync(_overflow).ConfigureAwait(false) > 0)
-            {
-                // An answer larger than the buffer: drained, not kept.
-            }
-
-            return kept;
-        }
-    }
-
-    private async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
-    {
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        try
-        {
-            await socket.ConnectAsync(context.DnsEndPoint, cancellationToken).ConfigureAwait(false);
-            Interlocked.Increment(ref _connectionsOpened);
-            return new NetworkStream(socket, ownsSocket: true);
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
+            return _aborted ? "aborted" : "connection: " + (ex is SocketException socket ? socket.SocketErrorCode.ToString() : ex.Message);
         }
     }
 }
