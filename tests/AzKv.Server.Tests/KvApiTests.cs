@@ -283,6 +283,9 @@ public sealed class KvApiTests(AzuriteFixture azurite) : ServerApiTests(azurite,
     [InlineData("/v1/kv?cursor=%%%")]
     [InlineData("/v1/watch?timeout=500")]
     [InlineData("/v1/watch?cursor=nope")]
+    [InlineData("/v1/conflicts?limit=0")]
+    [InlineData("/v1/conflicts?limit=1001")]
+    [InlineData("/v1/conflicts?limit=abc")]
     public async Task Get_WhenQueryIsInvalid_Returns400InvalidRequest(string url)
     {
         using var response = await Http.GetAsync(url);
