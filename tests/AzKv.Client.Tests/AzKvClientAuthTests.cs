@@ -7,21 +7,12 @@ namespace AzKv.Client.Tests;
 
 /// <summary>The API key and bearer-token headers <see cref="AzKvClient"/> sends to a real node.</summary>
 [Collection(AzuriteCollection.Name)]
-public sealed class AzKvClientAuthTests : IClassFixture<ServerFixture>, IAsyncLifetime
+public sealed class AzKvClientAuthTests : LiveNodeTests, IClassFixture<ServerFixture>
 {
-    private readonly AzuriteFixture _azurite;
-    private readonly ServerFixture _fixture;
-    private InProcessServer _server = null!;
-
     public AzKvClientAuthTests(AzuriteFixture azurite, ServerFixture fixture)
+        : base(azurite, fixture)
     {
-        _azurite = azurite;
-        _fixture = fixture;
     }
-
-    public async Task InitializeAsync() => _server = await _fixture.GetAsync(_azurite);
-
-    public Task DisposeAsync() => Task.CompletedTask;
 
     [Fact]
     public async Task PutAsync_WhenAnApiKeyIsSet_SendsItInTheXAzKvKeyHeaderOfEveryRequest()
@@ -39,7 +30,7 @@ public sealed class AzKvClientAuthTests : IClassFixture<ServerFixture>, IAsyncLi
                 return null;
             },
         };
-        using var client = new AzKvClient(new AzKvClientOptions { Endpoints = [_server.Url], Handler = handler, ApiKey = "k-123" });
+        using var client = new AzKvClient(new AzKvClientOptions { Endpoints = [Server.Url], Handler = handler, ApiKey = "k-123" });
 
         await client.PutStringAsync("auth/key", "v");
         var value = await client.GetStringAsync("auth/key");
@@ -67,7 +58,7 @@ public sealed class AzKvClientAuthTests : IClassFixture<ServerFixture>, IAsyncLi
         };
         using var client = new AzKvClient(new AzKvClientOptions
         {
-            Endpoints = [_server.Url],
+            Endpoints = [Server.Url],
             Handler = handler,
             TokenProvider = _ =>
             {
@@ -104,7 +95,7 @@ public sealed class AzKvClientAuthTests : IClassFixture<ServerFixture>, IAsyncLi
         };
         using var client = new AzKvClient(new AzKvClientOptions
         {
-            Endpoints = [_server.Url],
+            Endpoints = [Server.Url],
             Handler = handler,
             TokenProvider = _ => ValueTask.FromResult(new AzKvAccessToken($"tok-{Interlocked.Increment(ref issued)}", DateTimeOffset.UtcNow.AddHours(1))),
         });
@@ -121,7 +112,7 @@ public sealed class AzKvClientAuthTests : IClassFixture<ServerFixture>, IAsyncLi
         using var handler = new FaultInjectingHandler { Fault = (_, _) => new HttpResponseMessage(HttpStatusCode.Unauthorized) };
         using var client = new AzKvClient(new AzKvClientOptions
         {
-            Endpoints = [_server.Url],
+            Endpoints = [Server.Url],
             Handler = handler,
             TokenProvider = _ => ValueTask.FromResult(new AzKvAccessToken("refused", DateTimeOffset.UtcNow.AddHours(1))),
         });

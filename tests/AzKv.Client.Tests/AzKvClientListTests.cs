@@ -7,28 +7,11 @@ namespace AzKv.Client.Tests;
 
 /// <summary>Listing and paging of <see cref="AzKvClient"/> against a real node.</summary>
 [Collection(AzuriteCollection.Name)]
-public sealed class AzKvClientListTests : IClassFixture<ServerFixture>, IAsyncLifetime
+public sealed class AzKvClientListTests : LiveNodeTests, IClassFixture<ServerFixture>
 {
-    private readonly AzuriteFixture _azurite;
-    private readonly ServerFixture _fixture;
-    private AzKvClient _client = null!;
-
     public AzKvClientListTests(AzuriteFixture azurite, ServerFixture fixture)
+        : base(azurite, fixture)
     {
-        _azurite = azurite;
-        _fixture = fixture;
-    }
-
-    public async Task InitializeAsync()
-    {
-        var server = await _fixture.GetAsync(_azurite);
-        _client = new AzKvClient(server.Url);
-    }
-
-    public Task DisposeAsync()
-    {
-        _client.Dispose();
-        return Task.CompletedTask;
     }
 
     [Fact]
@@ -38,11 +21,11 @@ public sealed class AzKvClientListTests : IClassFixture<ServerFixture>, IAsyncLi
         string[] keys = ["paging/z", "paging/a/1", "paging/ä", "paging/B", "paging/a/2", "paging/a", "paging/0"];
         foreach (var key in keys)
         {
-            await _client.PutStringAsync(key, "v:" + key);
+            await Client.PutStringAsync(key, "v:" + key);
         }
 
         var listed = new List<string>();
-        await foreach (var item in _client.ListAsync("paging/", pageSize: 3))
+        await foreach (var item in Client.ListAsync("paging/", pageSize: 3))
         {
             listed.Add(item.Key);
         }
@@ -57,12 +40,12 @@ public sealed class AzKvClientListTests : IClassFixture<ServerFixture>, IAsyncLi
     {
         for (var i = 0; i < 5; i++)
         {
-            await _client.PutStringAsync($"pages/{i}", i.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            await Client.PutStringAsync($"pages/{i}", i.ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
 
-        var first = await _client.ListPageAsync("pages/", limit: 2);
-        var second = await _client.ListPageAsync("pages/", limit: 2, cursor: first.Next);
-        var third = await _client.ListPageAsync("pages/", limit: 2, cursor: second.Next);
+        var first = await Client.ListPageAsync("pages/", limit: 2);
+        var second = await Client.ListPageAsync("pages/", limit: 2, cursor: first.Next);
+        var third = await Client.ListPageAsync("pages/", limit: 2, cursor: second.Next);
 
         Assert.Equal(["pages/0", "pages/1"], first.Items.Select(i => i.Key));
         Assert.NotNull(first.Next);
@@ -74,11 +57,11 @@ public sealed class AzKvClientListTests : IClassFixture<ServerFixture>, IAsyncLi
     [Fact]
     public async Task ListAsync_WhenValuesAreRequested_ReturnsEachValueWithItsMetadata()
     {
-        var put = await _client.PutAsync("values/bin", new byte[] { 1, 2, 3 }, "application/x-bin");
-        await _client.PutStringAsync("values/text", "héllo");
+        var put = await Client.PutAsync("values/bin", new byte[] { 1, 2, 3 }, "application/x-bin");
+        await Client.PutStringAsync("values/text", "héllo");
 
         var items = new List<KvItem>();
-        await foreach (var item in _client.ListAsync("values/", includeValues: true))
+        await foreach (var item in Client.ListAsync("values/", includeValues: true))
         {
             items.Add(item);
         }
@@ -96,9 +79,9 @@ public sealed class AzKvClientListTests : IClassFixture<ServerFixture>, IAsyncLi
     [Fact]
     public async Task ListAsync_WhenValuesAreNotRequested_LeavesValueNull()
     {
-        await _client.PutStringAsync("novalues/a", "x");
+        await Client.PutStringAsync("novalues/a", "x");
 
-        var page = await _client.ListPageAsync("novalues/");
+        var page = await Client.ListPageAsync("novalues/");
 
         var item = Assert.Single(page.Items);
         Assert.Null(item.Value);
@@ -108,11 +91,11 @@ public sealed class AzKvClientListTests : IClassFixture<ServerFixture>, IAsyncLi
     [Fact]
     public async Task ListAsync_WhenAKeyIsDeleted_NoLongerListsIt()
     {
-        await _client.PutStringAsync("deleted/keep", "x");
-        await _client.PutStringAsync("deleted/drop", "x");
-        await _client.DeleteAsync("deleted/drop");
+        await Client.PutStringAsync("deleted/keep", "x");
+        await Client.PutStringAsync("deleted/drop", "x");
+        await Client.DeleteAsync("deleted/drop");
 
-        var page = await _client.ListPageAsync("deleted/");
+        var page = await Client.ListPageAsync("deleted/");
 
         Assert.Equal(["deleted/keep"], page.Items.Select(i => i.Key));
     }
@@ -120,7 +103,7 @@ public sealed class AzKvClientListTests : IClassFixture<ServerFixture>, IAsyncLi
     [Fact]
     public async Task ListPageAsync_WhenNothingMatchesThePrefix_ReturnsAnEmptyLastPage()
     {
-        var page = await _client.ListPageAsync("nothing-here/");
+        var page = await Client.ListPageAsync("nothing-here/");
 
         Assert.Empty(page.Items);
         Assert.Null(page.Next);
@@ -129,8 +112,8 @@ public sealed class AzKvClientListTests : IClassFixture<ServerFixture>, IAsyncLi
     [Fact]
     public async Task ListPageAsync_WhenLimitIsOutOfRange_ThrowsBeforeSending()
     {
-        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => _client.ListPageAsync(limit: 0));
-        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => _client.ListPageAsync(limit: 1001));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => Client.ListPageAsync(limit: 0));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => Client.ListPageAsync(limit: 1001));
     }
 
     private sealed class ByteComparer : IComparer<byte[]>

@@ -1,18 +1,15 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using AzKv.Server.Security;
 using AzKv.Testing.Azurite;
+using AzKv.Testing.Security;
 using AzKv.Testing.Server;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
-using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
@@ -29,19 +26,16 @@ namespace AzKv.Console.Tests;
 public sealed class EntraSignInConsoleTests : IAsyncLifetime
 {
     private const string Audience = "api://azkv-console-test";
-    private static readonly string Tenant = Guid.NewGuid().ToString();
     private static readonly string ConsoleClient = Guid.NewGuid().ToString();
 
     private readonly AzuriteFixture _azurite;
     private readonly BrowserFixture _browser;
-    private readonly RSA _tenantKey = RSA.Create(2048);
     private readonly ConcurrentDictionary<string, PendingCode> _codes = new();
     private readonly ConcurrentQueue<string> _authorityCalls = new();
     private readonly ConcurrentQueue<string> _browserUrls = new();
-    private WebApplication _authority = null!;
+    private EntraIdStandIn _authority = null!;
     private InProcessServer _node = null!;
     private ConsoleSession _console = null!;
-    private string _instance = string.Empty;
     private string _signedInRole = AuthClaims.ReaderRole;
 
     public EntraSignInConsoleTests(AzuriteFixture azurite, BrowserFixture browser)
@@ -54,21 +48,18 @@ public sealed class EntraSignInConsoleTests : IAsyncLifetime
 
     private IPage Page => _console.Page;
 
-    private string Issuer => $"{_instance}{Tenant}/v2.0";
-
     public async Task InitializeAsync()
     {
-        _instance = $"http://127.0.0.1:{FreePort()}/";
-        await StartAuthorityAsync();
+        _authority = await EntraIdStandIn.StartAsync(MapSignIn);
         _node = await InProcessServer.StartAsync(
             _azurite.ConnectionString,
             InProcessServer.NewContainer(),
             extraArguments:
             [
                 "--AzKv:Auth:Mode=EntraId",
-                "--AzKv:Auth:TenantId=" + Tenant,
+                "--AzKv:Auth:TenantId=" + _authority.TenantId,
                 "--AzKv:Auth:Audience=" + Audience,
-                "--AzKv:Auth:Instance=" + _instance,
+                "--AzKv:Auth:Instance=" + _authority.Instance,
                 "--AzKv:Auth:AllowedClientIds=" + ConsoleClient,
                 "--AzKv:Auth:ConsoleClientId=" + ConsoleClient,
             ]);
@@ -81,7 +72,6 @@ public sealed class EntraSignInConsoleTests : IAsyncLifetime
         await _console.DisposeAsync();
         await _node.DisposeAsync();
         await _authority.DisposeAsync();
-        _tenantKey.Dispose();
     }
 
     [Fact]
@@ -151,43 +141,23 @@ public sealed class EntraSignInConsoleTests : IAsyncLifetime
         var config = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
         Assert.Equal("EntraId", config.GetProperty("auth").GetString());
         var signIn = config.GetProperty("signIn");
-        Assert.Equal($"{_instance}{Tenant}/oauth2/v2.0/authorize", signIn.GetProperty("authorizeEndpoint").GetString());
-        Assert.Equal($"{_instance}{Tenant}/oauth2/v2.0/token", signIn.GetProperty("tokenEndpoint").GetString());
+        Assert.Equal($"{_authority.Instance}{_authority.TenantId}/oauth2/v2.0/authorize", signIn.GetProperty("authorizeEndpoint").GetString());
+        Assert.Equal($"{_authority.Instance}{_authority.TenantId}/oauth2/v2.0/token", signIn.GetProperty("tokenEndpoint").GetString());
         Assert.Equal(ConsoleClient, signIn.GetProperty("clientId").GetString());
         Assert.Equal(Audience + "/.default", signIn.GetProperty("scope").GetString());
         Assert.Equal("/console/signin", signIn.GetProperty("redirectPath").GetString());
         var csp = Assert.Single(response.Headers.GetValues("Content-Security-Policy"));
-        Assert.Contains($"connect-src 'self' {_instance.TrimEnd('/')};", csp, StringComparison.Ordinal);
+        Assert.Contains($"connect-src 'self' {_authority.Instance.TrimEnd('/')};", csp, StringComparison.Ordinal);
         Assert.Contains("script-src 'self';", csp, StringComparison.Ordinal);
         using var page = await http.GetAsync("/console/signin");
         Assert.Equal(csp, Assert.Single(page.Headers.GetValues("Content-Security-Policy")));
     }
 
-    private async Task StartAuthorityAsync()
+    /// <summary>The sign-in endpoints of the authority (its metadata and keys are the stand-in's).</summary>
+    private void MapSignIn(WebApplication authority, EntraIdStandIn tenant)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls(_instance);
-        builder.Logging.ClearProviders();
-        _authority = builder.Build();
-        var key = _tenantKey.ExportParameters(includePrivateParameters: false);
-        var jwks = JsonSerializer.Serialize(new
-        {
-            keys = new[] { new { kty = "RSA", use = "sig", kid = "tenant-key", n = Base64UrlEncoder.Encode(key.Modulus), e = Base64UrlEncoder.Encode(key.Exponent) } },
-        });
-        _authority.MapGet($"/{Tenant}/v2.0/.well-known/openid-configuration", () => Results.Text(
-            JsonSerializer.Serialize(new Dictionary<string, object>
-            {
-                ["issuer"] = Issuer,
-                ["jwks_uri"] = $"{_instance}{Tenant}/discovery/v2.0/keys",
-                ["authorization_endpoint"] = $"{_instance}{Tenant}/oauth2/v2.0/authorize",
-                ["token_endpoint"] = $"{_instance}{Tenant}/oauth2/v2.0/token",
-                ["id_token_signing_alg_values_supported"] = new[] { "RS256" },
-            }),
-            "application/json"));
-        _authority.MapGet($"/{Tenant}/discovery/v2.0/keys", () => Results.Text(jwks, "application/json"));
-
         // The user "signs in" at once: a code bound to the PKCE challenge, back to the redirect URI.
-        _authority.MapGet($"/{Tenant}/oauth2/v2.0/authorize", (HttpRequest request) =>
+        authority.MapGet($"/{tenant.TenantId}/oauth2/v2.0/authorize", (HttpRequest request) =>
         {
             _authorityCalls.Enqueue("authorize");
             var q = request.Query;
@@ -206,7 +176,7 @@ public sealed class EntraSignInConsoleTests : IAsyncLifetime
         });
 
         // Code + verifier for a token, once; CORS for the console's origin only (a SPA redemption).
-        _authority.MapPost($"/{Tenant}/oauth2/v2.0/token", async (HttpContext context) =>
+        authority.MapPost($"/{tenant.TenantId}/oauth2/v2.0/token", async (HttpContext context) =>
         {
             _authorityCalls.Enqueue("token");
             var origin = context.Request.Headers.Origin.ToString();
@@ -228,21 +198,18 @@ public sealed class EntraSignInConsoleTests : IAsyncLifetime
             var subject = pending.Role == AuthClaims.ReaderRole ? "reader-user" : "writer-user";
             return Results.Json(new { token_type = "Bearer", expires_in = 3600, access_token = Token(subject, pending.Role, ConsoleClient) });
         });
-        await _authority.StartAsync();
     }
 
     private string Token(string subject, string role, string client)
     {
         var now = DateTime.UtcNow;
-        return new JsonWebTokenHandler { SetDefaultTimesOnTokenCreation = false }.CreateToken(new SecurityTokenDescriptor
+        return _authority.CreateToken(new SecurityTokenDescriptor
         {
-            Issuer = Issuer,
             Audience = Audience,
             IssuedAt = now,
             NotBefore = now,
             Expires = now.AddHours(1),
             Claims = new Dictionary<string, object> { ["oid"] = subject, ["sub"] = subject, ["azp"] = client, ["roles"] = new[] { role } },
-            SigningCredentials = new SigningCredentials(new RsaSecurityKey(_tenantKey) { KeyId = "tenant-key" }, SecurityAlgorithms.RsaSha256),
         });
     }
 
@@ -253,12 +220,5 @@ public sealed class EntraSignInConsoleTests : IAsyncLifetime
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         using var response = await http.SendAsync(request);
         Assert.True(response.StatusCode is HttpStatusCode.OK or HttpStatusCode.Created, $"PUT {key}: {(int)response.StatusCode}");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -14,39 +14,16 @@ namespace AzKv.Console.Tests;
 
 /// <summary>The feature-flag view of /console, and an application that reads the flags through the configuration provider.</summary>
 [Collection(AzuriteCollection.Name)]
-public sealed class FlagsConsoleTests : IClassFixture<ServerFixture>, IAsyncLifetime
+public sealed class FlagsConsoleTests(AzuriteFixture azurite, ServerFixture server, BrowserFixture browser)
+    : SharedNodeConsoleTests(azurite, server, browser)
 {
     private const string FlagContentType = "application/vnd.microsoft.appconfig.ff+json; charset=utf-8";
 
-    private readonly AzuriteFixture _azurite;
-    private readonly ServerFixture _server;
-    private readonly BrowserFixture _browser;
     private readonly string _cacheDirectory = Path.Combine(Path.GetTempPath(), "azkv-console-tests-" + Guid.NewGuid().ToString("N"));
-    private InProcessServer _node = null!;
-    private NodeApi _api = null!;
-    private ConsoleSession _console = null!;
 
-    public FlagsConsoleTests(AzuriteFixture azurite, ServerFixture server, BrowserFixture browser)
+    public override async Task DisposeAsync()
     {
-        _azurite = azurite;
-        _server = server;
-        _browser = browser;
-    }
-
-    private IPage Page => _console.Page;
-
-    public async Task InitializeAsync()
-    {
-        _node = await _server.GetAsync(_azurite);
-        _api = new NodeApi(_node.Url);
-        _console = await ConsoleSession.OpenAsync(_browser.Browser, _node.Url);
-        _console.ExpectHttpError(404, "/v1/auth/me");
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _console.DisposeAsync();
-        _api.Dispose();
+        await base.DisposeAsync();
         if (Directory.Exists(_cacheDirectory))
         {
             Directory.Delete(_cacheDirectory, recursive: true);
@@ -56,11 +33,11 @@ public sealed class FlagsConsoleTests : IClassFixture<ServerFixture>, IAsyncLife
     [Fact]
     public async Task FlagToggle_WhenSwitchedOnInTheConsole_ReachesIFeatureManagerOfARunningApp()
     {
-        await _api.PutAsync(".appconfig.featureflag/Checkout", """{"id":"Checkout","enabled":false,"conditions":{"client_filters":[]}}""", FlagContentType);
+        await Api.PutAsync(".appconfig.featureflag/Checkout", """{"id":"Checkout","enabled":false,"conditions":{"client_filters":[]}}""", FlagContentType);
         using var configuration = (ConfigurationRoot)new ConfigurationBuilder()
             .AddAzKv(o =>
             {
-                o.Connect(_node.Url).UseFeatureFlags();
+                o.Connect(Node.Url).UseFeatureFlags();
                 o.CacheDirectory = _cacheDirectory;
             })
             .Build();
@@ -78,10 +55,10 @@ public sealed class FlagsConsoleTests : IClassFixture<ServerFixture>, IAsyncLife
         await Page.Keyboard.PressAsync("Space");
         await Expect(toggle).ToHaveAttributeAsync("aria-checked", "true");
         await Expect(toggle).ToBeFocusedAsync();
-        await _console.ScreenshotAsync("flags-view");
+        await Session.ScreenshotAsync("flags-view");
 
         await WhenReloadedUntilAsync(configuration, () => features.IsEnabledAsync("Checkout"), TimeSpan.FromSeconds(30));
-        await _console.AssertNoConsoleErrorsAsync();
+        await Session.AssertNoConsoleErrorsAsync();
     }
 
     [Fact]
@@ -99,13 +76,13 @@ public sealed class FlagsConsoleTests : IClassFixture<ServerFixture>, IAsyncLife
         await Page.GetByLabel("Groups (one per line: name=percentage)").FillAsync("beta=50\nstaff=100");
         await Page.GetByLabel("Default rollout percentage").FillAsync("5");
         await Page.GetByLabel("Excluded users").FillAsync("eve@contoso.com");
-        await _console.ScreenshotAsync("flags-editor");
+        await Session.ScreenshotAsync("flags-editor");
         await Page.GetByRole(AriaRole.Button, new() { Name = "Create flag" }).ClickAsync();
 
         var row = Page.Locator("tr[data-flag='Search.v2']");
         await Expect(row).ToContainTextAsync("25% of evaluations");
         await Expect(row).ToContainTextAsync("Targeting: 2 users; beta 50%, staff 100%; default 5%");
-        var stored = await _api.GetAsync(".appconfig.featureflag/Search.v2");
+        var stored = await Api.GetAsync(".appconfig.featureflag/Search.v2");
         Assert.Equal(FlagContentType, stored?.ContentType);
         using var doc = JsonDocument.Parse(stored!.Value.Value);
         var root = doc.RootElement;
@@ -124,14 +101,14 @@ public sealed class FlagsConsoleTests : IClassFixture<ServerFixture>, IAsyncLife
         await row.GetByRole(AriaRole.Button, new() { Name = "Delete Search.v2" }).ClickAsync();
         await row.GetByRole(AriaRole.Button, new() { Name = "Delete Search.v2" }).ClickAsync();
         await Expect(row).ToHaveCountAsync(0);
-        Assert.Null(await _api.GetAsync(".appconfig.featureflag/Search.v2"));
-        await _console.AssertNoConsoleErrorsAsync();
+        Assert.Null(await Api.GetAsync(".appconfig.featureflag/Search.v2"));
+        await Session.AssertNoConsoleErrorsAsync();
     }
 
     [Fact]
     public async Task FlagEditor_WhenEditingAFlagWithVariants_KeepsTheFieldsItDoesNotEdit()
     {
-        await _api.PutAsync(".appconfig.featureflag/Theme", """
+        await Api.PutAsync(".appconfig.featureflag/Theme", """
             {"id":"Theme","enabled":true,"conditions":{"client_filters":[{"name":"Microsoft.Percentage","parameters":{"Value":10}}]},
              "variants":[{"name":"Dark"},{"name":"Light"}],"allocation":{"default_when_enabled":"Dark"}}
             """, FlagContentType);
@@ -142,11 +119,11 @@ public sealed class FlagsConsoleTests : IClassFixture<ServerFixture>, IAsyncLife
         await Page.GetByRole(AriaRole.Button, new() { Name = "Save flag" }).ClickAsync();
 
         await Expect(Page.Locator("tr[data-flag='Theme']")).ToContainTextAsync("90% of evaluations");
-        using var doc = JsonDocument.Parse((await _api.GetAsync(".appconfig.featureflag/Theme"))!.Value.Value);
+        using var doc = JsonDocument.Parse((await Api.GetAsync(".appconfig.featureflag/Theme"))!.Value.Value);
         Assert.Equal(90, doc.RootElement.GetProperty("conditions").GetProperty("client_filters")[0].GetProperty("parameters").GetProperty("Value").GetInt32());
         Assert.Equal("Dark", doc.RootElement.GetProperty("allocation").GetProperty("default_when_enabled").GetString());
         Assert.Equal(2, doc.RootElement.GetProperty("variants").GetArrayLength());
-        await _console.AssertNoConsoleErrorsAsync();
+        await Session.AssertNoConsoleErrorsAsync();
     }
 
     /// <summary>

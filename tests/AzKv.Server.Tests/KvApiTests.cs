@@ -1,44 +1,14 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
-using System.Text.Json;
 using AzKv.Testing.Azurite;
 
 namespace AzKv.Server.Tests;
 
 /// <summary>The /v1 API over real HTTP against a node on Azurite: every endpoint and error kind.</summary>
 [Collection(AzuriteCollection.Name)]
-public sealed class KvApiTests : IAsyncLifetime
+public sealed class KvApiTests(AzuriteFixture azurite) : ServerApiTests(azurite, "kv")
 {
-    private readonly AzuriteFixture _azurite;
-    private ServerProcess? _server;
-
-    public KvApiTests(AzuriteFixture azurite)
-    {
-        _azurite = azurite;
-    }
-
-    private HttpClient Http => _server!.Http;
-
-    public async Task InitializeAsync() => _server = await ServerProcess.StartAsync(_azurite, "kv" + Guid.NewGuid().ToString("N")[..16]);
-
-    public async Task DisposeAsync() => await _server!.DisposeAsync();
-
-    private static StringContent Text(string value, string contentType = "text/plain") => new(value, Encoding.UTF8, new MediaTypeHeaderValue(contentType));
-
-    private static async Task<JsonElement> JsonAsync(HttpResponseMessage response) =>
-        JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
-
-    private static async Task AssertProblemAsync(HttpResponseMessage response, HttpStatusCode status, string kind)
-    {
-        Assert.Equal(status, response.StatusCode);
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        var problem = await JsonAsync(response);
-        Assert.Equal("https://azkv.dev/problems/" + kind, problem.GetProperty("type").GetString());
-        Assert.Equal((int)status, problem.GetProperty("status").GetInt32());
-        Assert.False(string.IsNullOrEmpty(problem.GetProperty("detail").GetString()));
-    }
-
     [Fact]
     public async Task Put_WhenNewThenReplaced_Returns201Then200WithChangingETag()
     {
@@ -313,6 +283,9 @@ public sealed class KvApiTests : IAsyncLifetime
     [InlineData("/v1/kv?cursor=%%%")]
     [InlineData("/v1/watch?timeout=500")]
     [InlineData("/v1/watch?cursor=nope")]
+    [InlineData("/v1/conflicts?limit=0")]
+    [InlineData("/v1/conflicts?limit=1001")]
+    [InlineData("/v1/conflicts?limit=abc")]
     public async Task Get_WhenQueryIsInvalid_Returns400InvalidRequest(string url)
     {
         using var response = await Http.GetAsync(url);

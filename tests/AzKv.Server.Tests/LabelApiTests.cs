@@ -8,27 +8,8 @@ namespace AzKv.Server.Tests;
 
 /// <summary>Labels over the REST API (docs/api.md, "Labels"): one entry per (key, label), each with its own ETag.</summary>
 [Collection(AzuriteCollection.Name)]
-public sealed class LabelApiTests : IAsyncLifetime
+public sealed class LabelApiTests(AzuriteFixture azurite) : ServerApiTests(azurite, "lb")
 {
-    private readonly AzuriteFixture _azurite;
-    private ServerProcess? _server;
-
-    public LabelApiTests(AzuriteFixture azurite)
-    {
-        _azurite = azurite;
-    }
-
-    private HttpClient Http => _server!.Http;
-
-    public async Task InitializeAsync() => _server = await ServerProcess.StartAsync(_azurite, "lb" + Guid.NewGuid().ToString("N")[..16]);
-
-    public async Task DisposeAsync() => await _server!.DisposeAsync();
-
-    private static StringContent Text(string value) => new(value, Encoding.UTF8, new MediaTypeHeaderValue("text/plain"));
-
-    private static async Task<JsonElement> JsonAsync(HttpResponseMessage response) =>
-        JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
-
     private async Task<HttpResponseMessage> PutAsync(string key, string? label, string value)
     {
         var response = await Http.PutAsync($"/v1/kv/{key}{(label is null ? string.Empty : "?label=" + Uri.EscapeDataString(label))}", Text(value));

@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using AzKv.Partitions;
 using AzKv.Storage;
+using AzKv.Threading;
 using AzKv.Versioning;
 using Microsoft.Extensions.Logging;
 
@@ -65,8 +66,7 @@ public sealed partial class ReplicationPublisher : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly string _positionBlob;
-    private readonly CancellationTokenSource _stopping = new();
-    private Task _loop = Task.CompletedTask;
+    private readonly BackgroundLoop _loop = new();
     private string? _positionETag;
     private PublisherProgress _progress;
 
@@ -94,23 +94,10 @@ public sealed partial class ReplicationPublisher : IAsyncDisposable
     public static string PositionBlob(int partition) => $"replication-published/{partition:D4}.json";
 
     /// <summary>Starts publishing in the background.</summary>
-    public void Start() => _loop = Task.Run(() => RunAsync(_stopping.Token), CancellationToken.None);
+    public void Start() => _loop.Start(RunAsync);
 
-    /// <summary>Stops (after saving the position reached) and waits.</summary>
-    public async ValueTask DisposeAsync()
-    {
-        await _stopping.CancelAsync().ConfigureAwait(false);
-        try
-        {
-            await _loop.ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            // Stopped.
-        }
-
-        _stopping.Dispose();
-    }
+    /// <summary>Stops (after saving the position reached) and waits (idempotent).</summary>
+    public ValueTask DisposeAsync() => _loop.DisposeAsync();
 
     private async Task RunAsync(CancellationToken cancellationToken)
     {

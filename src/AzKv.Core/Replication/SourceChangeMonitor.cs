@@ -1,6 +1,7 @@
 using System.Globalization;
 using AzKv.Partitions;
 using AzKv.Storage;
+using AzKv.Threading;
 using Microsoft.Extensions.Logging;
 
 namespace AzKv.Replication;
@@ -17,12 +18,11 @@ public sealed partial class SourceChangeMonitor : IAsyncDisposable, IReplication
     private readonly TimeSpan _interval;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly CancellationTokenSource _stopping = new();
+    private readonly BackgroundLoop _loop = new();
     private readonly Dictionary<int, long> _versions = [];
     private readonly object _gate = new();
     private Dictionary<string, long> _lengths = new(StringComparer.Ordinal);
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private Task _loop = Task.CompletedTask;
 
     /// <summary>Creates a monitor of <paramref name="sourceRegion"/>'s storage, listing every <paramref name="interval"/>.</summary>
     public SourceChangeMonitor(string sourceRegion, IBlobStore source, TimeSpan interval, TimeProvider time, ILogger logger)
@@ -40,7 +40,7 @@ public sealed partial class SourceChangeMonitor : IAsyncDisposable, IReplication
     public string SourceRegion { get; }
 
     /// <summary>Starts listing in the background.</summary>
-    public void Start() => _loop = Task.Run(() => RunAsync(_stopping.Token), CancellationToken.None);
+    public void Start() => _loop.Start(RunAsync);
 
     /// <summary>How many changes of <paramref name="partition"/>'s segments were seen so far (to pass to <see cref="WaitAsync"/>).</summary>
     public long VersionOf(int partition)
@@ -84,21 +84,8 @@ public sealed partial class SourceChangeMonitor : IAsyncDisposable, IReplication
         }
     }
 
-    /// <summary>Stops listing.</summary>
-    public async ValueTask DisposeAsync()
-    {
-        await _stopping.CancelAsync().ConfigureAwait(false);
-        try
-        {
-            await _loop.ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            // Stopped.
-        }
-
-        _stopping.Dispose();
-    }
+    /// <summary>Stops listing (idempotent).</summary>
+    public ValueTask DisposeAsync() => _loop.DisposeAsync();
 
     private async Task RunAsync(CancellationToken cancellationToken)
     {

@@ -30,11 +30,9 @@ internal static class ReplicationEndpoints
     {
         var query = context.Request.Query;
         var prefix = query["prefix"].ToString();
-        var limit = DefaultLimit;
-        if (query.TryGetValue("limit", out var text)
-            && (!int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out limit) || limit is < 1 or > MaxLimit))
+        if (ReadLimit(query, out var limit) is { } invalidLimit)
         {
-            return Problems.InvalidRequest($"limit must be an integer from 1 to {MaxLimit}.");
+            return invalidLimit;
         }
 
         var entries = await ConflictLog.ReadAsync(store, prefix, limit, context.RequestAborted).ConfigureAwait(false);
@@ -47,11 +45,9 @@ internal static class ReplicationEndpoints
     {
         var query = context.Request.Query;
         var prefix = query["prefix"].ToString();
-        var limit = DefaultLimit;
-        if (query.TryGetValue("limit", out var text)
-            && (!int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out limit) || limit is < 1 or > MaxLimit))
+        if (ReadLimit(query, out var limit) is { } invalidLimit)
         {
-            return Problems.InvalidRequest($"limit must be an integer from 1 to {MaxLimit}.");
+            return invalidLimit;
         }
 
         var since = time.GetUtcNow() - TimeSpan.FromHours(24);
@@ -81,4 +77,14 @@ internal static class ReplicationEndpoints
     private static IResult Switch(bool known, string source) => known
         ? Results.NoContent()
         : Problems.UnknownRegion($"This node does not replicate from a region named '{source}' (AzKv__Peers).");
+
+    /// <summary>The <c>limit</c> parameter (<see cref="DefaultLimit"/> when absent), or the problem when it is not an integer from 1 to <see cref="MaxLimit"/>.</summary>
+    private static IResult? ReadLimit(IQueryCollection query, out int limit)
+    {
+        limit = DefaultLimit;
+        return query.TryGetValue("limit", out var text)
+            && (!int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out limit) || limit is < 1 or > MaxLimit)
+            ? Problems.InvalidRequest($"limit must be an integer from 1 to {MaxLimit}.")
+            : null;
+    }
 }

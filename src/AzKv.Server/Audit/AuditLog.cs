@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Threading.Channels;
 using AzKv.Storage;
+using AzKv.Threading;
 using Microsoft.Extensions.Logging;
 
 namespace AzKv.Server.Audit;
@@ -61,10 +62,9 @@ internal sealed partial class AuditLog : IAsyncDisposable
 
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly List<AuditEvent> _pending = [];
-    private readonly CancellationTokenSource _stopping = new();
+    private readonly BackgroundLoop _loop = new();
     private int _disposed;
     private readonly Dictionary<string, long> _rateLimitedAt = new(StringComparer.Ordinal);
-    private readonly Task _loop;
     private long _seq;
     private long _dropped;
     private string? _blob;
@@ -81,7 +81,7 @@ internal sealed partial class AuditLog : IAsyncDisposable
         _logger = logger;
         _node = node;
         _retention = retention;
-        _loop = Task.Run(LoopAsync);
+        _loop.Start(LoopAsync);
     }
 
     /// <summary>Events dropped because the buffer was full.</summary>
@@ -216,16 +216,7 @@ internal sealed partial class AuditLog : IAsyncDisposable
             return;
         }
 
-        await _stopping.CancelAsync().ConfigureAwait(false);
-        try
-        {
-            await _loop.ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            // Stopping.
-        }
-
+        await _loop.DisposeAsync().ConfigureAwait(false);
         try
         {
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
@@ -236,21 +227,20 @@ internal sealed partial class AuditLog : IAsyncDisposable
             LogFlushFailed(_logger, ex.Message);
         }
 
-        _stopping.Dispose();
         _gate.Dispose();
     }
 
-    private async Task LoopAsync()
+    private async Task LoopAsync(CancellationToken cancellationToken)
     {
-        while (!_stopping.IsCancellationRequested)
+        while (!cancellationToken.IsCancellationRequested)
         {
-            await Task.Delay(FlushInterval, _time, _stopping.Token).ConfigureAwait(false);
+            await Task.Delay(FlushInterval, _time, cancellationToken).ConfigureAwait(false);
             try
             {
-                await FlushAsync(_stopping.Token).ConfigureAwait(false);
-                await RemoveExpiredAsync(_stopping.Token).ConfigureAwait(false);
+                await FlushAsync(cancellationToken).ConfigureAwait(false);
+                await RemoveExpiredAsync(cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception ex) when (!_stopping.IsCancellationRequested)
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
             {
                 // Storage trouble must not end the loop: the events stay buffered (bounded) for the next round.
                 LogFlushFailed(_logger, ex.Message);

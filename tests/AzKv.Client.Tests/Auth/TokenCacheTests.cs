@@ -9,10 +9,8 @@ public sealed class TokenCacheTests
     public async Task GetTokenAsync_WhenTheTokenIsFarFromExpiry_ReusesItWithoutAskingAgain()
     {
         var clock = new ManualTimeProvider();
-        var calls = 0;
-        using var cache = new TokenCache(
-            _ => ValueTask.FromResult(new AzKvAccessToken($"t{++calls}", clock.GetUtcNow().AddHours(1))),
-            clock);
+        var source = new CountingTokenSource(clock);
+        using var cache = new TokenCache(source.GetTokenAsync, clock);
 
         var first = await cache.GetTokenAsync(CancellationToken.None);
         clock.Advance(TimeSpan.FromMinutes(54));
@@ -20,17 +18,15 @@ public sealed class TokenCacheTests
 
         Assert.Equal("t1", first);
         Assert.Equal("t1", second);
-        Assert.Equal(1, calls);
+        Assert.Equal(1, source.Calls);
     }
 
     [Fact]
     public async Task GetTokenAsync_WhenWithinFiveMinutesOfExpiry_GetsANewToken()
     {
         var clock = new ManualTimeProvider();
-        var calls = 0;
-        using var cache = new TokenCache(
-            _ => ValueTask.FromResult(new AzKvAccessToken($"t{++calls}", clock.GetUtcNow().AddHours(1))),
-            clock);
+        var source = new CountingTokenSource(clock);
+        using var cache = new TokenCache(source.GetTokenAsync, clock);
         await cache.GetTokenAsync(CancellationToken.None);
 
         clock.Advance(TimeSpan.FromMinutes(56));
@@ -100,10 +96,8 @@ public sealed class TokenCacheTests
     public async Task Invalidate_WhenTheServerRefusedTheToken_MakesTheNextCallGetANewOne()
     {
         var clock = new ManualTimeProvider();
-        var calls = 0;
-        using var cache = new TokenCache(
-            _ => ValueTask.FromResult(new AzKvAccessToken($"t{++calls}", clock.GetUtcNow().AddHours(1))),
-            clock);
+        var source = new CountingTokenSource(clock);
+        using var cache = new TokenCache(source.GetTokenAsync, clock);
         var first = await cache.GetTokenAsync(CancellationToken.None);
 
         cache.Invalidate(first);
@@ -122,5 +116,14 @@ public sealed class TokenCacheTests
         var refreshAt = TokenCache.GetRefreshAt(new AzKvAccessToken("t", now.AddMinutes(lifetimeMinutes)), now);
 
         Assert.Equal(now.AddMinutes(expectedMinutes), refreshAt);
+    }
+
+    /// <summary>Hands out <c>t1</c>, <c>t2</c>, … each valid for an hour from the clock's now, counting the calls.</summary>
+    private sealed class CountingTokenSource(ManualTimeProvider clock)
+    {
+        public int Calls { get; private set; }
+
+        public ValueTask<AzKvAccessToken> GetTokenAsync(CancellationToken cancellationToken) =>
+            ValueTask.FromResult(new AzKvAccessToken($"t{++Calls}", clock.GetUtcNow().AddHours(1)));
     }
 }

@@ -10,8 +10,6 @@ namespace AzKv.Core.Tests.Checkpoints;
 /// <summary>Format 2 of the checkpoint: the idempotency section between the key entries and the trailer.</summary>
 public sealed class CheckpointIdempotencyTests
 {
-    private static readonly byte[] Fingerprint = Enumerable.Range(100, 32).Select(i => (byte)i).ToArray();
-
     [Fact]
     public void Open_WhenFormat2WithIdempotencyEntries_ReadsKeysAndEntriesBack()
     {
@@ -28,7 +26,7 @@ public sealed class CheckpointIdempotencyTests
         Assert.Equal(2, entries.Count);
         Assert.Equal(("app/color", "op-1", false, true, 40L, 1000L), (entries[0].Key, entries[0].IdempotencyKey, entries[0].IsDelete, entries[0].Created, entries[0].Lsn, entries[0].Hlc));
         Assert.Equal(("op-2", true, false, 42L), (entries[1].IdempotencyKey, entries[1].IsDelete, entries[1].Created, entries[1].Lsn));
-        Assert.True(entries[1].Matches(Fingerprint));
+        Assert.True(entries[1].Matches(CheckpointTestData.Fingerprint));
         Assert.Equal(CheckpointTestData.DocumentedExampleState().Context, entries[0].Context);
     }
 
@@ -55,7 +53,7 @@ public sealed class CheckpointIdempotencyTests
     [Fact]
     public void Deserialize_WhenSerializedWithAWindow_RestoresIt()
     {
-        var entry = new IdempotencyEntry("app/color", "op-9", Fingerprint, false, true, CheckpointTestData.DocumentedExampleState().Context, 42, 7);
+        var entry = new IdempotencyEntry("app/color", "op-9", CheckpointTestData.Fingerprint, false, true, CheckpointTestData.DocumentedExampleState().Context, 42, 7);
         var state = PartitionState.FromEntries([new("app/color", CheckpointTestData.DocumentedExampleState())], 42, IdempotencyWindow.Empty.With([entry], 0));
 
         var restored = CheckpointCodec.Deserialize(3, "ckpt", CheckpointCodec.Serialize(3, state));
@@ -73,7 +71,7 @@ public sealed class CheckpointIdempotencyTests
         // Re-sealed after the change, so only the entry check can catch it.
         var bytes = Write(("app/color", "op-1", false, true, 42L, 1000L));
         BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(LsnOffset(bytes)), 43);
-        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(bytes.Length - 4), Crc32C.Compute(bytes.AsSpan(0, bytes.Length - 4)));
+        CheckpointTestData.FixCrc(bytes);
 
         var reader = CheckpointReader.Open(bytes, "ckpt");
 
@@ -86,11 +84,11 @@ public sealed class CheckpointIdempotencyTests
         var writer = new CheckpointWriter(new ArrayBufferWriter<byte>(), 3, 42, keyCount: 1, idempotencyCount: 2);
         var context = CheckpointTestData.DocumentedExampleState().Context;
 
-        Assert.Throws<InvalidOperationException>(() => writer.AddIdempotency("k", "op", Fingerprint, false, false, 1, 0, context));
+        Assert.Throws<InvalidOperationException>(() => writer.AddIdempotency("k", "op", CheckpointTestData.Fingerprint, false, false, 1, 0, context));
         writer.Add("app/color", CheckpointTestData.DocumentedExampleState());
-        writer.AddIdempotency("k", "op", Fingerprint, false, false, 5, 0, context);
-        Assert.Throws<ArgumentException>(() => writer.AddIdempotency("k", "op2", Fingerprint, false, false, 5, 0, context));
-        Assert.Throws<ArgumentException>(() => writer.AddIdempotency("k", "op 2", Fingerprint, false, false, 6, 0, context));
+        writer.AddIdempotency("k", "op", CheckpointTestData.Fingerprint, false, false, 5, 0, context);
+        Assert.Throws<ArgumentException>(() => writer.AddIdempotency("k", "op2", CheckpointTestData.Fingerprint, false, false, 5, 0, context));
+        Assert.Throws<ArgumentException>(() => writer.AddIdempotency("k", "op 2", CheckpointTestData.Fingerprint, false, false, 6, 0, context));
         Assert.Throws<InvalidOperationException>(writer.Complete);
     }
 
@@ -108,7 +106,7 @@ public sealed class CheckpointIdempotencyTests
         writer.Add("app/color", CheckpointTestData.DocumentedExampleState());
         foreach (var e in entries)
         {
-            writer.AddIdempotency(e.Key, e.Id, Fingerprint, e.IsDelete, e.Created, e.Lsn, e.Hlc, CheckpointTestData.DocumentedExampleState().Context);
+            writer.AddIdempotency(e.Key, e.Id, CheckpointTestData.Fingerprint, e.IsDelete, e.Created, e.Lsn, e.Hlc, CheckpointTestData.DocumentedExampleState().Context);
         }
 
         writer.Complete();

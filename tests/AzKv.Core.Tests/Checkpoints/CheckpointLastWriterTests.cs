@@ -1,5 +1,3 @@
-using System.Buffers;
-using System.Buffers.Binary;
 using AzKv.Checkpoints;
 using AzKv.Wal;
 
@@ -8,18 +6,12 @@ namespace AzKv.Core.Tests.Checkpoints;
 /// <summary>Format 3 of the checkpoint: the last-writer section after the (possibly empty) idempotency section.</summary>
 public sealed class CheckpointLastWriterTests
 {
-    private static readonly byte[] Fingerprint = Enumerable.Range(100, 32).Select(i => (byte)i).ToArray();
-
     [Fact]
     public void Open_WhenFormat3WithoutIdempotencyEntries_ReadsTheLastWritersBack()
     {
-        var output = new ArrayBufferWriter<byte>();
-        var writer = new CheckpointWriter(output, 3, 42, 1, 0, 1);
-        writer.Add("app/color", CheckpointTestData.DocumentedExampleState());
-        writer.AddWriter("app/color", new WriterIdentity("alice", "app1"), 1000);
-        writer.Complete();
+        var bytes = CheckpointTestData.WriteFormat3(0, writer => writer.AddWriter("app/color", new WriterIdentity("alice", "app1"), 1000));
 
-        var reader = CheckpointReader.Open(output.WrittenMemory, "ckpt");
+        var reader = CheckpointReader.Open(bytes, "ckpt");
         reader.ReadAll();
 
         Assert.Equal(3, reader.Header.Format);
@@ -33,14 +25,13 @@ public sealed class CheckpointLastWriterTests
     [Fact]
     public void Open_WhenFormat3WithIdempotencyEntries_ReadsBothSections()
     {
-        var output = new ArrayBufferWriter<byte>();
-        var writer = new CheckpointWriter(output, 3, 42, 1, 1, 1);
-        writer.Add("app/color", CheckpointTestData.DocumentedExampleState());
-        writer.AddIdempotency("app/color", "op-1", Fingerprint, isDelete: false, created: true, 40, 1000, CheckpointTestData.DocumentedExampleState().Context);
-        writer.AddWriter("app/color", new WriterIdentity("bob"), 1000);
-        writer.Complete();
+        var bytes = CheckpointTestData.WriteFormat3(1, writer =>
+        {
+            writer.AddIdempotency("app/color", "op-1", CheckpointTestData.Fingerprint, isDelete: false, created: true, 40, 1000, CheckpointTestData.DocumentedExampleState().Context);
+            writer.AddWriter("app/color", new WriterIdentity("bob"), 1000);
+        });
 
-        var reader = CheckpointReader.Open(output.WrittenMemory, "ckpt");
+        var reader = CheckpointReader.Open(bytes, "ckpt");
         reader.ReadAll();
 
         Assert.Equal("op-1", Assert.Single(reader.IdempotencyEntries).IdempotencyKey);
@@ -60,18 +51,13 @@ public sealed class CheckpointLastWriterTests
     [Fact]
     public void Open_WhenALastWriterEntryIsDamaged_ThrowsCorruptData()
     {
-        var output = new ArrayBufferWriter<byte>();
-        var writer = new CheckpointWriter(output, 3, 42, 1, 0, 1);
-        writer.Add("app/color", CheckpointTestData.DocumentedExampleState());
-        writer.AddWriter("app/color", new WriterIdentity("alice"), 1000);
-        writer.Complete();
-        var bytes = output.WrittenMemory.ToArray();
+        var bytes = CheckpointTestData.WriteFormat3(0, writer => writer.AddWriter("app/color", new WriterIdentity("alice"), 1000)).ToArray();
 
         // The subject's first byte becomes a control character; the CRC is fixed so only the entry check can catch it.
         var at = bytes.Length - 4 - 1 - 5;
         Assert.Equal((byte)'a', bytes[at]);
         bytes[at] = 0x01;
-        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(bytes.Length - 4), Crc32C.Compute(bytes.AsSpan(0, bytes.Length - 4)));
+        CheckpointTestData.FixCrc(bytes);
 
         var reader = CheckpointReader.Open(bytes, "ckpt");
         Assert.Throws<CorruptDataException>(() => reader.ReadAll());

@@ -126,7 +126,7 @@ public sealed class CheckpointReaderTests
         var entry = (byte[] b) => b.AsSpan(32, b.Length - 36).ToArray();
         var bytes = first[..32].Concat(entry(second)).Concat(entry(first)).Concat(new byte[4]).ToArray();
         BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(24), 2);
-        FixCrc(bytes);
+        CheckpointTestData.FixCrc(bytes);
 
         var reader = CheckpointReader.Open(bytes, Source);
 
@@ -141,7 +141,7 @@ public sealed class CheckpointReaderTests
     {
         var bytes = Convert.FromHexString(CheckpointTestData.DocumentedExampleHex);
         var padded = bytes[..^4].Concat(new byte[] { 0 }).Concat(new byte[4]).ToArray();
-        FixCrc(padded);
+        CheckpointTestData.FixCrc(padded);
         var reader = CheckpointReader.Open(padded, Source);
         reader.TryReadNext(out _, out _);
 
@@ -155,7 +155,7 @@ public sealed class CheckpointReaderTests
     {
         var bytes = Convert.FromHexString(CheckpointTestData.DocumentedExampleHex);
         BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(24), ulong.MaxValue);
-        FixCrc(bytes);
+        CheckpointTestData.FixCrc(bytes);
 
         var exception = Assert.Throws<CorruptDataException>(() => CheckpointReader.Open(bytes, Source));
 
@@ -179,7 +179,7 @@ public sealed class CheckpointReaderTests
                 bytes[random.Next(32, bytes.Length - 4)] = (byte)random.Next(256);
             }
 
-            FixCrc(bytes);
+            CheckpointTestData.FixCrc(bytes);
             try
             {
                 CheckpointReader.Open(bytes, Source).ReadAll();
@@ -203,7 +203,4 @@ public sealed class CheckpointReaderTests
         writer.Complete();
         return output.WrittenSpan.ToArray();
     }
-
-    private static void FixCrc(byte[] bytes) =>
-        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(bytes.Length - 4), Crc32C.Compute(bytes.AsSpan(0, bytes.Length - 4)));
 }

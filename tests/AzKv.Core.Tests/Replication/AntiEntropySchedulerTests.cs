@@ -81,7 +81,7 @@ public sealed class AntiEntropySchedulerTests : IAsyncLifetime
     {
         var store = new InMemoryBlobStore("azkv-" + region, TimeProvider.System);
         await store.CreateContainerIfNotExistsAsync(CancellationToken.None);
-        var options = new PartitionOptions { LeaseDuration = TimeSpan.FromSeconds(15), LeaseRenewInterval = TimeSpan.FromSeconds(5), LeaseSafetyMargin = TimeSpan.FromSeconds(2), CheckpointEveryBytes = long.MaxValue };
+        var options = ReplicationTestOptions.Partition();
         var result = await PartitionOwner.OpenAsync(
             0, store, new OwnerIdentity(region + "-node", region, null), options, TakeoverMode.Break, TimeProvider.System,
             new HybridLogicalClock(TimeProvider.System), NullLogger.Instance, CancellationToken.None);

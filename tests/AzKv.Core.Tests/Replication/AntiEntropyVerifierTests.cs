@@ -227,13 +227,7 @@ public sealed class AntiEntropyVerifierTests : IAsyncLifetime
 
         public async Task OpenAsync()
         {
-            var options = new PartitionOptions
-            {
-                LeaseDuration = TimeSpan.FromSeconds(15),
-                LeaseRenewInterval = TimeSpan.FromSeconds(5),
-                LeaseSafetyMargin = TimeSpan.FromSeconds(2),
-                CheckpointEveryBytes = long.MaxValue,
-            };
+            var options = ReplicationTestOptions.Partition();
             var result = await PartitionOwner.OpenAsync(
                 Partition, Store, new OwnerIdentity(Name + "-node", Name, null), options, TakeoverMode.Break, TimeProvider.System,
                 new HybridLogicalClock(TimeProvider.System), NullLogger.Instance, CancellationToken.None);

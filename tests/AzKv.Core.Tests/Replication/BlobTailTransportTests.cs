@@ -33,16 +33,6 @@ public sealed class BlobTailTransportTests : IAsyncLifetime
         }
     }
 
-    private static PartitionOptions Options(int rolloverBlocks = 45_000, TimeSpan? retention = null) => new()
-    {
-        LeaseDuration = TimeSpan.FromSeconds(15),
-        LeaseRenewInterval = TimeSpan.FromSeconds(5),
-        LeaseSafetyMargin = TimeSpan.FromSeconds(2),
-        SegmentRolloverBlocks = rolloverBlocks,
-        SegmentRetention = retention ?? TimeSpan.FromHours(24),
-        CheckpointEveryBytes = long.MaxValue,
-    };
-
     private async Task<PartitionOwner> OpenAsync(PartitionOptions options)
     {
         var result = await PartitionOwner.OpenAsync(
@@ -106,7 +96,7 @@ public sealed class BlobTailTransportTests : IAsyncLifetime
     [Fact]
     public async Task ReadAsync_WhenSourceHasWrites_ReturnsThemInLsnOrderThenNothingNew()
     {
-        var owner = await OpenAsync(Options());
+        var owner = await OpenAsync(ReplicationTestOptions.Partition());
         await WriteAsync(owner, 0, 10);
         var transport = new BlobTailTransport("a", _source);
 
@@ -124,7 +114,7 @@ public sealed class BlobTailTransportTests : IAsyncLifetime
     [Fact]
     public async Task ReadAsync_WhenPagedByThree_NeverSkipsOrRepeatsARecord()
     {
-        var owner = await OpenAsync(Options());
+        var owner = await OpenAsync(ReplicationTestOptions.Partition());
         await WriteAsync(owner, 0, 17);
 
         var (records, position, _) = await ReadAllAsync(new BlobTailTransport("a", _source), null, 3);
@@ -136,12 +126,12 @@ public sealed class BlobTailTransportTests : IAsyncLifetime
     [Fact]
     public async Task ReadAsync_AcrossRolloversAndATakeover_FollowsTheSegmentsInOrder()
     {
-        var first = await OpenAsync(Options(rolloverBlocks: 2));
+        var first = await OpenAsync(ReplicationTestOptions.Partition(rolloverBlocks: 2));
         await WriteAsync(first, 0, 7);
         var transport = new BlobTailTransport("a", _source);
         var (early, position, _) = await ReadAllAsync(transport, null, 4);
         await first.HandOverAsync(CancellationToken.None);
-        var second = await OpenAsync(Options(rolloverBlocks: 2));
+        var second = await OpenAsync(ReplicationTestOptions.Partition(rolloverBlocks: 2));
         await WriteAsync(second, 7, 6);
 
         var (late, _, _) = await ReadAllAsync(transport, position, 4);
@@ -155,7 +145,7 @@ public sealed class BlobTailTransportTests : IAsyncLifetime
     [Fact]
     public async Task ReadAsync_WhenRetentionDeletedThePosition_CatchesUpFromTheCheckpointThenContinues()
     {
-        var owner = await OpenAsync(Options(rolloverBlocks: 2, retention: TimeSpan.Zero));
+        var owner = await OpenAsync(ReplicationTestOptions.Partition(rolloverBlocks: 2, retention: TimeSpan.Zero));
         await WriteAsync(owner, 0, 9);
         await owner.CheckpointAsync(CancellationToken.None);
         await WriteAsync(owner, 9, 4);

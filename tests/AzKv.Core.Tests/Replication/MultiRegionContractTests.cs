@@ -36,7 +36,7 @@ public abstract class MultiRegionContractTests : IAsyncLifetime
     [InlineData(3)]
     public async Task Replicate_WhenEveryRegionWritesTheSameKeysConcurrently_ConvergesToIdenticalState(int count)
     {
-        var regions = await StartRegionsAsync(count, Options());
+        var regions = await StartRegionsAsync(count, ReplicationTestOptions.Partition());
         ConnectAll(regions);
 
         await Task.WhenAll(regions.Select((region, r) => Task.Run(async () =>
@@ -59,7 +59,7 @@ public abstract class MultiRegionContractTests : IAsyncLifetime
     [InlineData(3)]
     public async Task Replicate_WhenPausedThenResumed_ConvergesWithEveryLoserInTheConflictLog(int count)
     {
-        var regions = await StartRegionsAsync(count, Options());
+        var regions = await StartRegionsAsync(count, ReplicationTestOptions.Partition());
         ConnectAll(regions);
         foreach (var consumer in regions.SelectMany(r => r.Consumers))
         {
@@ -115,7 +115,7 @@ public abstract class MultiRegionContractTests : IAsyncLifetime
     [Fact]
     public async Task Replicate_WhenThePolicyIsSiblings_KeepsEveryConcurrentVersionAndLogsNoConflict()
     {
-        var options = Options();
+        var options = ReplicationTestOptions.Partition();
         options.ConflictPolicies = ConflictPolicies.Create([new("", ConflictPolicy.Siblings)]);
         var regions = await StartRegionsAsync(2, options);
         ConnectAll(regions);
@@ -150,7 +150,7 @@ public abstract class MultiRegionContractTests : IAsyncLifetime
     [Fact]
     public async Task Replicate_WhenARegionStartsFromScratch_RebuildsFromTheOthersCheckpointsAndLogs()
     {
-        var options = Options(rolloverBlocks: 2, retention: TimeSpan.Zero);
+        var options = ReplicationTestOptions.Partition(rolloverBlocks: 2, retention: TimeSpan.Zero);
         var regions = await StartRegionsAsync(2, options);
         ConnectAll(regions);
         for (var round = 0; round < 3; round++)
@@ -197,7 +197,7 @@ public abstract class MultiRegionContractTests : IAsyncLifetime
     [Fact]
     public async Task Replicate_WhenARegionLosesItsStorage_RecoversItsOwnWritesFromTheOthersBeforeWritingAgain()
     {
-        var regions = await StartRegionsAsync(2, Options());
+        var regions = await StartRegionsAsync(2, ReplicationTestOptions.Partition());
         ConnectAll(regions);
         var (a, b) = (regions[0], regions[1]);
         for (var i = 0; i < 4; i++)
@@ -210,7 +210,7 @@ public abstract class MultiRegionContractTests : IAsyncLifetime
 
         // Region b comes back on empty storage under the same region id: its own past writes exist
         // only in a's log (as records a received), so the first pass reads every origin.
-        await b.ResetStorageAsync(await CreateStoreAsync("b"), Options());
+        await b.ResetStorageAsync(await CreateStoreAsync("b"), ReplicationTestOptions.Partition());
         b.Connect(a);
         await a.DisconnectAsync();
         a.Connect(b); // same position as before, now in b's recreated storage
@@ -228,7 +228,7 @@ public abstract class MultiRegionContractTests : IAsyncLifetime
     [Fact]
     public async Task Replicate_WhenTheSourceMonitorSeesItsSegmentGrow_WakesTheIdleConsumerWithoutWaitingForAPoll()
     {
-        var regions = await StartRegionsAsync(2, Options());
+        var regions = await StartRegionsAsync(2, ReplicationTestOptions.Partition());
         var (a, b) = (regions[0], regions[1]);
         await a.Owner.WriteAsync(new WriteCommand { Key = "first", Value = "1"u8.ToArray() }, CancellationToken.None);
         await using var monitor = new SourceChangeMonitor("a", a.Store, TimeSpan.FromMilliseconds(50), TimeProvider.System, NullLogger.Instance);
@@ -281,7 +281,7 @@ public abstract class MultiRegionContractTests : IAsyncLifetime
     [Fact]
     public async Task Replicate_WhenTheOwnerRestarts_ResumesFromTheSavedPosition()
     {
-        var regions = await StartRegionsAsync(2, Options());
+        var regions = await StartRegionsAsync(2, ReplicationTestOptions.Partition());
         ConnectAll(regions);
         for (var i = 0; i < 20; i++)
         {
@@ -291,7 +291,7 @@ public abstract class MultiRegionContractTests : IAsyncLifetime
         await ConvergedAsync(regions);
         var b = regions[1];
         var lsnBefore = b.Owner.Lsn;
-        await b.RestartAsync(Options());
+        await b.RestartAsync(ReplicationTestOptions.Partition());
         b.Connect(regions[0]);
         await Task.Delay(500);
         await ConvergedAsync(regions);
@@ -299,16 +299,6 @@ public abstract class MultiRegionContractTests : IAsyncLifetime
         // Nothing was applied twice: the saved position let the new owner skip what it had.
         Assert.Equal(lsnBefore, b.Owner.Lsn);
     }
-
-    private static PartitionOptions Options(int rolloverBlocks = 45_000, TimeSpan? retention = null) => new()
-    {
-        LeaseDuration = TimeSpan.FromSeconds(15),
-        LeaseRenewInterval = TimeSpan.FromSeconds(5),
-        LeaseSafetyMargin = TimeSpan.FromSeconds(2),
-        SegmentRolloverBlocks = rolloverBlocks,
-        SegmentRetention = retention ?? TimeSpan.FromHours(24),
-        CheckpointEveryBytes = long.MaxValue,
-    };
 
     private static Dot DotOf(string region, string etag)
     {

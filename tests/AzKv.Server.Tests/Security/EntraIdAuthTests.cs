@@ -1,15 +1,10 @@
 using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text.Json;
 using AzKv.Server.Security;
 using AzKv.Testing.Azurite;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
-using Microsoft.IdentityModel.JsonWebTokens;
+using AzKv.Testing.Security;
 using Microsoft.IdentityModel.Tokens;
 
 namespace AzKv.Server.Tests.Security;
@@ -23,68 +18,37 @@ namespace AzKv.Server.Tests.Security;
 public sealed class EntraIdAuthTests : IAsyncLifetime
 {
     private const string Audience = "api://azkv-test";
-    private static readonly string Tenant = Guid.NewGuid().ToString();
     private static readonly string AllowedClient = Guid.NewGuid().ToString();
 
     private readonly AzuriteFixture _azurite;
-    private readonly RSA _tenantKey = RSA.Create(2048);
-    private WebApplication? _metadata;
+    private EntraIdStandIn? _tenant;
     private ServerProcess? _server;
-    private string _instance = string.Empty;
 
     public EntraIdAuthTests(AzuriteFixture azurite)
     {
         _azurite = azurite;
     }
 
-    private string Issuer => $"{_instance}{Tenant}/v2.0";
+    private EntraIdStandIn Tenant => _tenant!;
 
     public async Task InitializeAsync()
     {
-        int port;
-        using (var listener = new TcpListener(IPAddress.Loopback, 0))
-        {
-            listener.Start();
-            port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        }
-
-        _instance = $"http://127.0.0.1:{port}/";
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls(_instance);
-        builder.Logging.ClearProviders();
-        _metadata = builder.Build();
-        var parameters = _tenantKey.ExportParameters(includePrivateParameters: false);
-        var jwks = JsonSerializer.Serialize(new
-        {
-            keys = new[] { new { kty = "RSA", use = "sig", kid = "tenant-key", n = Base64UrlEncoder.Encode(parameters.Modulus), e = Base64UrlEncoder.Encode(parameters.Exponent) } },
-        });
-        _metadata.MapGet($"/{Tenant}/v2.0/.well-known/openid-configuration", () => Results.Text(
-            JsonSerializer.Serialize(new Dictionary<string, object>
-            {
-                ["issuer"] = Issuer,
-                ["jwks_uri"] = $"{_instance}{Tenant}/discovery/v2.0/keys",
-                ["id_token_signing_alg_values_supported"] = new[] { "RS256" },
-            }),
-            "application/json"));
-        _metadata.MapGet($"/{Tenant}/discovery/v2.0/keys", () => Results.Text(jwks, "application/json"));
-        await _metadata.StartAsync();
-
+        _tenant = await EntraIdStandIn.StartAsync();
         _server = await ServerProcess.StartAsync(
             _azurite,
             "entra" + Guid.NewGuid().ToString("N")[..16],
             4,
             "--AzKv:Auth:Mode=EntraId",
-            "--AzKv:Auth:TenantId=" + Tenant,
+            "--AzKv:Auth:TenantId=" + Tenant.TenantId,
             "--AzKv:Auth:Audience=" + Audience,
-            "--AzKv:Auth:Instance=" + _instance,
+            "--AzKv:Auth:Instance=" + Tenant.Instance,
             "--AzKv:Auth:AllowedClientIds=" + AllowedClient);
     }
 
     public async Task DisposeAsync()
     {
         await _server!.DisposeAsync();
-        await _metadata!.DisposeAsync();
-        _tenantKey.Dispose();
+        await _tenant!.DisposeAsync();
     }
 
     private string Token(
@@ -96,9 +60,9 @@ public sealed class EntraIdAuthTests : IAsyncLifetime
         DateTime? expires = null)
     {
         var now = DateTime.UtcNow;
-        return new JsonWebTokenHandler { SetDefaultTimesOnTokenCreation = false }.CreateToken(new SecurityTokenDescriptor
+        return Tenant.CreateToken(new SecurityTokenDescriptor
         {
-            Issuer = issuer ?? Issuer,
+            Issuer = issuer,
             Audience = audience,
             IssuedAt = (expires ?? now.AddHours(1)).AddHours(-1),
             NotBefore = (expires ?? now.AddHours(1)).AddHours(-1),
@@ -110,7 +74,7 @@ public sealed class EntraIdAuthTests : IAsyncLifetime
                 ["azp"] = client ?? AllowedClient,
                 ["roles"] = new[] { role },
             },
-            SigningCredentials = new SigningCredentials(new RsaSecurityKey(key ?? _tenantKey) { KeyId = "tenant-key" }, SecurityAlgorithms.RsaSha256),
+            SigningCredentials = Tenant.Credentials(key),
         });
     }
 
@@ -146,7 +110,7 @@ public sealed class EntraIdAuthTests : IAsyncLifetime
         var cases = new Dictionary<string, string>
         {
             ["wrong audience"] = Token(audience: "api://someone-else"),
-            ["wrong issuer"] = Token(issuer: $"{_instance}{Guid.NewGuid()}/v2.0"),
+            ["wrong issuer"] = Token(issuer: $"{Tenant.Instance}{Guid.NewGuid()}/v2.0"),
             ["forged"] = Token(key: otherKey),
             ["expired"] = Token(expires: DateTime.UtcNow.AddMinutes(-5)),
             ["client not allowed"] = Token(client: Guid.NewGuid().ToString()),
@@ -164,14 +128,12 @@ public sealed class EntraIdAuthTests : IAsyncLifetime
     public async Task Get_WhenEntraTokenIsNotYetValid_Returns401()
     {
         var now = DateTime.UtcNow;
-        var token = new JsonWebTokenHandler { SetDefaultTimesOnTokenCreation = false }.CreateToken(new SecurityTokenDescriptor
+        var token = Tenant.CreateToken(new SecurityTokenDescriptor
         {
-            Issuer = Issuer,
             Audience = Audience,
             NotBefore = now.AddMinutes(10),
             Expires = now.AddHours(1),
             Claims = new Dictionary<string, object> { ["oid"] = "x", ["azp"] = AllowedClient, ["roles"] = new[] { AuthClaims.ReaderRole } },
-            SigningCredentials = new SigningCredentials(new RsaSecurityKey(_tenantKey) { KeyId = "tenant-key" }, SecurityAlgorithms.RsaSha256),
         });
 
         using var response = await SendAsync(HttpMethod.Get, "/v1/kv/any/key", token);

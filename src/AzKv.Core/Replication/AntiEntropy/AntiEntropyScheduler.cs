@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using AzKv.Partitions;
+using AzKv.Threading;
 using Microsoft.Extensions.Logging;
 
 namespace AzKv.Replication;
@@ -17,10 +18,8 @@ public sealed partial class AntiEntropyScheduler : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _gate = new(1, 1);
-    private readonly CancellationTokenSource _stopping = new();
-    private int _disposed;
+    private readonly BackgroundLoop _loop = new();
     private ImmutableDictionary<string, AntiEntropyResult> _last = ImmutableDictionary.Create<string, AntiEntropyResult>(StringComparer.Ordinal);
-    private Task _loop = Task.CompletedTask;
 
     /// <summary>Creates the scheduler; call <see cref="Start"/> for the periodic runs.</summary>
     /// <param name="peers">One per peer region.</param>
@@ -51,7 +50,7 @@ public sealed partial class AntiEntropyScheduler : IAsyncDisposable
     {
         if (_interval > TimeSpan.Zero)
         {
-            _loop = Task.Run(() => RunAsync(_stopping.Token), CancellationToken.None);
+            _loop.Start(RunAsync);
         }
     }
 
@@ -100,27 +99,8 @@ public sealed partial class AntiEntropyScheduler : IAsyncDisposable
         }
     }
 
-    /// <summary>Stops the periodic runs.</summary>
-    public async ValueTask DisposeAsync()
-    {
-        // Idempotent: the host stops it and the container disposes it.
-        if (Interlocked.Exchange(ref _disposed, 1) != 0)
-        {
-            return;
-        }
-
-        await _stopping.CancelAsync().ConfigureAwait(false);
-        try
-        {
-            await _loop.ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            // Stopped.
-        }
-
-        _stopping.Dispose();
-    }
+    /// <summary>Stops the periodic runs (idempotent: the host stops it and the container disposes it).</summary>
+    public ValueTask DisposeAsync() => _loop.DisposeAsync();
 
     private async Task RunAsync(CancellationToken cancellationToken)
     {
