@@ -5,68 +5,109 @@ namespace AzKv.Cluster;
 
 internal sealed partial class NodeSupervisor
 {
-    /// <summary>Follows the ring: opens this node's partitions, hands over the others, re-opens stopped ones.</summary>
+    /// <summary>First wait after a failed iteration; it doubles with each failure in a row up to <see cref="MaxFailureBackoff"/>.</summary>
+    private static readonly TimeSpan FirstFailureBackoff = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Longest wait after failed iterations: the partitions this node should serve stay unserved meanwhile.</summary>
+    private static readonly TimeSpan MaxFailureBackoff = TimeSpan.FromSeconds(5);
+
+    /// <summary>The membership view version <see cref="_ring"/> was computed from (only the loop touches it).</summary>
+    private long _ringVersion = -1;
+
+    /// <summary>
+    /// Joins membership, then follows the ring until stopped. An iteration that fails for any
+    /// reason (joining included) is logged and tried again after a backoff on the clock: only
+    /// cancellation ends the loop, so a storage fault or a bug in one round never leaves this
+    /// node's partitions unserved for good.
+    /// </summary>
     private async Task SuperviseAsync(CancellationToken cancellationToken)
     {
-        try
-        {
-            await _membership!.StartAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            return;
-        }
-
-        long ringVersion = -1;
+        var joined = false;
+        var failures = 0;
         while (!cancellationToken.IsCancellationRequested)
         {
-            var view = _membership.View;
-            if (view.Version != ringVersion)
-            {
-                Volatile.Write(ref _ring, HashRing.Create(view.OwnerIds, _slots.Length));
-                ringVersion = view.Version;
-            }
-
-            var ring = Ring!;
-            var opening = new List<Task>();
-            using var limiter = new SemaphoreSlim(8);
-            foreach (var slot in _slots)
-            {
-                var mine = string.Equals(ring.Owners[slot.Partition], _node.NodeId, StringComparison.Ordinal);
-                var owner = slot.Owner;
-                if (!mine)
-                {
-                    // The ring moved it back (say, a paused owner beat again): the wait starts over next time.
-                    slot.BusySince = null;
-                }
-
-                if (!mine && owner is not null && owner.StopReason is null && slot.HandOver is null)
-                {
-                    slot.HandOver = HandOverAsync(slot, CancellationToken.None);
-                }
-                else if (mine && slot.HandOver is null && slot.CorruptReason is null && (owner is null || owner.StopReason is not null))
-                {
-                    opening.Add(OpenLimitedAsync(slot, view, limiter, cancellationToken));
-                }
-            }
-
-            await Task.WhenAll(opening).ConfigureAwait(false);
-
-            var stopped = _slots.Select(s => s.Owner?.Stopped).OfType<Task>().Where(t => !t.IsCompleted);
-            var pending = _slots.Any(s => string.Equals(ring.Owners[s.Partition], _node.NodeId, StringComparison.Ordinal)
-                && s.CorruptReason is null && (s.Owner is null || s.Owner.StopReason is not null));
             try
             {
-                await Task.WhenAny(
-                    _membership.Changed,
-                    Task.WhenAny(stopped.DefaultIfEmpty(Task.Delay(Timeout.InfiniteTimeSpan, cancellationToken))),
-                    Task.Delay(pending ? TimeSpan.FromMilliseconds(250) : TimeSpan.FromSeconds(5), _time, cancellationToken)).ConfigureAwait(false);
+                if (!joined)
+                {
+                    await _membership!.StartAsync(cancellationToken).ConfigureAwait(false);
+                    joined = true;
+                }
+
+                await FollowRingOnceAsync(cancellationToken).ConfigureAwait(false);
+                failures = 0;
             }
-            catch (OperationCanceledException)
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
                 return;
             }
+            catch (Exception ex)
+            {
+                failures++;
+                var delay = FailureBackoff(failures);
+                NodeSupervisorLog.LoopFailed(_logger, failures, delay.TotalMilliseconds, ex);
+                try
+                {
+                    await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
         }
+    }
+
+    private static TimeSpan FailureBackoff(int failures) =>
+        failures >= 6 ? MaxFailureBackoff : TimeSpan.FromTicks(Math.Min(MaxFailureBackoff.Ticks, FirstFailureBackoff.Ticks << (failures - 1)));
+
+    /// <summary>
+    /// One round: follows the membership view's ring (opens this node's partitions, hands over the
+    /// others, re-opens stopped ones), then waits for a change of the view, an owner that stops,
+    /// or the next poll (250 ms while a partition of this node is not open yet, else 5 s).
+    /// </summary>
+    private async Task FollowRingOnceAsync(CancellationToken cancellationToken)
+    {
+        var view = _membership!.View;
+        if (view.Version != _ringVersion)
+        {
+            Volatile.Write(ref _ring, HashRing.Create(view.OwnerIds, _slots.Length));
+            _ringVersion = view.Version;
+        }
+
+        var ring = Ring!;
+        var opening = new List<Task>();
+        using var limiter = new SemaphoreSlim(8);
+        foreach (var slot in _slots)
+        {
+            var mine = string.Equals(ring.Owners[slot.Partition], _node.NodeId, StringComparison.Ordinal);
+            var owner = slot.Owner;
+            if (!mine)
+            {
+                // The ring moved it back (say, a paused owner beat again): the wait starts over next time.
+                slot.BusySince = null;
+            }
+
+            if (!mine && owner is not null && owner.StopReason is null && slot.HandOver is null)
+            {
+                slot.HandOver = HandOverAsync(slot, CancellationToken.None);
+            }
+            else if (mine && slot.HandOver is null && slot.CorruptReason is null && (owner is null || owner.StopReason is not null))
+            {
+                opening.Add(OpenLimitedAsync(slot, view, limiter, cancellationToken));
+            }
+        }
+
+        await Task.WhenAll(opening).ConfigureAwait(false);
+
+        var stopped = _slots.Select(s => s.Owner?.Stopped).OfType<Task>().Where(t => !t.IsCompleted);
+        var pending = _slots.Any(s => string.Equals(ring.Owners[s.Partition], _node.NodeId, StringComparison.Ordinal)
+            && s.CorruptReason is null && (s.Owner is null || s.Owner.StopReason is not null));
+        await Task.WhenAny(
+            _membership.Changed,
+            Task.WhenAny(stopped.DefaultIfEmpty(Task.Delay(Timeout.InfiniteTimeSpan, cancellationToken))),
+            Task.Delay(pending ? TimeSpan.FromMilliseconds(250) : TimeSpan.FromSeconds(5), _time, cancellationToken)).ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
     }
 
     private async Task OpenLimitedAsync(PartitionSlot slot, MembershipView view, SemaphoreSlim limiter, CancellationToken cancellationToken)

@@ -5,6 +5,9 @@ namespace AzKv.Cluster;
 /// <summary>Logs of <see cref="NodeSupervisor"/> (event ids 2000–2099).</summary>
 internal static partial class NodeSupervisorLog
 {
+    /// <summary>The event id of <see cref="LoopFailed"/>.</summary>
+    public const int LoopFailedEventId = 2006;
+
     [LoggerMessage(2000, LogLevel.Information, "Node {NodeId} starting in region {Region} with {Partitions} partitions.")]
     public static partial void Starting(ILogger logger, string nodeId, string region, int partitions);
 
@@ -22,4 +25,7 @@ internal static partial class NodeSupervisorLog
 
     [LoggerMessage(2005, LogLevel.Warning, "Partition {Partition}: opening failed, will retry: {Error}")]
     public static partial void OpenFailed(ILogger logger, int partition, string error);
+
+    [LoggerMessage(LoopFailedEventId, LogLevel.Error, "Node supervisor: an iteration failed ({Failures} in a row); trying again in {DelayMilliseconds} ms.")]
+    public static partial void LoopFailed(ILogger logger, int failures, double delayMilliseconds, Exception exception);
 }
