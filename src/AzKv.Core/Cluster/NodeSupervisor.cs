@@ -161,7 +161,7 @@ internal sealed partial class NodeSupervisor : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        // Idempotent: a host may dispose it both as a service and through its own adapter.
+        // Idempotent: a second call (say, the container after a test disposed it) does nothing.
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
         {
             return;
