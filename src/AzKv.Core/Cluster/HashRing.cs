@@ -16,7 +16,7 @@ namespace AzKv.Cluster;
 /// first virtual node clockwise whose node has fewer than ⌈<see cref="LoadFactor"/> × P / N⌉
 /// partitions. Every node computes the same assignment from the same member list.
 /// </remarks>
-public sealed class HashRing
+internal sealed class HashRing
 {
     /// <summary>Virtual nodes per node.</summary>
     public const int VirtualNodes = 128;

@@ -3,7 +3,7 @@ using System.Text.Json.Serialization;
 namespace AzKv.Cluster;
 
 /// <summary><c>members/{nodeId}.json</c>: a node's heartbeat record.</summary>
-public sealed record MemberRecord
+internal sealed record MemberRecord
 {
     /// <summary>Node id.</summary>
     public required string NodeId { get; init; }

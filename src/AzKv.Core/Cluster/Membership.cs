@@ -19,7 +19,7 @@ public sealed class MembershipOptions
 /// <summary>The live members as one node last saw them. Immutable.</summary>
 /// <param name="Members">Live members (this node included), ordinal by node id.</param>
 /// <param name="Version">Increases whenever the set of live members or their endpoints change.</param>
-public sealed record MembershipView(ImmutableArray<MemberRecord> Members, long Version)
+internal sealed record MembershipView(ImmutableArray<MemberRecord> Members, long Version)
 {
     /// <summary>Ids of the live owner nodes.</summary>
     public IEnumerable<string> OwnerIds => Members.Where(m => m.IsOwner).Select(m => m.NodeId);
@@ -34,7 +34,7 @@ public sealed record MembershipView(ImmutableArray<MemberRecord> Members, long V
 /// ETag keeps changing, judged on this node's monotonic clock, so wall-clock skew between nodes
 /// does not matter. Leaving deletes the record.
 /// </summary>
-public sealed partial class Membership : IAsyncDisposable
+internal sealed partial class Membership : IAsyncDisposable
 {
     private readonly IBlobStore _store;
     private readonly MembershipOptions _options;

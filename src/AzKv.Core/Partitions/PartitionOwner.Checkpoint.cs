@@ -144,7 +144,7 @@ public sealed partial class PartitionOwner
         }
     }
 
-    private static async Task<PartitionState> LoadCheckpointAsync(
+    internal static async Task<PartitionState> LoadCheckpointAsync(
         IBlobStore store, int partition, ManifestCheckpoint checkpoint, CancellationToken cancellationToken)
     {
         BlobDownload download;

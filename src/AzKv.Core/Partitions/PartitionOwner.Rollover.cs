@@ -22,7 +22,7 @@ public sealed partial class PartitionOwner
             await _store.SealAsync(old.BlobName, BlobConditions.WithLease(old.LeaseId), _stopping.Token).ConfigureAwait(false);
 
             var name = StorageLayout.Segment(Partition, epoch, nextLsn);
-            var lease = await CreateLeasedSegmentAsync(Partition, _store, name, _leaseId, _options, TakeoverMode.WaitForExpiry, _time, _logger, _stopping.Token).ConfigureAwait(false);
+            var lease = await _leasing.CreateLeasedSegmentAsync(name, TakeoverMode.WaitForExpiry, _stopping.Token).ConfigureAwait(false);
             if (lease is null)
             {
                 StepDown($"could not lease the new segment {name}");

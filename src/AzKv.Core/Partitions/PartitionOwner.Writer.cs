@@ -348,7 +348,7 @@ public sealed partial class PartitionOwner
     }
 
     /// <summary>The change a record made, as watchers see it: the key's read view (as GET shows it) right after it.</summary>
-    private static Change ToChange(long lsn, string key, SiblingSet set, ConflictPolicy policy)
+    internal static Change ToChange(long lsn, string key, SiblingSet set, ConflictPolicy policy)
     {
         var view = set.View(policy);
         return new Change(lsn, key, !view.Exists, set.Context.ToETag(), view.Value?.ContentType, view.Value?.Value.Length ?? 0);

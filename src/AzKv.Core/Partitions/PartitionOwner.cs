@@ -11,7 +11,8 @@ namespace AzKv.Partitions;
 /// is certainly valid, writes checkpoints, and hands over or steps down.
 /// </summary>
 /// <remarks>
-/// Split by concern: takeover and recovery (<c>PartitionOwner.Takeover.cs</c>), the writer loop
+/// Split by concern: opening from what <see cref="PartitionRecovery"/> took over and recovered
+/// (<c>PartitionOwner.Open.cs</c>), the writer loop
 /// (<c>.Writer.cs</c>), segment rollover (<c>.Rollover.cs</c>), checkpoints and retention
 /// (<c>.Checkpoint.cs</c>), handoff and step-down (<c>.Lifecycle.cs</c>). Only the writer loop
 /// mutates the WAL position and publishes state; manifest changes are serialised by
@@ -26,7 +27,7 @@ public sealed partial class PartitionOwner : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly OwnerIdentity _identity;
     private readonly HybridLogicalClock _clock;
-    private readonly string _leaseId;
+    private readonly SegmentLeasing _leasing;
     private readonly Channel<PendingWrite> _queue;
     private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -55,10 +56,8 @@ public sealed partial class PartitionOwner : IAsyncDisposable
         ILogger logger,
         OwnerIdentity identity,
         HybridLogicalClock clock,
-        string leaseId,
-        VersionedManifest manifest,
-        SegmentLease lease,
-        PartitionState state,
+        SegmentLeasing leasing,
+        RecoveredPartition recovered,
         ChangeFeed? feed)
     {
         Partition = partition;
@@ -69,10 +68,10 @@ public sealed partial class PartitionOwner : IAsyncDisposable
         _logger = logger;
         _identity = identity;
         _clock = clock;
-        _leaseId = leaseId;
-        _manifest = manifest;
-        _lease = lease;
-        _state = state;
+        _leasing = leasing;
+        _manifest = recovered.Manifest;
+        _lease = recovered.Lease;
+        _state = recovered.State;
         _feed = feed;
         _queue = Channel.CreateBounded<PendingWrite>(new BoundedChannelOptions(options.MaxQueuedWrites)
         {

@@ -51,7 +51,7 @@ public sealed class ReplicationOptions
 /// True until this region has once read the source's whole log (every origin) to its end; while it is,
 /// this partition must not accept local writes (see <see cref="ReplicationScope.AllOrigins"/>).
 /// </param>
-public sealed record ReplicationProgress(
+internal sealed record ReplicationProgress(
     string SourceRegion, int Partition, ReplicationPosition? Position, long LastAppliedHlc, bool CaughtUp, bool Paused, long AppliedRecords, string? LastError,
     bool Bootstrapping = true)
 {
@@ -82,7 +82,7 @@ public sealed record ReplicationProgress(
 /// storage (<c>replication/{source}/{p:D4}.json</c>, compare-and-swap). A crash between applying and
 /// saving re-applies some records, which changes nothing (DVV merge is idempotent).
 /// </summary>
-public sealed partial class ReplicationConsumer : IAsyncDisposable
+internal sealed partial class ReplicationConsumer : IAsyncDisposable
 {
     private readonly PartitionOwner _owner;
     private readonly IReplicationTransport _transport;

@@ -33,7 +33,7 @@ public interface IReplicationLogSink
 /// <param name="PublishedLsn">The last LSN the log holds (0 before the first).</param>
 /// <param name="PublishedRecords">Records published since this publisher started.</param>
 /// <param name="LastError">The last failure, cleared by the next good round.</param>
-public sealed record PublisherProgress(int Partition, long PublishedLsn, long PublishedRecords, string? LastError);
+internal sealed record PublisherProgress(int Partition, long PublishedLsn, long PublishedRecords, string? LastError);
 
 /// <summary>
 /// Publishes a partition's committed records, in LSN order, to the region's replication log while
@@ -44,7 +44,7 @@ public sealed record PublisherProgress(int Partition, long PublishedLsn, long Pu
 /// but never skips one. Every record is published, whatever its origin, so a reader sees gap-free
 /// LSNs and can tell a gap (retention, a recreated hub) from "nothing new".
 /// </summary>
-public sealed partial class ReplicationPublisher : IAsyncDisposable
+internal sealed partial class ReplicationPublisher : IAsyncDisposable
 {
     /// <summary>Records per read of the own WAL (and at most per publish call).</summary>
     private const int MaxRecordsPerRound = 512;

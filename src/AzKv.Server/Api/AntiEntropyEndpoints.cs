@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Globalization;
+using AzKv.Cluster;
 using AzKv.Replication;
 using AzKv.Server.Node;
 using AzKv.Versioning;
@@ -91,7 +92,7 @@ internal static class AntiEntropyEndpoints
     }
 
     /// <summary><c>level=L&amp;parents=i,j</c>: the children at level L of parents i, j (level 0: the root).</summary>
-    private static IResult Tree(HttpContext context, PartitionHost host, int partition, int? level, string? parents)
+    private static IResult Tree(HttpContext context, NodeSupervisor host, int partition, int? level, string? parents)
     {
         if (level is not { } at || at < 0 || at > MerkleTree.Depth)
         {
@@ -114,7 +115,7 @@ internal static class AntiEntropyEndpoints
     }
 
     /// <summary><c>ids=i,j</c>: every key of leaf buckets i, j with its full sibling set.</summary>
-    private static IResult Leaves(HttpContext context, PartitionHost host, int partition, string? ids)
+    private static IResult Leaves(HttpContext context, NodeSupervisor host, int partition, string? ids)
     {
         if (!TryParseIndices(ids, MerkleTree.LeafCount, out var leaves) || leaves.Count == 0)
         {
@@ -154,7 +155,7 @@ internal static class AntiEntropyEndpoints
         }
     }
 
-    private static bool TryGetTree(HttpContext context, PartitionHost host, int partition, out MerkleTree tree, out IResult problem)
+    private static bool TryGetTree(HttpContext context, NodeSupervisor host, int partition, out MerkleTree tree, out IResult problem)
     {
         tree = null!;
         problem = Results.Empty;

@@ -1,4 +1,6 @@
+using AzKv.Cluster;
 using AzKv.Partitions;
+using AzKv.Replication;
 using AzKv.Server.Metrics;
 using AzKv.Storage;
 using AzKv.Server.Node;
@@ -16,11 +18,11 @@ internal static class ClusterEndpoints
         app.MapGet("/v1/cluster", Cluster).WithTags("cluster").WithName(ApiEndpointNames.Cluster);
         app.MapGet("/healthz", () => Results.Text("ok\n")).WithTags("health").WithName(ApiEndpointNames.Health);
         app.MapGet("/readyz", Ready).WithTags("health").WithName(ApiEndpointNames.Ready);
-        app.MapGet("/metrics", (PrometheusExporter exporter, PartitionHost host) => Results.Text(exporter.Render() + ReplicationGauges(host), "text/plain; version=0.0.4; charset=utf-8"))
+        app.MapGet("/metrics", (PrometheusExporter exporter, NodeSupervisor host) => Results.Text(exporter.Render() + ReplicationGauges(host), "text/plain; version=0.0.4; charset=utf-8"))
             .WithTags("health").WithName(ApiEndpointNames.Metrics);
     }
 
-    private static async Task<IResult> Cluster(HttpContext context, PartitionHost host, NodeIdentity node, Forwarder forwarder, IBlobStore store)
+    private static async Task<IResult> Cluster(HttpContext context, NodeSupervisor host, NodeIdentity node, Forwarder forwarder, IBlobStore store)
     {
         var members = host.Members?.Members ?? [];
         var nodes = members.Select(m => new ClusterNode(m.NodeId, m.Endpoint, m.Roles)).ToList();
@@ -86,7 +88,7 @@ internal static class ClusterEndpoints
         })];
 
     /// <summary>Replication lag per source region as Prometheus gauges (this node's partitions; -1 while unknown).</summary>
-    private static string ReplicationGauges(PartitionHost host)
+    private static string ReplicationGauges(NodeSupervisor host)
     {
         var status = host.ReplicationStatus();
         if (status.Count == 0)
@@ -120,7 +122,7 @@ internal static class ClusterEndpoints
         return text.ToString();
     }
 
-    private static IResult Ready(PartitionHost host)
+    private static IResult Ready(NodeSupervisor host)
     {
         if (host.IsReady)
         {

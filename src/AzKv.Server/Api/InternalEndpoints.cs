@@ -1,4 +1,5 @@
 using System.Globalization;
+using AzKv.Cluster;
 using AzKv.Partitions;
 using AzKv.Server.Node;
 using AzKv.Versioning;
@@ -22,7 +23,7 @@ internal static class InternalEndpoints
         group.MapGet("/changes", Changes);
     }
 
-    private static IResult Keys(HttpContext context, PartitionHost host, int partition, string? prefix, string? after, int? limit, bool? values, string? label)
+    private static IResult Keys(HttpContext context, NodeSupervisor host, int partition, string? prefix, string? after, int? limit, bool? values, string? label)
     {
         if (!LabelQuery.TryGetFilter(label, out var filter, out var badLabel))
         {
@@ -46,7 +47,7 @@ internal static class InternalEndpoints
     }
 
     /// <summary><c>positions=p:lsn,p:lsn</c>: changes after each position, without waiting.</summary>
-    private static IResult Changes(HttpContext context, PartitionHost host, string? positions, string? prefix, int? limit)
+    private static IResult Changes(HttpContext context, NodeSupervisor host, string? positions, string? prefix, int? limit)
     {
         var results = new List<PartitionChanges>();
         var buffer = new List<Change>();

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text.Json;
+using AzKv.Cluster;
 using AzKv.Keys;
 using AzKv.Partitions;
 using AzKv.Server.Audit;
@@ -37,7 +38,7 @@ internal static class KvEndpoints
     /// The hot read path: served from the partition's in-memory snapshot, allocating nothing of
     /// its own beyond the key (ValueTask, the body written here instead of a result object).
     /// </summary>
-    private static async ValueTask<IResult> GetAsync(HttpContext context, PartitionHost host, Forwarder forwarder)
+    private static async ValueTask<IResult> GetAsync(HttpContext context, NodeSupervisor host, Forwarder forwarder)
     {
         if (!TryResolve(context, host, out var key, out var entry, out var owner, out var problem))
         {
@@ -96,7 +97,7 @@ internal static class KvEndpoints
         return Results.Empty;
     }
 
-    private static async Task<IResult> PutAsync(HttpContext context, PartitionHost host, ServerOptions options, Forwarder forwarder)
+    private static async Task<IResult> PutAsync(HttpContext context, NodeSupervisor host, ServerOptions options, Forwarder forwarder)
     {
         // Checked before anything else (and before forwarding): a bad request never reaches the owner.
         if (!TryGetIdempotencyKey(context, out var idempotencyKey, out var badKey))
@@ -163,7 +164,7 @@ internal static class KvEndpoints
         }
     }
 
-    private static async Task<IResult> DeleteAsync(HttpContext context, PartitionHost host, Forwarder forwarder)
+    private static async Task<IResult> DeleteAsync(HttpContext context, NodeSupervisor host, Forwarder forwarder)
     {
         // Checked before anything else (and before forwarding): a bad request never reaches the owner.
         if (!TryGetIdempotencyKey(context, out var idempotencyKey, out var badKey))
@@ -274,7 +275,7 @@ internal static class KvEndpoints
     /// A valid key whose partition is not served here goes to its owner (once); anything else is
     /// answered with <paramref name="problem"/>.
     /// </summary>
-    private static async Task<IResult> ForwardOrFailAsync(HttpContext context, PartitionHost host, Forwarder forwarder, string? key, IResult problem)
+    private static async Task<IResult> ForwardOrFailAsync(HttpContext context, NodeSupervisor host, Forwarder forwarder, string? key, IResult problem)
     {
         if (key is null || host.PartitionCount == 0 || !KeyValidation.IsValid(key))
         {
@@ -292,7 +293,7 @@ internal static class KvEndpoints
     }
 
     /// <summary>Validates the key and finds the partition's serving owner.</summary>
-    private static bool TryResolve(HttpContext context, PartitionHost host, out string? key, out string? entry, out PartitionOwner? owner, out IResult? problem)
+    private static bool TryResolve(HttpContext context, NodeSupervisor host, out string? key, out string? entry, out PartitionOwner? owner, out IResult? problem)
     {
         owner = null;
         entry = null;
@@ -391,7 +392,7 @@ internal static class KvEndpoints
     /// Local writes wait while the partition reads a peer region's log for the first time (a region
     /// rebuilt from scratch must learn its own past writes first; docs/replication.md): a 503, or null.
     /// </summary>
-    private static IResult? BootstrappingProblem(PartitionHost host, PartitionOwner owner) =>
+    private static IResult? BootstrappingProblem(NodeSupervisor host, PartitionOwner owner) =>
         host.CatchingUpWith(owner.Partition) is { } source
             ? Problems.Unavailable($"Partition {owner.Partition} is still reading region {source}'s log for the first time (this region's replication is bootstrapping); retry shortly.")
             : null;

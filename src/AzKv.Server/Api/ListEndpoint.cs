@@ -1,5 +1,6 @@
 using System.Buffers.Text;
 using System.Text;
+using AzKv.Cluster;
 using AzKv.Keys;
 using AzKv.Partitions;
 using AzKv.Server.Node;
@@ -24,7 +25,7 @@ internal static class ListEndpoint
         app.MapGet("/v1/kv", List).WithTags("kv").WithName(ApiEndpointNames.ListKeys);
 
     private static async Task<IResult> List(
-        HttpContext context, PartitionHost host, Forwarder forwarder, string? prefix, string? limit, string? cursor, string? values, string? label)
+        HttpContext context, NodeSupervisor host, Forwarder forwarder, string? prefix, string? limit, string? cursor, string? values, string? label)
     {
         if (context.Request.Path.Value?.EndsWith('/') == true)
         {

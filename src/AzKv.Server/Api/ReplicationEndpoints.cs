@@ -1,3 +1,4 @@
+using AzKv.Cluster;
 using AzKv.Replication;
 using AzKv.Server.Node;
 using AzKv.Storage;
@@ -20,9 +21,9 @@ internal static class ReplicationEndpoints
     {
         app.MapGet("/v1/conflicts", ConflictsAsync).WithTags("replication").WithName(ApiEndpointNames.Conflicts);
         app.MapGet("/v1/audit", AuditAsync).WithTags("audit").WithName(ApiEndpointNames.Audit);
-        app.MapPost("/v1/replication/{source}/pause", async (string source, PartitionHost host, HttpContext context) => Switch(await host.PauseReplicationAsync(source, context.RequestAborted).ConfigureAwait(false), source))
+        app.MapPost("/v1/replication/{source}/pause", async (string source, NodeSupervisor host, HttpContext context) => Switch(await host.PauseReplicationAsync(source, context.RequestAborted).ConfigureAwait(false), source))
             .WithTags("replication").WithName(ApiEndpointNames.PauseReplication);
-        app.MapPost("/v1/replication/{source}/resume", (string source, PartitionHost host) => Switch(host.ResumeReplication(source), source))
+        app.MapPost("/v1/replication/{source}/resume", (string source, NodeSupervisor host) => Switch(host.ResumeReplication(source), source))
             .WithTags("replication").WithName(ApiEndpointNames.ResumeReplication);
     }
 

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Buffers.Text;
 using System.Text.Json;
+using AzKv.Cluster;
 using AzKv.Partitions;
 using AzKv.Server.Node;
 using Microsoft.AspNetCore.Builder;
@@ -25,7 +26,7 @@ internal static class WatchEndpoint
         app.MapGet("/v1/watch", WatchAsync).WithTags("watch").WithName(ApiEndpointNames.Watch);
 
     private static async Task<IResult> WatchAsync(
-        HttpContext context, PartitionHost host, Forwarder forwarder, WatchFanouts fanouts, IHostApplicationLifetime lifetime, string? prefix, string? cursor, string? timeout, string? label)
+        HttpContext context, NodeSupervisor host, Forwarder forwarder, WatchFanouts fanouts, IHostApplicationLifetime lifetime, string? prefix, string? cursor, string? timeout, string? label)
     {
         prefix ??= string.Empty;
         if (!LabelQuery.TryGetFilter(label, out var filter, out var badLabel))
@@ -129,7 +130,7 @@ internal static class WatchEndpoint
     }
 
     private static async Task StreamAsync(
-        HttpContext context, PartitionHost host, Forwarder forwarder, string prefix, LabelFilter filter, ulong storeTag, long[] positions, CancellationToken aborted)
+        HttpContext context, NodeSupervisor host, Forwarder forwarder, string prefix, LabelFilter filter, ulong storeTag, long[] positions, CancellationToken aborted)
     {
         var response = context.Response;
         response.ContentType = "text/event-stream";
@@ -356,7 +357,7 @@ internal static class WatchEndpoint
     /// served elsewhere are read from their owners, one request per owner node.
     /// </summary>
     private static async Task<CollectOutcome> CollectAsync(
-        PartitionHost host, Forwarder forwarder, string prefix, LabelFilter filter, long[] positions, List<WatchChange> output, List<(int Partition, long Lsn)>? origins, CancellationToken cancellationToken)
+        NodeSupervisor host, Forwarder forwarder, string prefix, LabelFilter filter, long[] positions, List<WatchChange> output, List<(int Partition, long Lsn)>? origins, CancellationToken cancellationToken)
     {
         var slots = host.Slots;
         var perPartition = new List<Change>?[slots.Length];
@@ -447,7 +448,7 @@ internal static class WatchEndpoint
     }
 
     /// <summary>Sets the positions of partitions served elsewhere to their owners' newest LSN.</summary>
-    private static async Task<bool> StartFromNowAsync(PartitionHost host, Forwarder forwarder, long[] positions, CancellationToken cancellationToken)
+    private static async Task<bool> StartFromNowAsync(NodeSupervisor host, Forwarder forwarder, long[] positions, CancellationToken cancellationToken)
     {
         for (var p = 0; p < positions.Length; p++)
         {
@@ -471,7 +472,7 @@ internal static class WatchEndpoint
         return true;
     }
 
-    private static Task WaitForAnyAsync(PartitionHost host, long[] positions, bool pollRemote, CancellationToken cancellationToken)
+    private static Task WaitForAnyAsync(NodeSupervisor host, long[] positions, bool pollRemote, CancellationToken cancellationToken)
     {
         var slots = host.Slots;
         var waits = new List<Task>(slots.Length + 1);

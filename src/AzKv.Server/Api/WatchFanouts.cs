@@ -1,3 +1,4 @@
+using AzKv.Cluster;
 using AzKv.Server.Node;
 
 namespace AzKv.Server.Api;
@@ -22,7 +23,7 @@ internal sealed class WatchFanouts : IDisposable
     /// The fan-out, when this node serves every partition itself (then every change reaches it);
     /// null otherwise: streams then poll the owners elsewhere, one by one.
     /// </summary>
-    public WatchFanout? For(PartitionHost host)
+    public WatchFanout? For(NodeSupervisor host)
     {
         ArgumentNullException.ThrowIfNull(host);
         if (host.Cluster is not { } cluster || host.PartitionCount == 0)

@@ -1,9 +1,11 @@
 using System.Globalization;
+using AzKv.Cluster;
 using AzKv.Partitions;
 using AzKv.Server.Api;
 using AzKv.Server.Hosting;
 using AzKv.Server.Metrics;
 using AzKv.Server.Node;
+using AzKv.Replication;
 using AzKv.Storage;
 using AzKv.Storage.AzureBlob;
 using Azure.Identity;
@@ -177,7 +179,7 @@ public static partial class ServerApp
         Telemetry.Add(services, configuration, options); // before the storage clients: Azure.Core reads its tracing switch once
         services.AddSingleton(CreateStore(options.Storage));
         services.AddSingleton(CreateReplication(options));
-        services.AddSingleton<PartitionHost>();
+        services.AddSingleton<NodeSupervisor>();
         try
         {
             Security.AuthSetup.Add(services, options, node.NodeId);
@@ -189,7 +191,7 @@ public static partial class ServerApp
 
         services.AddSingleton<Forwarder>();
         services.AddSingleton<AzKv.Server.Api.WatchFanouts>();
-        services.AddHostedService(provider => provider.GetRequiredService<PartitionHost>());
+        services.AddHostedService<NodeSupervisorService>();
         services.AddSingleton<AntiEntropyService>();
         services.AddHostedService(provider => provider.GetRequiredService<AntiEntropyService>());
         services.AddSingleton(_ => new PrometheusExporter([PartitionMetrics.MeterName, ServerMetrics.MeterName]));

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Globalization;
+using AzKv.Cluster;
 using AzKv.Partitions;
 using AzKv.Replication;
 using AzKv.Server.Api;
@@ -18,7 +19,7 @@ namespace AzKv.Server.Node;
 /// </summary>
 internal sealed class AntiEntropyService : IHostedService, IAsyncDisposable
 {
-    public AntiEntropyService(PartitionHost host, ReplicationSetup replication, Forwarder forwarder, ServerOptions options, TimeProvider time, ILogger<AntiEntropyService> logger)
+    public AntiEntropyService(NodeSupervisor host, ReplicationSetup replication, Forwarder forwarder, ServerOptions options, TimeProvider time, ILogger<AntiEntropyService> logger)
     {
         var peers = replication.Transports.Select((t, i) => new HttpAntiEntropyPeer(t.SourceRegion, replication.Sources[i], forwarder));
         Scheduler = new AntiEntropyScheduler(

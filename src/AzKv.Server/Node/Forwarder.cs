@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
+using AzKv.Cluster;
 using AzKv.Partitions;
 using AzKv.Server.Api;
 using AzKv.Storage;
@@ -37,14 +38,14 @@ internal sealed class Forwarder : IDisposable
         "traceparent", "tracestate", "baggage", "Request-Id", "Correlation-Context",
     };
 
-    private readonly PartitionHost _host;
+    private readonly NodeSupervisor _host;
     private readonly ManifestStore _manifests;
     private readonly TimeProvider _time;
     private readonly HttpClient _http;
     private readonly ConcurrentDictionary<int, (Uri Endpoint, long Expires)> _owners = new();
     private readonly Security.NodeCredential _credential;
 
-    public Forwarder(PartitionHost host, IBlobStore store, TimeProvider time, Security.NodeCredential credential, Hosting.ServerOptions options)
+    public Forwarder(NodeSupervisor host, IBlobStore store, TimeProvider time, Security.NodeCredential credential, Hosting.ServerOptions options)
     {
         _host = host;
         _credential = credential;

@@ -25,7 +25,7 @@ namespace AzKv.Storage.AzureBlob.EventHubs;
 /// (duplicates are dropped).</para>
 /// <para>Bootstrap reads (<see cref="ReplicationScope.AllOrigins"/>) always use the blob tail.</para>
 /// </remarks>
-public sealed partial class EventHubsTransport : IReplicationTransport, IReplicationWakeSource, IAsyncDisposable
+public sealed partial class EventHubsTransport : IHubReplicationTransport, IReplicationWakeSource, IAsyncDisposable
 {
     /// <summary>Longest wait of one hub read for a first event (the consumer loops straight back).</summary>
     private static readonly TimeSpan ReceiveWait = TimeSpan.FromSeconds(1);

@@ -3,7 +3,7 @@ using System.Text.Json.Serialization;
 using AzKv.Partitions;
 using AzKv.Storage;
 
-namespace AzKv.Server.Node;
+namespace AzKv.Cluster;
 
 /// <summary><c>cluster.json</c>: the region's identity, written once (create-only) and read at every start.</summary>
 internal sealed record ClusterDocument
@@ -23,9 +23,12 @@ internal sealed record ClusterDocument
     /// </summary>
     public string? Incarnation { get; init; }
 
-    /// <summary>The identity that watch cursors carry (<see cref="Api.WatchCursor"/>): region and incarnation.</summary>
+    /// <summary>
+    /// What identifies this storage for as long as it exists: the incarnation, or for documents
+    /// without one, the creation time. Watch cursors carry it (with the region).
+    /// </summary>
     [JsonIgnore]
-    public ulong CursorTag => Api.WatchCursor.StoreTag(Region, Incarnation ?? "created:" + Created.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
+    public string StorageIdentity => Incarnation ?? "created:" + Created.ToString("O", System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>Conflict policy per key prefix (<c>prefix=policy;…</c>); null or empty: every key LWW.</summary>
     public string? ConflictPolicies { get; init; }

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging;
 
 namespace AzKv.Partitions;
 
-public sealed partial class PartitionOwner
+internal sealed partial class PartitionRecovery
 {
     /// <summary>Bytes fetched per range read while scanning a segment.</summary>
     private const int ScanChunkBytes = 4 * 1024 * 1024;
@@ -18,9 +18,11 @@ public sealed partial class PartitionOwner
     /// atomic, so a complete record that fails its checksum or is out of LSN order is never torn:
     /// treating it as a tail would silently drop every acknowledged record after it.
     /// </summary>
-    internal static async Task<ScannedSegment> ScanSegmentAsync(
-        IBlobStore store, ManifestSegment segment, long? length, int partition, ILogger logger, CancellationToken cancellationToken)
+    private async Task<ScannedSegment> ScanSegmentAsync(ManifestSegment segment, long? length, CancellationToken cancellationToken)
     {
+        var store = _store;
+        var partition = _partition;
+        var logger = _logger;
         var closed = length.HasValue;
         var end = length ?? (await store.GetPropertiesAsync(segment.Name, default, cancellationToken).ConfigureAwait(false)).ContentLength;
         var records = new List<ScannedRecord>();
