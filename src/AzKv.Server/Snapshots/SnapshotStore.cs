@@ -16,7 +16,7 @@ namespace AzKv.Server.Snapshots;
 internal sealed class SnapshotStore
 {
     /// <summary>Where the blobs live.</summary>
-    public const string Prefix = "snapshots/";
+    public const string Prefix = AzKv.Partitions.StorageLayout.SnapshotPrefix;
 
     /// <summary>The blob's content type.</summary>
     public const string ContentType = "application/x-ndjson";
@@ -38,7 +38,7 @@ internal sealed class SnapshotStore
     }
 
     /// <summary>The blob of snapshot <paramref name="name"/>.</summary>
-    public static string BlobName(string name) => Prefix + name + ".jsonl";
+    public static string BlobName(string name) => AzKv.Partitions.StorageLayout.Snapshot(name);
 
     /// <summary>True when the snapshot has expired at <paramref name="now"/>.</summary>
     public static bool IsExpired(SnapshotInfo info, DateTimeOffset now) => now >= info.Expires;
