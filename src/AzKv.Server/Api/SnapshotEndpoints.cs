@@ -159,7 +159,7 @@ internal static class SnapshotEndpoints
         return Results.Json(CutPartition(partition, state, host.ConflictPolicies, normalized, Math.Clamp(max ?? MaxItems, 1, MaxItems)), ApiJson.Context.PartitionCutResponse);
     }
 
-    private static async Task<IResult> CreateAsync(HttpContext context, PartitionHost host, Forwarder forwarder, SnapshotStore snapshots, TimeProvider time)
+    private static async Task<IResult> CreateAsync(HttpContext context, PartitionHost host, Forwarder forwarder, SnapshotStore snapshots)
     {
         CreateSnapshotRequest? request;
         try
@@ -206,7 +206,7 @@ internal static class SnapshotEndpoints
         if (await snapshots.ReadInfoAsync(name, context.RequestAborted).ConfigureAwait(false) is { } existing)
         {
             // An expired snapshot the sweep has not removed yet does not hold its name.
-            if (!SnapshotStore.IsExpired(existing, time.GetUtcNow()) || !await snapshots.DeleteAsync(name, existing.ETag!, context.RequestAborted).ConfigureAwait(false))
+            if (!SnapshotStore.IsExpired(existing, snapshots.Time.GetUtcNow()) || !await snapshots.DeleteAsync(name, existing.ETag!, context.RequestAborted).ConfigureAwait(false))
             {
                 return Problems.SnapshotExists(name);
             }
@@ -238,7 +238,7 @@ internal static class SnapshotEndpoints
             return Problems.SnapshotTooLarge($"The filters select more than {MaxItems} items.");
         }
 
-        var now = time.GetUtcNow();
+        var now = snapshots.Time.GetUtcNow();
         var positions = cuts.Select(c => c!.Lsn).ToArray();
         var info = new SnapshotInfo(
             name,
@@ -281,7 +281,7 @@ internal static class SnapshotEndpoints
         return Results.Json(created, ApiJson.Context.SnapshotInfo, statusCode: StatusCodes.Status201Created);
     }
 
-    private static async Task<IResult> ListAsync(HttpContext context, SnapshotStore snapshots, TimeProvider time, string? limit, string? cursor)
+    private static async Task<IResult> ListAsync(HttpContext context, SnapshotStore snapshots, string? limit, string? cursor)
     {
         var pageSize = DefaultLimit;
         if (limit is not null && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out pageSize) || pageSize is < 1 or > MaxLimit))
@@ -290,15 +290,15 @@ internal static class SnapshotEndpoints
         }
 
         var principal = AccessControl.PrincipalOf(context) ?? AccessPrincipal.Open;
-        var now = time.GetUtcNow();
+        var now = snapshots.Time.GetUtcNow();
         var (items, next) = await snapshots.ListAsync(string.IsNullOrEmpty(cursor) ? null : cursor, pageSize, context.RequestAborted).ConfigureAwait(false);
         var visible = items.Where(i => !SnapshotStore.IsExpired(i, now) && CanRead(principal, i)).ToList();
         return Results.Json(new SnapshotListResponse(visible, next), ApiJson.Context.SnapshotListResponse);
     }
 
-    private static async Task<IResult> GetAsync(HttpContext context, SnapshotStore snapshots, TimeProvider time, string name)
+    private static async Task<IResult> GetAsync(HttpContext context, SnapshotStore snapshots, string name)
     {
-        var (info, problem) = await ReadableAsync(context, snapshots, time, name).ConfigureAwait(false);
+        var (info, problem) = await ReadableAsync(context, snapshots, name).ConfigureAwait(false);
         if (problem is not null)
         {
             return problem;
@@ -308,7 +308,7 @@ internal static class SnapshotEndpoints
         return Results.Json(info, ApiJson.Context.SnapshotInfo);
     }
 
-    private static async Task<IResult> ItemsAsync(HttpContext context, SnapshotStore snapshots, TimeProvider time, string name, string? limit, string? cursor, string? values)
+    private static async Task<IResult> ItemsAsync(HttpContext context, SnapshotStore snapshots, string name, string? limit, string? cursor, string? values)
     {
         var pageSize = DefaultLimit;
         if (limit is not null && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out pageSize) || pageSize is < 1 or > MaxLimit))
@@ -328,7 +328,7 @@ internal static class SnapshotEndpoints
             return Problems.InvalidRequest("cursor is not a cursor this server returned.");
         }
 
-        var (info, problem) = await ReadableAsync(context, snapshots, time, name).ConfigureAwait(false);
+        var (info, problem) = await ReadableAsync(context, snapshots, name).ConfigureAwait(false);
         if (problem is not null)
         {
             return problem;
@@ -403,7 +403,7 @@ internal static class SnapshotEndpoints
     }
 
     /// <summary>The snapshot's metadata when it exists, has not expired and the caller may read it; else the problem.</summary>
-    private static async Task<(SnapshotInfo? Info, IResult? Problem)> ReadableAsync(HttpContext context, SnapshotStore snapshots, TimeProvider time, string name)
+    private static async Task<(SnapshotInfo? Info, IResult? Problem)> ReadableAsync(HttpContext context, SnapshotStore snapshots, string name)
     {
         if (ValidateName(name) is not null)
         {
@@ -422,7 +422,7 @@ internal static class SnapshotEndpoints
             return (null, Denied(context, principal, "snapshot-read", name, "Reading a snapshot needs the reader role over every key under each of its filter prefixes."));
         }
 
-        return SnapshotStore.IsExpired(info, time.GetUtcNow()) ? (null, Problems.SnapshotExpired(name, info.Expires)) : (info, null);
+        return SnapshotStore.IsExpired(info, snapshots.Time.GetUtcNow()) ? (null, Problems.SnapshotExpired(name, info.Expires)) : (info, null);
     }
 
     private static bool CanRead(AccessPrincipal principal, SnapshotInfo info) => info.Filters.All(f => principal.CanAccessPrefix(AccessRole.Reader, f.Prefix));

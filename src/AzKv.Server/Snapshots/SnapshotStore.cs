@@ -37,6 +37,9 @@ internal sealed class SnapshotStore
         _time = time;
     }
 
+    /// <summary>The clock every expiry decision is taken on (creation time, expiry, the sweep).</summary>
+    public TimeProvider Time => _time;
+
     /// <summary>The blob of snapshot <paramref name="name"/>.</summary>
     public static string BlobName(string name) => AzKv.Partitions.StorageLayout.Snapshot(name);
 
