@@ -16,6 +16,7 @@ root.Subcommands.Add(FlagCommand.Create());
 root.Subcommands.Add(UpCommand.Create());
 root.Subcommands.Add(TokenCommand.Create());
 root.Subcommands.Add(RoleCommand.Create());
+root.Subcommands.Add(SnapshotCommand.Create());
 root.Subcommands.Add(ServeCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 

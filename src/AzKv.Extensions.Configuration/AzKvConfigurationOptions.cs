@@ -61,7 +61,7 @@ public sealed class AzKvConfigurationOptions
     /// <summary>The clock for backoff and the startup timeout (tests use a fake one).</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
-    internal IReadOnlyList<string> Prefixes => [.. _selections.Select(s => s.Prefix)];
+    internal IReadOnlyList<string> Prefixes => [.. _selections.Where(s => s.Snapshot is null).Select(s => s.Prefix)];
 
     /// <summary>The explicit <see cref="TrimKeyPrefix"/> prefixes, in order.</summary>
     internal IReadOnlyList<string> TrimPrefixes => _trimPrefixes;
@@ -128,6 +128,25 @@ public sealed class AzKvConfigurationOptions
         }
 
         var selection = new LabelSelection(prefix, label);
+        if (!_selections.Contains(selection))
+        {
+            _selections.Add(selection);
+        }
+
+        return this;
+    }
+
+    /// <summary>
+    /// Loads the items of snapshot <paramref name="name"/> (docs/api.md, "Snapshots"), with their full keys as
+    /// configuration paths (<c>/</c> as <c>:</c>; <see cref="TrimKeyPrefix"/> applies). It stacks with <see cref="Select(string, string?)"/>
+    /// in call order, later winning, as in App Configuration. A snapshot never changes, so it is read on each full load
+    /// and never watched. A snapshot that does not exist (or expired) fails the load like an unreachable store.
+    /// </summary>
+    /// <exception cref="ArgumentException">The name is empty.</exception>
+    public AzKvConfigurationOptions SelectSnapshot(string name)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        var selection = new LabelSelection(string.Empty, null) { Snapshot = name };
         if (!_selections.Contains(selection))
         {
             _selections.Add(selection);

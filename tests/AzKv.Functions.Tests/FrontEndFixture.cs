@@ -34,6 +34,8 @@ public sealed class FrontEndFixture : IAsyncLifetime
 
     public WatchFunctions Watch => ActivatorUtilities.CreateInstance<WatchFunctions>(Services);
 
+    public SnapshotFunctions Snapshots => ActivatorUtilities.CreateInstance<SnapshotFunctions>(Services);
+
     public ClusterFunctions Cluster => ActivatorUtilities.CreateInstance<ClusterFunctions>(Services);
 
     public ConsoleFunctions Console => ActivatorUtilities.CreateInstance<ConsoleFunctions>(Services);

@@ -89,6 +89,39 @@ public sealed class FrontEndFunctionsTests : IClassFixture<FrontEndFixture>, IAs
     }
 
     [Fact]
+    public async Task CreateSnapshot_WhenThePartitionsAreServedByAnOwnerNode_CutsEachAtItsOwnerAndPagesTheItems()
+    {
+        string[] keys = ["fn/snap/a", "fn/snap/b", "fn/snap/c", "fn/snap/d", "fn/snap/e"];
+        foreach (var key in keys)
+        {
+            await PutAsync(key, "v-" + key);
+        }
+
+        var name = "fn-" + Guid.NewGuid().ToString("N")[..8];
+        var create = FunctionRequest.Create("POST", "/v1/snapshots", Encoding.UTF8.GetBytes($"{{\"name\": \"{name}\", \"filters\": [{{\"prefix\": \"fn/snap/\"}}]}}"), "application/json");
+        await _fixture.Snapshots.CreateAsync(create.Request);
+        await PutAsync("fn/snap/a", "changed");
+        var first = FunctionRequest.Create("GET", $"/v1/snapshots/{name}/kv?values=true&limit=3");
+        await _fixture.Snapshots.ItemsAsync(first.Request);
+        var page = JsonDocument.Parse(first.ReadBody()).RootElement;
+        var second = FunctionRequest.Create("GET", $"/v1/snapshots/{name}/kv?values=true&limit=3&cursor=" + page.GetProperty("next").GetString());
+        await _fixture.Snapshots.ItemsAsync(second.Request);
+        var rest = JsonDocument.Parse(second.ReadBody()).RootElement;
+        var deleted = FunctionRequest.Create("DELETE", $"/v1/snapshots/{name}");
+        await _fixture.Snapshots.DeleteAsync(deleted.Request);
+
+        Assert.True(create.Response.StatusCode == StatusCodes.Status201Created, create.ReadBody());
+        var metadata = JsonDocument.Parse(create.ReadBody()).RootElement;
+        Assert.Equal(5, metadata.GetProperty("itemCount").GetInt32());
+        Assert.Contains(metadata.GetProperty("partitions").EnumerateArray(), p => p.GetProperty("lsn").GetInt64() > 0);
+        var items = page.GetProperty("items").EnumerateArray().Concat(rest.GetProperty("items").EnumerateArray()).ToList();
+        Assert.Equal(keys, items.Select(i => i.GetProperty("key").GetString()));
+        Assert.Equal("v-fn/snap/a", Encoding.UTF8.GetString(items[0].GetProperty("value").GetBytesFromBase64()));
+        Assert.Equal(JsonValueKind.Null, rest.GetProperty("next").ValueKind);
+        Assert.Equal(StatusCodes.Status204NoContent, deleted.Response.StatusCode);
+    }
+
+    [Fact]
     public async Task ListKeys_WhenKeysSpanPartitions_ReturnsThemInByteOrderAcrossPages()
     {
         string[] keys = ["fn/list/a", "fn/list/b", "fn/list/c", "fn/list/d", "fn/list/e"];

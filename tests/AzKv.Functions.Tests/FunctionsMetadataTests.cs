@@ -36,7 +36,7 @@ public sealed partial class FunctionsMetadataTests
         var actual = triggers.Select(t => $"{t.Name} {t.Method} {t.Route}").Order(StringComparer.Ordinal).ToList();
 
         Assert.Equal(expected, actual);
-        Assert.Equal(13, routes.Count); // the ten of the key-value API and health, the console, /v1/auth/me and /v1/audit
+        Assert.Equal(18, routes.Count); // the ten of the key-value API and health, the console, /v1/auth/me, /v1/audit and the five of /v1/snapshots
         Assert.All(triggers, t => Assert.Equal("Anonymous", t.AuthLevel));
     }
 

@@ -41,6 +41,7 @@ internal sealed record SiblingLine(string Region, long Hlc, string ContentType, 
 [JsonSerializable(typeof(WatchLine))]
 [JsonSerializable(typeof(SiblingLine))]
 [JsonSerializable(typeof(ClusterStatus))]
+[JsonSerializable(typeof(AzKvSnapshot))]
 internal sealed partial class CliJsonContext : JsonSerializerContext
 {
     /// <summary>One JSON object per line.</summary>

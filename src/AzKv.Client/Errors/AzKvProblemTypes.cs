@@ -41,4 +41,19 @@ public static class AzKvProblemTypes
 
     /// <summary>400: the Idempotency-Key header is not 1–128 visible ASCII characters.</summary>
     public const string InvalidIdempotencyKey = Prefix + "invalid-idempotency-key";
+
+    /// <summary>409: a snapshot of that name exists.</summary>
+    public const string SnapshotExists = Prefix + "snapshot-exists";
+
+    /// <summary>404: no snapshot of that name.</summary>
+    public const string SnapshotNotFound = Prefix + "snapshot-not-found";
+
+    /// <summary>410: the snapshot's retention has passed.</summary>
+    public const string SnapshotExpired = Prefix + "snapshot-expired";
+
+    /// <summary>400: a snapshot's name, filters or retention are not valid.</summary>
+    public const string InvalidSnapshot = Prefix + "invalid-snapshot";
+
+    /// <summary>413: the filters select more than a snapshot holds.</summary>
+    public const string SnapshotTooLarge = Prefix + "snapshot-too-large";
 }

@@ -11,6 +11,9 @@ namespace AzKv.Client.Serialization;
 [JsonSerializable(typeof(ListResponse))]
 [JsonSerializable(typeof(WatchResponse))]
 [JsonSerializable(typeof(ClusterStatus))]
+[JsonSerializable(typeof(AzKvSnapshot))]
+[JsonSerializable(typeof(SnapshotListBody))]
+[JsonSerializable(typeof(CreateSnapshotBody))]
 internal sealed partial class ClientJsonContext : JsonSerializerContext
 {
 }

@@ -68,3 +68,22 @@ internal sealed class WatchChange
 
     public string? Label { get; set; }
 }
+
+/// <summary>The body of <c>POST /v1/snapshots</c>.</summary>
+internal sealed class CreateSnapshotBody
+{
+    public string? Name { get; set; }
+
+    public List<AzKvSnapshotFilter>? Filters { get; set; }
+
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public long? RetentionSeconds { get; set; }
+}
+
+/// <summary>One page of <c>GET /v1/snapshots</c>.</summary>
+internal sealed class SnapshotListBody
+{
+    public List<AzKvSnapshot>? Items { get; set; }
+
+    public string? Next { get; set; }
+}

@@ -32,6 +32,12 @@ public static class StorageLayout
     public static string SegmentPrefix(int partition) => PartitionFolder(partition) + "/wal/";
 
     /// <summary>Membership heartbeat of a node.</summary>
+    /// <summary>Where snapshots live (docs/storage-layout.md, "Snapshots").</summary>
+    public const string SnapshotPrefix = "snapshots/";
+
+    /// <summary>The immutable blob of snapshot <paramref name="name"/>.</summary>
+    public static string Snapshot(string name) => SnapshotPrefix + name + ".jsonl";
+
     public static string Member(string nodeId) => "members/" + nodeId + ".json";
 
     /// <summary>The prefix of every conflict log of the region.</summary>

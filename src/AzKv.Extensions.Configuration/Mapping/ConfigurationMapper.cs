@@ -35,6 +35,21 @@ internal static class ConfigurationMapper
         // Selections in order, so a later one overwrites an earlier one's setting (App Configuration's stacking).
         foreach (var chosen in selection.Selections)
         {
+            if (chosen.Snapshot is { } snapshot)
+            {
+                // A snapshot's items, full keys as paths (explicit TrimKeyPrefix applies), as App Configuration loads one.
+                var start = KeySelection.SnapshotEntryPrefix(snapshot);
+                foreach (var item in ordered)
+                {
+                    if (item.Key.StartsWith(start, StringComparison.Ordinal))
+                    {
+                        AddValue(data, selection.PathOf(item.Key[start.Length..], chosen), item, logger);
+                    }
+                }
+
+                continue;
+            }
+
             foreach (var item in ordered)
             {
                 var (key, label) = KeySelection.Split(item.Key);

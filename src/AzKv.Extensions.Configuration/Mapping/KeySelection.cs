@@ -17,7 +17,8 @@ internal sealed class KeySelection
     {
         Selections = selections;
         TrimPrefixes = trimPrefixes;
-        Prefixes = [.. selections.Select(s => s.Prefix)];
+        Prefixes = [.. selections.Where(s => s.Snapshot is null).Select(s => s.Prefix)];
+        Snapshots = [.. selections.Where(s => s.Snapshot is not null).Select(s => s.Snapshot!).Distinct(StringComparer.Ordinal)];
         FlagKeyPrefix = flagNamePrefix is null ? null : AzKvFeatureFlags.KeyPrefix + flagNamePrefix;
         WatchPrefixes = Cover([.. Prefixes, .. FlagKeyPrefix is null ? Array.Empty<string>() : [FlagKeyPrefix]]);
     }
@@ -30,6 +31,18 @@ internal sealed class KeySelection
 
     /// <summary>The settings prefixes in the order they were selected (later ones win on conflicts).</summary>
     public IReadOnlyList<string> Prefixes { get; }
+
+    /// <summary>The snapshots selected (<c>SelectSnapshot</c>), loaded once per full load and never watched.</summary>
+    public IReadOnlyList<string> Snapshots { get; }
+
+    /// <summary>
+    /// The provider's name of an item of snapshot <paramref name="snapshot"/>: U+0001, the name, U+0001, the key. Keys never hold
+    /// control characters, so it cannot meet a live entry (nor be selected by a watch change).
+    /// </summary>
+    public static string SnapshotEntry(string snapshot, string key) => SnapshotEntryPrefix(snapshot) + key;
+
+    /// <summary>What every item of snapshot <paramref name="snapshot"/> starts with.</summary>
+    public static string SnapshotEntryPrefix(string snapshot) => "\u0001" + snapshot + "\u0001";
 
     /// <summary>The provider's name of an entry: the key, or <c>key U+0000 label</c> (as the server's entry keys).</summary>
     public static string EntryKey(string key, string? label) => label is null ? key : key + "\0" + label;
@@ -54,7 +67,7 @@ internal sealed class KeySelection
     public bool IsSelected(string entry)
     {
         var (key, label) = Split(entry);
-        return (label is null && IsFlag(key)) || Selections.Any(s => string.Equals(s.Label, label, StringComparison.Ordinal) && IsSettingUnder(key, s.Prefix));
+        return (label is null && IsFlag(key)) || Selections.Any(s => s.Snapshot is null && string.Equals(s.Label, label, StringComparison.Ordinal) && IsSettingUnder(key, s.Prefix));
     }
 
     /// <summary>True when the entry is a selected flag (flags are read from the null label).</summary>
@@ -99,4 +112,8 @@ internal sealed class KeySelection
 }
 
 /// <summary>One <c>Select(prefix, label)</c>: the keys under <paramref name="Prefix"/> with label <paramref name="Label"/> (null: the null label).</summary>
-internal sealed record LabelSelection(string Prefix, string? Label);
+internal sealed record LabelSelection(string Prefix, string? Label)
+{
+    /// <summary>For <c>SelectSnapshot(name)</c>: the snapshot's name (then <see cref="Prefix"/> is empty and <see cref="Label"/> null).</summary>
+    public string? Snapshot { get; init; }
+}

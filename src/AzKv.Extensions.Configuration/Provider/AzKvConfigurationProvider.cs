@@ -69,7 +69,7 @@ internal sealed partial class AzKvConfigurationProvider : ConfigurationProvider,
         _endpointList = string.Join(", ", clientOptions.Endpoints.Select(e => e.GetLeftPart(UriPartial.Path).TrimEnd('/')));
         if (options.UseLastKnownGoodCopy)
         {
-            var selection = string.Join('\n', _endpointList, string.Join('\u0001', _selection.Selections.Select(s => s.Label is null ? s.Prefix : s.Prefix + "\u0002" + s.Label)), string.Join('\u0001', _selection.TrimPrefixes), _selection.FlagKeyPrefix ?? "-");
+            var selection = string.Join('\n', _endpointList, string.Join('\u0001', _selection.Selections.Select(s => s.Snapshot is not null ? "\u0003" + s.Snapshot : s.Label is null ? s.Prefix : s.Prefix + "\u0002" + s.Label)), string.Join('\u0001', _selection.TrimPrefixes), _selection.FlagKeyPrefix ?? "-");
             _cache = new LastKnownGoodCache(cacheDirectory, selection, _timeProvider, _logger);
         }
 
@@ -260,6 +260,16 @@ internal sealed partial class AzKvConfigurationProvider : ConfigurationProvider,
                 {
                     items[entry] = new StoredItem(entry, item.ContentType, item.Value?.ToArray() ?? []);
                 }
+            }
+        }
+
+        // Snapshots never change: read whole on each full load, never watched.
+        foreach (var snapshot in _selection.Snapshots)
+        {
+            await foreach (var item in _client.GetSnapshotItemsAsync(snapshot, includeValues: true, AzKvClient.MaxPageSize, cancellationToken).ConfigureAwait(false))
+            {
+                var entry = KeySelection.SnapshotEntry(snapshot, item.Key);
+                items[entry] = new StoredItem(entry, item.ContentType, item.Value?.ToArray() ?? []);
             }
         }
 

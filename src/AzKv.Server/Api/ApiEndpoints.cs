@@ -24,6 +24,7 @@ internal static class ApiEndpoints
         api.MapInternalEndpoints();
         api.MapAntiEntropyEndpoints();
         api.MapAuthEndpoints();
+        api.MapSnapshotEndpoints();
 
         // The console's page and files are public (they hold no data); the console calls the API
         // above with the user's token, so it gets no more than the user may do.

@@ -186,6 +186,12 @@ internal sealed record ConsoleSignIn(string Authority, string AuthorizeEndpoint,
 [JsonSerializable(typeof(AntiEntropyTreeResponse))]
 [JsonSerializable(typeof(AntiEntropyLeavesResponse))]
 [JsonSerializable(typeof(AuditResponse))]
+[JsonSerializable(typeof(ListItem))]
+[JsonSerializable(typeof(AzKv.Server.Snapshots.SnapshotInfo))]
+[JsonSerializable(typeof(AzKv.Server.Snapshots.SnapshotListResponse))]
+[JsonSerializable(typeof(AzKv.Server.Snapshots.CreateSnapshotRequest))]
+[JsonSerializable(typeof(AzKv.Server.Snapshots.SnapshotFilter[]), TypeInfoPropertyName = "SnapshotFilterArray")]
+[JsonSerializable(typeof(AzKv.Server.Snapshots.PartitionCutResponse))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;
 
 /// <summary>

@@ -159,6 +159,11 @@ public static class ApiEndpointNames
     public const string ListRoles = "ListRoles";
     public const string AssignRole = "AssignRole";
     public const string RemoveRole = "RemoveRole";
+    public const string CreateSnapshot = "CreateSnapshot";
+    public const string ListSnapshots = "ListSnapshots";
+    public const string GetSnapshot = "GetSnapshot";
+    public const string GetSnapshotItems = "GetSnapshotItems";
+    public const string DeleteSnapshot = "DeleteSnapshot";
 
     /// <summary>The web console's page and files (<c>/console/{**path}</c>, docs/console.md).</summary>
     public const string Console = "Console";

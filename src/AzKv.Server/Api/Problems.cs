@@ -29,6 +29,23 @@ internal static class Problems
 
     public static IResult NotFound(string key) => Create(404, "not-found", "The key does not exist.", $"No value is stored under '{key}'.");
 
+    /// <summary>400: a snapshot's name, filters or retention are not valid.</summary>
+    public static IResult InvalidSnapshot(string detail) => Create(400, "invalid-snapshot", "The snapshot request is not valid.", detail);
+
+    /// <summary>404: no snapshot of that name.</summary>
+    public static IResult SnapshotNotFound(string name) => Create(404, "snapshot-not-found", "The snapshot does not exist.", $"There is no snapshot '{name}'.");
+
+    /// <summary>410: the snapshot's retention has passed (the sweep deletes it).</summary>
+    public static IResult SnapshotExpired(string name, DateTimeOffset expires) =>
+        Create(410, "snapshot-expired", "The snapshot has expired.", $"Snapshot '{name}' expired at {expires:O}; it is deleted by the next sweep.");
+
+    /// <summary>409: a snapshot of that name exists; snapshots are never overwritten.</summary>
+    public static IResult SnapshotExists(string name) =>
+        Create(409, "snapshot-exists", "A snapshot of that name exists.", $"Snapshot '{name}' exists and snapshots are immutable; choose another name or delete it first.");
+
+    /// <summary>413: the filters select more than a snapshot holds.</summary>
+    public static IResult SnapshotTooLarge(string detail) => Create(413, "snapshot-too-large", "The snapshot would be too large.", detail);
+
     public static IResult ConsoleFileNotFound(string path) => Create(404, "not-found", "The console file does not exist.", $"The console has no file '{path}'.");
 
     public static IResult UnknownRegion(string detail) => Create(404, "unknown-region", "The region is not a replication source of this node.", detail);

@@ -440,6 +440,9 @@ internal static class AuditOperations
         Api.ApiEndpointNames.Metrics => "metrics",
         Api.ApiEndpointNames.PauseReplication or Api.ApiEndpointNames.ResumeReplication => "replication",
         Api.ApiEndpointNames.ListRoles or Api.ApiEndpointNames.AssignRole or Api.ApiEndpointNames.RemoveRole => "roles",
+        Api.ApiEndpointNames.CreateSnapshot => "snapshot-create",
+        Api.ApiEndpointNames.DeleteSnapshot => "snapshot-delete",
+        Api.ApiEndpointNames.ListSnapshots or Api.ApiEndpointNames.GetSnapshot or Api.ApiEndpointNames.GetSnapshotItems => "snapshot-read",
         _ when path is not null && path.StartsWith("/v1/internal/", StringComparison.Ordinal) => "internal",
         _ => "other",
     };

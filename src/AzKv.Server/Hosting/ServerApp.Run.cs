@@ -101,6 +101,7 @@ public static partial class ServerApp
 
         var endpoint = string.IsNullOrWhiteSpace(options.AdvertisedUrl) ? urls.Split(';')[0].Trim() : options.AdvertisedUrl;
         AddNodeServices(builder.Services, builder.Configuration, options, endpoint);
+        builder.Services.AddHostedService<AzKv.Server.Snapshots.SnapshotSweeper>();
         builder.Services.AddOpenApi();
         configure?.Invoke(builder);
 
@@ -190,6 +191,7 @@ public static partial class ServerApp
         }
 
         services.AddSingleton<Forwarder>();
+        services.AddSingleton(provider => new AzKv.Server.Snapshots.SnapshotStore(provider.GetRequiredService<IBlobStore>(), provider.GetRequiredService<TimeProvider>()));
         services.AddSingleton<AzKv.Server.Api.WatchFanouts>();
         services.AddHostedService<NodeSupervisorService>();
         services.AddSingleton<AntiEntropyService>();

@@ -44,6 +44,12 @@ internal static partial class AccessFilter
         /// <summary>Admin of every key under the <c>prefix</c> query parameter: the audit log.</summary>
         AdminPrefix,
 
+        /// <summary>
+        /// A writer of some key: creating or deleting a snapshot, whose endpoint then checks the writer role over every
+        /// filter prefix (they are in the body or the stored snapshot, not the query).
+        /// </summary>
+        WriteAny,
+
         /// <summary><c>/metrics</c>: anonymous when <c>AzKv__Auth__AnonymousMetrics</c>, else reader of any key.</summary>
         Metrics,
     }
@@ -57,6 +63,8 @@ internal static partial class AccessFilter
         ApiEndpointNames.PutKey or ApiEndpointNames.DeleteKey => Rule.WriteKey,
         ApiEndpointNames.ListKeys or ApiEndpointNames.Watch or ApiEndpointNames.Conflicts => Rule.ReadPrefix,
         ApiEndpointNames.Cluster => Rule.ReadAny,
+        ApiEndpointNames.ListSnapshots or ApiEndpointNames.GetSnapshot or ApiEndpointNames.GetSnapshotItems => Rule.ReadAny,
+        ApiEndpointNames.CreateSnapshot or ApiEndpointNames.DeleteSnapshot => Rule.WriteAny,
         ApiEndpointNames.Audit => Rule.AdminPrefix,
         ApiEndpointNames.PauseReplication or ApiEndpointNames.ResumeReplication or ApiEndpointNames.VerifyReplication => Rule.Admin,
         ApiEndpointNames.ListRoles or ApiEndpointNames.AssignRole or ApiEndpointNames.RemoveRole => Rule.Admin,
@@ -130,6 +138,7 @@ internal static partial class AccessFilter
             Rule.Node => principal.IsNode,
             Rule.Admin => principal.HasUnscopedRole(AccessRole.Admin),
             Rule.ReadAny or Rule.Metrics => principal.HasRole(AccessRole.Reader),
+            Rule.WriteAny => principal.HasRole(AccessRole.Writer),
             Rule.ReadPrefix => principal.CanAccessPrefix(AccessRole.Reader, context.Request.Query["prefix"].ToString()),
             Rule.AdminPrefix => principal.CanAccessPrefix(AccessRole.Admin, context.Request.Query["prefix"].ToString()),
             Rule.ReadKey => KeyPath.TryGetKey(context, out _) is { } key ? principal.CanAccessKey(AccessRole.Reader, key) : principal.HasUnscopedRole(AccessRole.Reader),
@@ -154,6 +163,7 @@ internal static partial class AccessFilter
             Rule.WriteKey => "This needs the writer role over this key.",
             Rule.ReadPrefix => "This needs the reader role over every key under the prefix; list or watch a prefix inside your grants.",
             Rule.AdminPrefix => "The audit log needs the admin role over every key under the prefix.",
+            Rule.WriteAny => "This needs the writer role.",
             _ => "This needs the reader role.",
         });
     }

@@ -65,6 +65,50 @@ public sealed class AzKvConfigurationProviderTests : LiveNodeTests, IClassFixtur
     }
 
     [Fact]
+    public async Task AddAzKv_WhenASnapshotIsSelected_LoadsItsFrozenItemsWithFullKeysAsPaths()
+    {
+        var name = "sel-" + Guid.NewGuid().ToString("N")[..8];
+        await Client.PutStringAsync("snapsel1/Color", "blue");
+        await Client.PutStringAsync("snapsel1/Logging/Level", "Warning");
+        await Client.PutStringAsync("snapsel1/Color", "prod", "red");
+        await Client.CreateSnapshotAsync(name, [new AzKvSnapshotFilter("snapsel1/")]);
+        await Client.PutStringAsync("snapsel1/Color", "green");
+        await Client.PutStringAsync("snapsel1/New", "after");
+
+        var configuration = Build(o => o.SelectSnapshot(name));
+
+        Assert.Equal("blue", configuration["snapsel1:Color"]);
+        Assert.Equal("Warning", configuration["snapsel1:Logging:Level"]);
+        Assert.Equal(2, configuration.AsEnumerable().Count(e => e.Value is not null));
+        Assert.Equal(DataOrigin.Store, ProviderOf(configuration).Origin);
+    }
+
+    [Fact]
+    public async Task AddAzKv_WhenASnapshotStacksWithSelect_TheLaterSelectionWins()
+    {
+        var name = "stk-" + Guid.NewGuid().ToString("N")[..8];
+        await Client.PutStringAsync("snapsel2/Color", "blue");
+        await Client.PutStringAsync("snapsel2/Size", "M");
+        await Client.CreateSnapshotAsync(name, [new AzKvSnapshotFilter("snapsel2/")]);
+        await Client.PutStringAsync("snapsel2/Color", "green");
+
+        var liveLast = Build(o => o.SelectSnapshot(name).Select("snapsel2/").TrimKeyPrefix("snapsel2/"));
+        var snapshotLast = Build(o => o.Select("snapsel2/").SelectSnapshot(name).TrimKeyPrefix("snapsel2/"));
+
+        Assert.Equal("green", liveLast["Color"]);
+        Assert.Equal("blue", snapshotLast["Color"]);
+        Assert.Equal("M", snapshotLast["Size"]);
+    }
+
+    [Fact]
+    public void SelectSnapshot_WhenTheNameIsEmpty_Throws()
+    {
+        var options = new AzKvConfigurationOptions();
+
+        Assert.Throws<ArgumentException>(() => options.SelectSnapshot(string.Empty));
+    }
+
+    [Fact]
     public async Task AddAzKv_WhenALabelledSelectedValueChanges_ReachesIConfiguration()
     {
         await Client.PutStringAsync("lwatch/Color", "prod", "red");
