@@ -35,7 +35,7 @@ internal static class AntiEntropyEndpoints
     /// owner's (asked in turn). A partition that no node answered for is reported as failed, so the outcome is
     /// <c>equal</c> only when the whole region was compared.
     /// </summary>
-    private static async Task<IResult> VerifyAsync(string region, HttpContext context, AntiEntropyService service, PartitionHost host, Forwarder forwarder)
+    private static async Task<IResult> VerifyAsync(string region, HttpContext context, AntiEntropyService service, NodeSupervisor host, Forwarder forwarder)
     {
         var cancellationToken = context.RequestAborted;
         var clock = System.Diagnostics.Stopwatch.GetTimestamp();

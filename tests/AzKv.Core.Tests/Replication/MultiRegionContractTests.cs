@@ -253,7 +253,7 @@ public abstract class MultiRegionContractTests : IAsyncLifetime
     [Fact]
     public async Task Resume_WhenTheIdleConsumerSleepsOnTheMonitor_IsCaughtUpAgainWithoutWaitingForThePoll()
     {
-        var regions = await StartRegionsAsync(2, Options());
+        var regions = await StartRegionsAsync(2, ReplicationTestOptions.Partition());
         var (a, b) = (regions[0], regions[1]);
         await a.Owner.WriteAsync(new WriteCommand { Key = "first", Value = "1"u8.ToArray() }, CancellationToken.None);
         await using var monitor = new SourceChangeMonitor("a", a.Store, TimeSpan.FromMilliseconds(50), TimeProvider.System, NullLogger.Instance);
