@@ -1,6 +1,7 @@
 using System.Buffers.Text;
 using System.Globalization;
 using System.Text.Json;
+using AzKv.Cluster;
 using AzKv.Keys;
 using AzKv.Partitions;
 using AzKv.Server.Audit;
@@ -127,7 +128,7 @@ internal static class SnapshotEndpoints
         return new PartitionCutResponse(partition, state.Lsn, [.. byKey.Values.OrderBy(i => i.EntryKey, StringComparer.Ordinal)], truncated);
     }
 
-    private static IResult Cut(HttpContext context, PartitionHost host, int partition, string? filters, int? max)
+    private static IResult Cut(HttpContext context, NodeSupervisor host, int partition, string? filters, int? max)
     {
         SnapshotFilter[]? parsed = null;
         try
@@ -159,7 +160,7 @@ internal static class SnapshotEndpoints
         return Results.Json(CutPartition(partition, state, host.ConflictPolicies, normalized, Math.Clamp(max ?? MaxItems, 1, MaxItems)), ApiJson.Context.PartitionCutResponse);
     }
 
-    private static async Task<IResult> CreateAsync(HttpContext context, PartitionHost host, Forwarder forwarder, SnapshotStore snapshots)
+    private static async Task<IResult> CreateAsync(HttpContext context, NodeSupervisor host, Forwarder forwarder, SnapshotStore snapshots)
     {
         CreateSnapshotRequest? request;
         try
