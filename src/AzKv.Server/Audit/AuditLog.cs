@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -61,6 +62,10 @@ internal sealed partial class AuditLog : IAsyncDisposable
 
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly List<AuditEvent> _pending = [];
+
+    /// <summary>The block being built by <see cref="FlushAsync"/> (under <see cref="_gate"/>), reused between flushes.</summary>
+    private readonly ArrayBufferWriter<byte> _lines = new(64 * 1024);
+    private readonly Utf8JsonWriter _json = new(Stream.Null);
     private readonly CancellationTokenSource _stopping = new();
     private int _disposed;
     private readonly Dictionary<string, long> _rateLimitedAt = new(StringComparer.Ordinal);
@@ -133,18 +138,23 @@ internal sealed partial class AuditLog : IAsyncDisposable
             }
 
             // One block per hour's worth of events (at most ~3 MiB, within the 4 MiB Append Block limit).
+            // The lines are serialized as UTF-8 straight into one reused buffer (the same bytes as
+            // JsonSerializer.Serialize to a string, without a string, a StringBuilder and a copy per event).
             while (_pending.Count > 0)
             {
                 var hour = HourOf(_pending[0].Time);
-                var lines = new StringBuilder();
+                _lines.ResetWrittenCount();
                 var count = 0;
-                while (count < _pending.Count && lines.Length < 3 * 1024 * 1024 && HourOf(_pending[count].Time) == hour)
+                while (count < _pending.Count && _lines.WrittenCount < 3 * 1024 * 1024 && HourOf(_pending[count].Time) == hour)
                 {
-                    lines.Append(JsonSerializer.Serialize(_pending[count], AuditJsonContext.Default.AuditEvent)).Append('\n');
+                    _json.Reset(_lines);
+                    JsonSerializer.Serialize(_json, _pending[count], AuditJsonContext.Default.AuditEvent);
+                    _json.Flush();
+                    _lines.Write("\n"u8);
                     count++;
                 }
 
-                await AppendAsync(hour, Encoding.UTF8.GetBytes(lines.ToString()), cancellationToken).ConfigureAwait(false);
+                await AppendAsync(hour, _lines.WrittenMemory, cancellationToken).ConfigureAwait(false);
                 _pending.RemoveRange(0, count);
             }
         }
@@ -238,6 +248,7 @@ internal sealed partial class AuditLog : IAsyncDisposable
 
         _stopping.Dispose();
         _gate.Dispose();
+        _json.Dispose();
     }
 
     private async Task LoopAsync()
@@ -259,7 +270,7 @@ internal sealed partial class AuditLog : IAsyncDisposable
     }
 
     /// <summary>Appends one block to this node's blob of <paramref name="hour"/>, creating it (If-None-Match: *) when needed.</summary>
-    private async Task AppendAsync(string hour, byte[] block, CancellationToken cancellationToken)
+    private async Task AppendAsync(string hour, ReadOnlyMemory<byte> block, CancellationToken cancellationToken)
     {
         for (var attempt = 0; ; attempt++)
         {
