@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.IO.Pipelines;
-using System.Runtime.CompilerServices;
 using System.Text.Json;
 using AzKv.Keys;
 using AzKv.Partitions;
@@ -99,12 +98,10 @@ internal static class KvEndpoints
     }
 
     /// <remarks>
-    /// The hot write path: its state machine comes from a pool (no box per request once warm), the owner's
-    /// write is a <see cref="ValueTask{TResult}"/> backed by the pending write, and the answer is serialized
+    /// The hot write path: the owner's write is a <see cref="ValueTask{TResult}"/> backed by the pending write, and the answer is serialized
     /// into a reused per-thread buffer and copied into the response (<see cref="WriteCommittedAsync"/>).
     /// </remarks>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private static async ValueTask<IResult> PutAsync(HttpContext context, PartitionHost host, ServerOptions options, Forwarder forwarder)
+    private static async Task<IResult> PutAsync(HttpContext context, PartitionHost host, ServerOptions options, Forwarder forwarder)
     {
         // Checked before anything else (and before forwarding): a bad request never reaches the owner.
         if (!TryGetIdempotencyKey(context, out var idempotencyKey, out var badKey))
@@ -171,8 +168,7 @@ internal static class KvEndpoints
         }
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private static async ValueTask<IResult> DeleteAsync(HttpContext context, PartitionHost host, Forwarder forwarder)
+    private static async Task<IResult> DeleteAsync(HttpContext context, PartitionHost host, Forwarder forwarder)
     {
         // Checked before anything else (and before forwarding): a bad request never reaches the owner.
         if (!TryGetIdempotencyKey(context, out var idempotencyKey, out var badKey))

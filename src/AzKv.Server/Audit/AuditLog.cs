@@ -143,9 +143,10 @@ internal sealed partial class AuditLog : IAsyncDisposable
             while (_pending.Count > 0)
             {
                 var hour = HourOf(_pending[0].Time);
+                var hourNumber = HourNumberOf(_pending[0].Time);
                 _lines.ResetWrittenCount();
                 var count = 0;
-                while (count < _pending.Count && _lines.WrittenCount < 3 * 1024 * 1024 && HourOf(_pending[count].Time) == hour)
+                while (count < _pending.Count && _lines.WrittenCount < 3 * 1024 * 1024 && HourNumberOf(_pending[count].Time) == hourNumber)
                 {
                     _json.Reset(_lines);
                     JsonSerializer.Serialize(_json, _pending[count], AuditJsonContext.Default.AuditEvent);
@@ -376,6 +377,9 @@ internal sealed partial class AuditLog : IAsyncDisposable
     }
 
     private static string HourOf(DateTimeOffset time) => time.UtcDateTime.ToString("yyyyMMddHH", CultureInfo.InvariantCulture);
+
+    /// <summary>The UTC hour of <paramref name="time"/> as a number: equal exactly when <see cref="HourOf"/> is (no string per event).</summary>
+    private static long HourNumberOf(DateTimeOffset time) => time.UtcTicks / TimeSpan.TicksPerHour;
 
     [LoggerMessage(EventId = 1701, Level = LogLevel.Warning, Message = "The audit log could not be appended: {Reason}")]
     private static partial void LogFlushFailed(ILogger logger, string reason);
