@@ -64,7 +64,7 @@ public sealed partial class PartitionOwner
         var detected = _time.GetUtcNow();
         foreach (var item in pending)
         {
-            var outcome = await item.Completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            var outcome = await item.WaitAsync(cancellationToken).ConfigureAwait(false);
             if (outcome.Status != WriteStatus.Committed)
             {
                 status = status == WriteStatus.Committed ? outcome.Status : status;

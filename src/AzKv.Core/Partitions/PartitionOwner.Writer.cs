@@ -180,14 +180,14 @@ public sealed partial class PartitionOwner
         {
             if (carried is not null)
             {
-                carried.Completion.TrySetResult(WriteOutcome.NotOwner);
+                carried.TryComplete(WriteOutcome.NotOwner);
             }
 
             // A batch left here by a cancelled or failed append may have landed: its logged writes
             // are in doubt; the rest wrote nothing.
             foreach (var pending in batch)
             {
-                pending.Completion.TrySetResult(_commitInDoubt && IsLoggedOrDuplicate(pending) ? WriteOutcome.OutcomeUnknown : WriteOutcome.NotOwner);
+                pending.TryComplete(_commitInDoubt && IsLoggedOrDuplicate(pending) ? WriteOutcome.OutcomeUnknown : WriteOutcome.NotOwner);
             }
 
             FailQueued();
@@ -435,7 +435,7 @@ public sealed partial class PartitionOwner
                 PartitionMetrics.CommitLatency.Record(_time.GetElapsedTime(pending.EnqueuedTimestamp, now).TotalMilliseconds);
             }
 
-            pending.Completion.TrySetResult(outcome);
+            pending.TryComplete(outcome);
         }
 
         batch.Clear();
@@ -637,7 +637,7 @@ public sealed partial class PartitionOwner
         _queue.Writer.TryComplete();
         while (_queue.Reader.TryRead(out var pending))
         {
-            pending.Completion.TrySetResult(WriteOutcome.NotOwner);
+            pending.TryComplete(WriteOutcome.NotOwner);
         }
     }
 }

@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using System.Threading.Tasks.Sources;
 using AzKv.Storage;
 using AzKv.Versioning;
 using Microsoft.Extensions.Logging;
@@ -121,18 +122,36 @@ public sealed partial class PartitionOwner : IAsyncDisposable
     /// Submits a write; completes after its batch is durable (or with the reason it is not).
     /// Preconditions are checked in queue order, seeing earlier writes of the same batch.
     /// </summary>
-    public async ValueTask<WriteOutcome> WriteAsync(WriteCommand command, CancellationToken cancellationToken)
+    /// <remarks>
+    /// The hot put path: no async state machine when the queue has room (the usual case), and the
+    /// returned <see cref="ValueTask{TResult}"/> is backed by the pending write itself, so a write
+    /// allocates its command and one <see cref="PendingWrite"/>, no task or promise.
+    /// </remarks>
+    public ValueTask<WriteOutcome> WriteAsync(WriteCommand command, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(command);
         if (_stopReason is not null)
         {
-            return WriteOutcome.NotOwner;
+            return new ValueTask<WriteOutcome>(WriteOutcome.NotOwner);
+        }
+
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<WriteOutcome>(cancellationToken);
         }
 
         var pending = new PendingWrite(command, _time.GetTimestamp())
         {
             Fingerprint = command.IdempotencyKey is not null && command.Kind != WriteKind.Apply ? RequestFingerprint.Compute(command) : null,
         };
+
+        // The caller may stop waiting; the write itself goes on (it may already be in a batch).
+        return _queue.Writer.TryWrite(pending) ? pending.WaitAsync(cancellationToken) : EnqueueAsync(pending, cancellationToken);
+    }
+
+    /// <summary>The queue is full (or completed): waits for room, then for the write's batch.</summary>
+    private async ValueTask<WriteOutcome> EnqueueAsync(PendingWrite pending, CancellationToken cancellationToken)
+    {
         try
         {
             await _queue.Writer.WriteAsync(pending, cancellationToken).ConfigureAwait(false);
@@ -142,13 +161,21 @@ public sealed partial class PartitionOwner : IAsyncDisposable
             return WriteOutcome.NotOwner;
         }
 
-        // The caller may stop waiting; the write itself goes on (it may already be in a batch).
-        return await pending.Completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        return await pending.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>A write waiting for its batch.</summary>
-    private sealed class PendingWrite
+    /// <remarks>
+    /// It is also the promise its submitter awaits (an <see cref="IValueTaskSource{TResult}"/>, used once):
+    /// the writer completes it with <see cref="TryComplete"/>, or the submitter's cancellation token ends the
+    /// wait (the write itself goes on). Whichever comes first wins; the other is ignored.
+    /// </remarks>
+    private sealed class PendingWrite : IValueTaskSource<WriteOutcome>
     {
+        private ManualResetValueTaskSourceCore<WriteOutcome> _core = new() { RunContinuationsAsynchronously = true };
+        private CancellationTokenRegistration _cancellation;
+        private int _completed;
+
         public PendingWrite(WriteCommand command, long enqueuedTimestamp)
         {
             Command = command;
@@ -161,8 +188,6 @@ public sealed partial class PartitionOwner : IAsyncDisposable
 
         /// <summary>The span of the request that submitted the write (default when untraced): the append's parent or link.</summary>
         public System.Diagnostics.ActivityContext Caller { get; } = System.Diagnostics.Activity.Current?.Context ?? default;
-
-        public TaskCompletionSource<WriteOutcome> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         /// <summary>Set while the batch is built: the outcome to report once the batch is durable.</summary>
         public WriteOutcome Outcome { get; set; }
@@ -181,5 +206,51 @@ public sealed partial class PartitionOwner : IAsyncDisposable
 
         /// <summary>A retry of a write in the same batch (same Idempotency-Key and request): it shares that write's fate.</summary>
         public PendingWrite? DuplicateOf { get; set; }
+
+        /// <summary>Completes the submitter's wait with <paramref name="outcome"/>; false when it already ended.</summary>
+        public bool TryComplete(WriteOutcome outcome)
+        {
+            if (Interlocked.Exchange(ref _completed, 1) != 0)
+            {
+                return false;
+            }
+
+            _core.SetResult(outcome);
+            return true;
+        }
+
+        /// <summary>
+        /// The outcome, once the batch is durable (or the reason it is not); throws
+        /// <see cref="OperationCanceledException"/> when <paramref name="cancellationToken"/> fires first. Call once.
+        /// </summary>
+        public ValueTask<WriteOutcome> WaitAsync(CancellationToken cancellationToken)
+        {
+            if (cancellationToken.CanBeCanceled && Volatile.Read(ref _completed) == 0)
+            {
+                // Unregistered by GetResult, on the awaiting side (never concurrently with this store).
+                _cancellation = cancellationToken.UnsafeRegister(static (state, token) => ((PendingWrite)state!).Cancel(token), this);
+            }
+
+            return new ValueTask<WriteOutcome>(this, _core.Version);
+        }
+
+        private void Cancel(CancellationToken token)
+        {
+            if (Interlocked.Exchange(ref _completed, 1) == 0)
+            {
+                _core.SetException(new OperationCanceledException(token));
+            }
+        }
+
+        WriteOutcome IValueTaskSource<WriteOutcome>.GetResult(short token)
+        {
+            _cancellation.Unregister();
+            return _core.GetResult(token);
+        }
+
+        ValueTaskSourceStatus IValueTaskSource<WriteOutcome>.GetStatus(short token) => _core.GetStatus(token);
+
+        void IValueTaskSource<WriteOutcome>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+            _core.OnCompleted(continuation, state, token, flags);
     }
 }

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace AzKv.Versioning;
@@ -420,17 +421,36 @@ public sealed class SiblingSet : IEquatable<SiblingSet>
     private WriteResult Write(VersionVector context, VersionedValue version)
     {
         var write = new CausalWrite(context, version);
-        var builder = ImmutableArray.CreateBuilder<VersionedValue>(Siblings.Length + 1);
+
+        // The siblings the write does not cover, then the write's version, in an array of the exact size
+        // handed to the set without a copy (the usual blind write keeps none: one element). The new
+        // version is never one of the old ones, so the set always changes (no Build shortcut needed).
+        var kept = 0;
         foreach (var sibling in Siblings)
         {
             if (!context.Covers(sibling.Dot))
             {
-                builder.Add(sibling);
+                kept++;
             }
         }
 
-        builder.Add(version);
-        var state = Build(Context.Merge(context).With(version.Dot.Region, version.Dot.Counter), builder);
+        var siblings = new VersionedValue[kept + 1];
+        var next = 0;
+        foreach (var sibling in Siblings)
+        {
+            if (!context.Covers(sibling.Dot))
+            {
+                siblings[next++] = sibling;
+            }
+        }
+
+        siblings[next] = version;
+        if (siblings.Length > 1)
+        {
+            Array.Sort(siblings, static (a, b) => Dot.CompareCanonical(a.Dot, b.Dot));
+        }
+
+        var state = new SiblingSet(Context.Merge(context).With(version.Dot.Region, version.Dot.Counter), ImmutableCollectionsMarshal.AsImmutableArray(siblings));
         return new WriteResult(state, write);
     }
 

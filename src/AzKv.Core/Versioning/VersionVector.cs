@@ -288,11 +288,17 @@ public sealed class VersionVector : IEquatable<VersionVector>
     {
         return _etag ??= Build(this);
 
-        static string Build(VersionVector vector)
-        {
-            var bytes = vector.ToBytes();
-            return string.Concat("\"", Base64Url.EncodeToString(bytes), "\"");
-        }
+        // One string per vector: the canonical bytes on the stack, base64url straight into the string.
+        static string Build(VersionVector vector) =>
+            string.Create(Base64Url.GetEncodedLength(vector.GetEncodedLength()) + 2, vector, static (chars, v) =>
+            {
+                var length = v.GetEncodedLength();
+                var encoded = length <= 256 ? stackalloc byte[256] : new byte[length];
+                var written = v.WriteTo(encoded);
+                chars[0] = '"';
+                chars[^1] = '"';
+                Base64Url.EncodeToChars(encoded[..written], chars[1..^1]);
+            });
     }
 
     /// <summary>

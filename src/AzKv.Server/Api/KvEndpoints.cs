@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.IO.Pipelines;
 using System.Text.Json;
 using AzKv.Cluster;
 using AzKv.Keys;
@@ -97,6 +98,10 @@ internal static class KvEndpoints
         return Results.Empty;
     }
 
+    /// <remarks>
+    /// The hot write path: the owner's write is a <see cref="ValueTask{TResult}"/> backed by the pending write, and the answer is serialized
+    /// into a reused per-thread buffer and copied into the response (<see cref="WriteCommittedAsync"/>).
+    /// </remarks>
     private static async Task<IResult> PutAsync(HttpContext context, NodeSupervisor host, ServerOptions options, Forwarder forwarder)
     {
         // Checked before anything else (and before forwarding): a bad request never reaches the owner.
@@ -145,11 +150,11 @@ internal static class KvEndpoints
         switch (outcome.Status)
         {
             case WriteStatus.Committed:
-                await WriteJsonAsync(
+                await WriteCommittedAsync(
                     context,
                     outcome.Created ? StatusCodes.Status201Created : StatusCodes.Status200OK,
                     outcome.ETag!,
-                    JsonSerializer.SerializeToUtf8Bytes(new PutResponse(key!, outcome.ETag!, outcome.Created) { Label = Labels.LabelOf(entry!) }, ApiJson.Context.PutResponse)).ConfigureAwait(false);
+                    new PutResponse(key!, outcome.ETag!, outcome.Created) { Label = Labels.LabelOf(entry!) }).ConfigureAwait(false);
                 return Results.Empty;
             case WriteStatus.PreconditionFailed:
                 return Problems.PreconditionFailed(precondition == PreconditionKind.IfNoneMatchAny
@@ -413,24 +418,54 @@ internal static class KvEndpoints
 
     /// <summary>
     /// What <c>Results.Json(body, typeInfo, statusCode)</c> writes (the same bytes and content type), with
-    /// a Content-Length instead of a chunked body and without its per-request logger lookup.
+    /// a Content-Length instead of a chunked body and without its per-request logger lookup. The JSON is
+    /// serialized into a per-thread buffer and copied into the response's pipe before the first await,
+    /// so no array is allocated per answer.
     /// </summary>
-    private static async Task WriteJsonAsync(HttpContext context, int status, string etag, byte[] json)
+    private static ValueTask WriteCommittedAsync(HttpContext context, int status, string etag, PutResponse body)
     {
+        var buffer = t_json ??= new ArrayBufferWriter<byte>(256);
+        buffer.ResetWrittenCount();
+        var writer = t_jsonWriter ??= new Utf8JsonWriter(buffer, new JsonWriterOptions
+        {
+            Encoder = ApiJson.Context.Options.Encoder,
+            Indented = ApiJson.Context.Options.WriteIndented,
+        });
+        writer.Reset(buffer);
+        JsonSerializer.Serialize(writer, body, ApiJson.Context.PutResponse);
+        writer.Flush();
+
         var response = context.Response;
         response.StatusCode = status;
         response.Headers.ETag = etag;
-        response.ContentType = "application/json; charset=utf-8";
-        response.ContentLength = json.Length;
-        try
+        response.ContentType = JsonContentType;
+        response.ContentLength = buffer.WrittenCount;
+        response.BodyWriter.Write(buffer.WrittenSpan);
+        var flush = response.BodyWriter.FlushAsync(context.RequestAborted);
+        return flush.IsCompletedSuccessfully ? ValueTask.CompletedTask : AwaitFlushAsync(context, flush);
+
+        static async ValueTask AwaitFlushAsync(HttpContext context, ValueTask<FlushResult> flush)
         {
-            await response.Body.WriteAsync(json, context.RequestAborted).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            context.Abort();
+            try
+            {
+                await flush.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // The client went away (as Results.Json does: no exception).
+                context.Abort();
+            }
         }
     }
+
+    private const string JsonContentType = "application/json; charset=utf-8";
+
+    /// <summary>The answer of a committed write, serialized on this thread (<see cref="WriteCommittedAsync"/>); never held across an await.</summary>
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_json;
+
+    [ThreadStatic]
+    private static Utf8JsonWriter? t_jsonWriter;
 
     /// <summary>
     /// The key of the request: a target of plain printable ASCII after <c>/v1/kv/</c> (no escapes,

@@ -21,7 +21,9 @@ internal static class LabelQuery
     {
         label = null;
         problem = null;
-        if (!context.Request.Query.TryGetValue(Name, out var values))
+
+        // No query string (the usual request): no query collection to build.
+        if (!context.Request.QueryString.HasValue || !context.Request.Query.TryGetValue(Name, out var values))
         {
             return true;
         }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -63,6 +64,10 @@ internal sealed partial class AuditLog : IAsyncDisposable
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly List<AuditEvent> _pending = [];
     private readonly BackgroundLoop _loop = new();
+
+    /// <summary>The block being built by <see cref="FlushAsync"/> (under <see cref="_gate"/>), reused between flushes.</summary>
+    private readonly ArrayBufferWriter<byte> _lines = new(64 * 1024);
+    private readonly Utf8JsonWriter _json = new(Stream.Null);
     private int _disposed;
     private readonly Dictionary<string, long> _rateLimitedAt = new(StringComparer.Ordinal);
     private long _seq;
@@ -133,18 +138,24 @@ internal sealed partial class AuditLog : IAsyncDisposable
             }
 
             // One block per hour's worth of events (at most ~3 MiB, within the 4 MiB Append Block limit).
+            // The lines are serialized as UTF-8 straight into one reused buffer (the same bytes as
+            // JsonSerializer.Serialize to a string, without a string, a StringBuilder and a copy per event).
             while (_pending.Count > 0)
             {
                 var hour = HourOf(_pending[0].Time);
-                var lines = new StringBuilder();
+                var hourNumber = HourNumberOf(_pending[0].Time);
+                _lines.ResetWrittenCount();
                 var count = 0;
-                while (count < _pending.Count && lines.Length < 3 * 1024 * 1024 && HourOf(_pending[count].Time) == hour)
+                while (count < _pending.Count && _lines.WrittenCount < 3 * 1024 * 1024 && HourNumberOf(_pending[count].Time) == hourNumber)
                 {
-                    lines.Append(JsonSerializer.Serialize(_pending[count], AuditJsonContext.Default.AuditEvent)).Append('\n');
+                    _json.Reset(_lines);
+                    JsonSerializer.Serialize(_json, _pending[count], AuditJsonContext.Default.AuditEvent);
+                    _json.Flush();
+                    _lines.Write("\n"u8);
                     count++;
                 }
 
-                await AppendAsync(hour, Encoding.UTF8.GetBytes(lines.ToString()), cancellationToken).ConfigureAwait(false);
+                await AppendAsync(hour, _lines.WrittenMemory, cancellationToken).ConfigureAwait(false);
                 _pending.RemoveRange(0, count);
             }
         }
@@ -228,6 +239,7 @@ internal sealed partial class AuditLog : IAsyncDisposable
         }
 
         _gate.Dispose();
+        _json.Dispose();
     }
 
     private async Task LoopAsync(CancellationToken cancellationToken)
@@ -249,7 +261,7 @@ internal sealed partial class AuditLog : IAsyncDisposable
     }
 
     /// <summary>Appends one block to this node's blob of <paramref name="hour"/>, creating it (If-None-Match: *) when needed.</summary>
-    private async Task AppendAsync(string hour, byte[] block, CancellationToken cancellationToken)
+    private async Task AppendAsync(string hour, ReadOnlyMemory<byte> block, CancellationToken cancellationToken)
     {
         for (var attempt = 0; ; attempt++)
         {
@@ -355,6 +367,9 @@ internal sealed partial class AuditLog : IAsyncDisposable
     }
 
     private static string HourOf(DateTimeOffset time) => time.UtcDateTime.ToString("yyyyMMddHH", CultureInfo.InvariantCulture);
+
+    /// <summary>The UTC hour of <paramref name="time"/> as a number: equal exactly when <see cref="HourOf"/> is (no string per event).</summary>
+    private static long HourNumberOf(DateTimeOffset time) => time.UtcTicks / TimeSpan.TicksPerHour;
 
     [LoggerMessage(EventId = 1701, Level = LogLevel.Warning, Message = "The audit log could not be appended: {Reason}")]
     private static partial void LogFlushFailed(ILogger logger, string reason);
