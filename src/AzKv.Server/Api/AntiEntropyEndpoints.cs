@@ -158,18 +158,8 @@ internal static class AntiEntropyEndpoints
     private static bool TryGetTree(HttpContext context, NodeSupervisor host, int partition, out MerkleTree tree, out IResult problem)
     {
         tree = null!;
-        problem = Results.Empty;
-        if (partition < 0 || partition >= host.PartitionCount)
+        if (!InternalEndpoints.TryGetServedState(context, host, partition, out var state, out problem))
         {
-            problem = Problems.InvalidRequest($"There is no partition {partition}.");
-            return false;
-        }
-
-        var owner = host.ServingOwner(partition);
-        if (owner is null || !owner.TryGetState(out var state))
-        {
-            context.Response.Headers[Forwarder.NotOwnerHeader] = "1";
-            problem = Problems.Unavailable($"Partition {partition} is not served here.");
             return false;
         }
 

@@ -16,6 +16,32 @@ namespace AzKv.Server.Api;
 /// </summary>
 internal static class InternalEndpoints
 {
+    /// <summary>
+    /// The state of <paramref name="partition"/> when this node serves it; else a 400 problem for a partition that does not
+    /// exist, or a 503 with the not-owner header (the caller refreshes its owner and asks again). Every internal
+    /// per-partition endpoint starts with it.
+    /// </summary>
+    internal static bool TryGetServedState(HttpContext context, NodeSupervisor host, int partition, out PartitionState state, out IResult problem)
+    {
+        state = null!;
+        problem = Results.Empty;
+        if (partition < 0 || partition >= host.PartitionCount)
+        {
+            problem = Problems.InvalidRequest($"There is no partition {partition}.");
+            return false;
+        }
+
+        var owner = host.ServingOwner(partition);
+        if (owner is null || !owner.TryGetState(out state))
+        {
+            context.Response.Headers[Forwarder.NotOwnerHeader] = "1";
+            problem = Problems.Unavailable($"Partition {partition} is not served here.");
+            return false;
+        }
+
+        return true;
+    }
+
     public static void MapInternalEndpoints(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/v1/internal").WithTags("internal").ExcludeFromDescription();
@@ -30,16 +56,9 @@ internal static class InternalEndpoints
             return badLabel!;
         }
 
-        if (partition < 0 || partition >= host.PartitionCount)
+        if (!TryGetServedState(context, host, partition, out var state, out var notServed))
         {
-            return Problems.InvalidRequest($"There is no partition {partition}.");
-        }
-
-        var owner = host.ServingOwner(partition);
-        if (owner is null || !owner.TryGetState(out var state))
-        {
-            context.Response.Headers[Forwarder.NotOwnerHeader] = "1";
-            return Problems.Unavailable($"Partition {partition} is not served here.");
+            return notServed;
         }
 
         var page = ListEndpoint.ScanPartition(state, host.ConflictPolicies, prefix ?? string.Empty, string.IsNullOrEmpty(after) ? null : after, Math.Clamp(limit ?? 100, 1, 1001), values ?? false, filter);

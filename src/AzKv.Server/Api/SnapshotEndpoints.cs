@@ -145,16 +145,9 @@ internal static class SnapshotEndpoints
             return problem!;
         }
 
-        if (partition < 0 || partition >= host.PartitionCount)
+        if (!InternalEndpoints.TryGetServedState(context, host, partition, out var state, out var notServed))
         {
-            return Problems.InvalidRequest($"There is no partition {partition}.");
-        }
-
-        var owner = host.ServingOwner(partition);
-        if (owner is null || !owner.TryGetState(out var state))
-        {
-            context.Response.Headers[Forwarder.NotOwnerHeader] = "1";
-            return Problems.Unavailable($"Partition {partition} is not served here.");
+            return notServed;
         }
 
         return Results.Json(CutPartition(partition, state, host.ConflictPolicies, normalized, Math.Clamp(max ?? MaxItems, 1, MaxItems)), ApiJson.Context.PartitionCutResponse);

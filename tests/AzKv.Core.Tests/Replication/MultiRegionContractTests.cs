@@ -228,17 +228,8 @@ public abstract class MultiRegionContractTests : IAsyncLifetime
     [Fact]
     public async Task Replicate_WhenTheSourceMonitorSeesItsSegmentGrow_WakesTheIdleConsumerWithoutWaitingForAPoll()
     {
-        var regions = await StartRegionsAsync(2, ReplicationTestOptions.Partition());
-        var (a, b) = (regions[0], regions[1]);
-        await a.Owner.WriteAsync(new WriteCommand { Key = "first", Value = "1"u8.ToArray() }, CancellationToken.None);
-        await using var monitor = new SourceChangeMonitor("a", a.Store, TimeSpan.FromMilliseconds(50), TimeProvider.System, NullLogger.Instance);
-        monitor.Start();
-
-        // Polling alone would look again only after a minute.
-        var slow = TimeSpan.FromMinutes(1);
-        b.Connect(a, new ReplicationOptions { PollInterval = slow, MaxPollInterval = slow, RetryInterval = TimeSpan.FromMilliseconds(200) }, monitor);
-        await ConvergedAsync(regions);
-        await Task.Delay(300);
+        var (a, b, monitor) = await StartIdleOnTheMonitorAsync();
+        await using var watching = monitor;
 
         await a.Owner.WriteAsync(new WriteCommand { Key = "second", Value = "2"u8.ToArray() }, CancellationToken.None);
 
@@ -253,15 +244,8 @@ public abstract class MultiRegionContractTests : IAsyncLifetime
     [Fact]
     public async Task Resume_WhenTheIdleConsumerSleepsOnTheMonitor_IsCaughtUpAgainWithoutWaitingForThePoll()
     {
-        var regions = await StartRegionsAsync(2, ReplicationTestOptions.Partition());
-        var (a, b) = (regions[0], regions[1]);
-        await a.Owner.WriteAsync(new WriteCommand { Key = "first", Value = "1"u8.ToArray() }, CancellationToken.None);
-        await using var monitor = new SourceChangeMonitor("a", a.Store, TimeSpan.FromMilliseconds(50), TimeProvider.System, NullLogger.Instance);
-        monitor.Start();
-        var slow = TimeSpan.FromMinutes(1);
-        b.Connect(a, new ReplicationOptions { PollInterval = slow, MaxPollInterval = slow, RetryInterval = TimeSpan.FromMilliseconds(200) }, monitor);
-        await ConvergedAsync(regions);
-        await Task.Delay(300);
+        var (_, b, monitor) = await StartIdleOnTheMonitorAsync();
+        await using var watching = monitor;
 
         // Nothing is written while paused: only the resume itself can wake the consumer (before the
         // fix it slept on the monitor until the minute's safety poll and stayed "not caught up").
@@ -276,6 +260,24 @@ public abstract class MultiRegionContractTests : IAsyncLifetime
             Assert.True(DateTime.UtcNow < deadline, "the resumed consumer did not read again until its next poll");
             await Task.Delay(20);
         }
+    }
+
+    /// <summary>
+    /// Two regions; b reads a with a monitor of a's segments and a poll of a minute, caught up and idle: from now on only
+    /// the monitor (or a resume) wakes b's consumer. The caller disposes the monitor.
+    /// </summary>
+    private async Task<(Region A, Region B, SourceChangeMonitor Monitor)> StartIdleOnTheMonitorAsync()
+    {
+        var regions = await StartRegionsAsync(2, ReplicationTestOptions.Partition());
+        var (a, b) = (regions[0], regions[1]);
+        await a.Owner.WriteAsync(new WriteCommand { Key = "first", Value = "1"u8.ToArray() }, CancellationToken.None);
+        var monitor = new SourceChangeMonitor("a", a.Store, TimeSpan.FromMilliseconds(50), TimeProvider.System, NullLogger.Instance);
+        monitor.Start();
+        var slow = TimeSpan.FromMinutes(1);
+        b.Connect(a, new ReplicationOptions { PollInterval = slow, MaxPollInterval = slow, RetryInterval = TimeSpan.FromMilliseconds(200) }, monitor);
+        await ConvergedAsync(regions);
+        await Task.Delay(300);
+        return (a, b, monitor);
     }
 
     [Fact]
