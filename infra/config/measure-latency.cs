@@ -7,7 +7,7 @@
 //
 // Usage (from the repository root, after `dotnet build src/AzKv.Cli`):
 //   dotnet run infra/config/measure-latency.cs -- [changes=100] [port=18480]
-// Starts `azkv up` itself (src/AzKv.Cli/bin/Debug/net10.0/azkv) on 127.0.0.1:<port>, stops it with
+// Starts `azkv up --no-auth` itself (src/AzKv.Cli/bin/Debug/net10.0/azkv) on 127.0.0.1:<port>, stops it with
 // SIGINT between phases. Prints one line per phase: first change after the (re)start, p50, p99, max
 // in ms, the changes missed, and the load average at the start and end.
 using System.Diagnostics;
@@ -150,7 +150,8 @@ async Task<Process> StartAsync(string dataFolder)
         RedirectStandardError = true,
         UseShellExecute = false,
     };
-    foreach (var argument in new[] { "up", "--data", dataFolder, "--base-port", port.ToString(CultureInfo.InvariantCulture) })
+    // --no-auth: a wiped store makes a new signing key (under --data), so a token of the old store would be refused.
+    foreach (var argument in new[] { "up", "--no-auth", "--data", dataFolder, "--base-port", port.ToString(CultureInfo.InvariantCulture) })
     {
         info.ArgumentList.Add(argument);
     }
