@@ -16,6 +16,12 @@ internal static class PartitionMetrics
     public static readonly Histogram<double> AppendLatency = Meter.CreateHistogram<double>(
         "azkv.wal.append.duration", "ms", "Duration of one Append Block.");
 
+    public static readonly Histogram<double> WriterPhase = Meter.CreateHistogram<double>(
+        "azkv.writer.phase.duration",
+        "ms",
+        "Per group-commit batch, the writer loop's time in each phase (tag phase): idle (no write queued), gather (waiting for the batch to fill), "
+        + "decide (checking and encoding its writes), commit (the Append Block, retries included), apply (publishing the new state and completing the callers).");
+
     public static readonly Histogram<int> RecordsPerAppend = Meter.CreateHistogram<int>(
         "azkv.wal.records_per_append", "{record}", "Records committed by one Append Block (group-commit batch size).");
 
@@ -70,4 +76,8 @@ internal static class PartitionMetrics
     public static TagList Source(string region) => new() { { "source", region } };
 
     public static TagList Outcome(string outcome) => new() { { "outcome", outcome } };
+
+    /// <summary>Records one batch's phase of the writer loop (see <see cref="WriterPhase"/>).</summary>
+    public static void RecordPhase(string phase, long startTimestamp, long endTimestamp) =>
+        WriterPhase.Record(Stopwatch.GetElapsedTime(startTimestamp, endTimestamp).TotalMilliseconds, new TagList { { "phase", phase } });
 }

@@ -45,10 +45,15 @@ public sealed partial class PartitionOwner
         {
             while (!_stopping.IsCancellationRequested)
             {
+                // Phase times (PartitionMetrics.WriterPhase) on the monotonic clock: where a batch's cycle goes.
+                var idleSince = Stopwatch.GetTimestamp();
                 if (carried is null && !await reader.WaitToReadAsync(_stopping.Token).ConfigureAwait(false))
                 {
                     return;
                 }
+
+                var batchStarted = Stopwatch.GetTimestamp();
+                long gathering = 0;
 
                 batch.Clear();
                 buffer.ResetWrittenCount();
@@ -76,7 +81,10 @@ public sealed partial class PartitionOwner
                             }
 
                             gatherTimeout ??= StartGatherTimeout(gatherUntil);
-                            if (gatherTimeout is null || !await WaitForMoreAsync(reader, gatherTimeout.Token).ConfigureAwait(false))
+                            var waitStarted = Stopwatch.GetTimestamp();
+                            var more = gatherTimeout is not null && await WaitForMoreAsync(reader, gatherTimeout.Token).ConfigureAwait(false);
+                            gathering += Stopwatch.GetTimestamp() - waitStarted;
+                            if (!more)
                             {
                                 break;
                             }
@@ -132,6 +140,9 @@ public sealed partial class PartitionOwner
                 }
 
                 var commitStarted = Stopwatch.GetTimestamp();
+                PartitionMetrics.RecordPhase("idle", idleSince, batchStarted);
+                PartitionMetrics.RecordPhase("gather", 0, gathering);
+                PartitionMetrics.RecordPhase("decide", batchStarted + gathering, commitStarted);
                 callers.Clear();
                 if (PartitionTracing.IsListening)
                 {
@@ -154,13 +165,16 @@ public sealed partial class PartitionOwner
                     }
                 }
 
-                lastCommitTicks = Stopwatch.GetTimestamp() - commitStarted;
+                var committedAt = Stopwatch.GetTimestamp();
+                lastCommitTicks = committedAt - commitStarted;
+                PartitionMetrics.RecordPhase("commit", commitStarted, committedAt);
                 var published = state.With(changes, RecordKeys(state.Idempotency, keyed, minHlc), lsn, writers);
                 Volatile.Write(ref _state, published);
                 _bytesSinceCheckpoint += buffer.WrittenCount;
                 PublishChanges(batch, changes);
                 CompleteBatch(batch, committed: true, inDoubt: false);
                 lastCompletedAt = Stopwatch.GetTimestamp();
+                PartitionMetrics.RecordPhase("apply", committedAt, lastCompletedAt);
                 MaybeStartCheckpoint();
             }
         }
