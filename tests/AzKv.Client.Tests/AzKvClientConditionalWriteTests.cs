@@ -42,6 +42,25 @@ public sealed class AzKvClientConditionalWriteTests
     }
 
     [Fact]
+    public async Task DeleteAsync_WhenAConditionalDeleteWithoutKeysEndsInConnectionRefused_ThrowsOutcomeUnknownWithoutRetrying()
+    {
+        // What SocketsHttpHandler reports when the server read the request on a reused connection and
+        // then died: its own re-send is refused (SendFailureTests pins that down).
+        using var handler = new FaultInjectingHandler
+        {
+            Fault = (_, _) => throw new HttpRequestException(
+                HttpRequestError.ConnectionError,
+                "Connection refused (injected)",
+                new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.ConnectionRefused)),
+        };
+        using var client = Create(handler, sendIdempotencyKeys: false);
+
+        await Assert.ThrowsAsync<AzKvOutcomeUnknownException>(() => client.DeleteAsync("k", ifMatch: "\"r1:1\""));
+
+        Assert.Single(handler.Requests);
+    }
+
+    [Fact]
     public async Task PutAsync_WhenABlindWriteAnswersOutcomeUnknown_RetriesIt()
     {
         using var handler = new FaultInjectingHandler { Fault = (_, index) => index == 0 ? OutcomeUnknown() : Created() };

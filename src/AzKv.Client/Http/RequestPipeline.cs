@@ -13,9 +13,15 @@ namespace AzKv.Client.Http;
 /// <remarks>
 /// A write that timed out may have been applied; its retry then answers as the server sees it.
 /// A conditional write (<c>conditionalWrite</c>) is therefore not retried once its outcome is
-/// unknown (a 504, a timeout, or a connection lost after sending): it would report a failed
+/// unknown (a 504, a timeout, or any failed send): it would report a failed
 /// precondition caused by its own first attempt, or apply a compare-and-swap twice. It throws
 /// <see cref="AzKvOutcomeUnknownException"/> (or returns the 504 for the caller to map) instead.
+/// <para>
+/// A failed send never proves the server did not see the request, not even "connection refused":
+/// SocketsHttpHandler re-sends a request whose reused connection closed before any answer (it takes
+/// that for an idle close), so a server that read the request and then died shows up as a refused
+/// reconnect (pinned by <c>SocketsHttpHandler_WhenTheServerDiesAfterReadingARequestOnAReusedConnection_ReportsConnectionRefused</c>).
+/// </para>
 /// </remarks>
 internal sealed class RequestPipeline : IDisposable
 {
@@ -116,8 +122,9 @@ internal sealed class RequestPipeline : IDisposable
                 catch (HttpRequestException ex)
                 {
                     _endpoints.MarkDown(endpoint);
-                    if (conditionalWrite && !NeverSent(ex))
+                    if (conditionalWrite)
                     {
+                        // Even "connection refused" does not prove the write never left (see the remarks).
                         throw OutcomeUnknown(endpoint.Prefix, ex);
                     }
 
@@ -233,10 +240,6 @@ internal sealed class RequestPipeline : IDisposable
 
         _tokens?.Dispose();
     }
-
-    /// <summary>The connection could not be made: the server never saw the request.</summary>
-    private static bool NeverSent(HttpRequestException ex) =>
-        ex.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError;
 
     private static AzKvOutcomeUnknownException OutcomeUnknown(string endpoint, Exception inner) =>
         new($"A conditional write was sent to {endpoint} and no answer came; it may or may not have been applied. Read the key before retrying.",

@@ -90,12 +90,17 @@ internal sealed class Forwarder : IDisposable
 
         // A body can be sent once; requests without one may be retried at a refreshed owner.
         var hasBody = context.Request.ContentLength > 0 || context.Request.Headers.TransferEncoding.Count > 0;
+        var read = IsRead(context);
+        var keyed = context.Request.Headers.ContainsKey(Api.KvEndpoints.IdempotencyKeyHeader);
+        var writeMayHaveArrived = false;
         for (var attempt = 0; ; attempt++)
         {
             var target = await ResolveAsync(partition, refresh: attempt > 0, context.RequestAborted).ConfigureAwait(false);
             if (target is null)
             {
-                await Problems.Unavailable($"Partition {partition} has no live owner right now.").ExecuteAsync(context).ConfigureAwait(false);
+                await (writeMayHaveArrived
+                    ? Problems.OutcomeUnknown($"Partition {partition} has no live owner right now, and the owner a first attempt went to did not answer it.")
+                    : Problems.Unavailable($"Partition {partition} has no live owner right now.")).ExecuteAsync(context).ConfigureAwait(false);
                 return;
             }
 
@@ -105,23 +110,21 @@ internal sealed class Forwarder : IDisposable
             {
                 response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, context.RequestAborted).ConfigureAwait(false);
             }
-            catch (HttpRequestException ex) when (attempt == 0 && !hasBody && (IsRead(context) || NeverSent(ex)))
-            {
-                Invalidate(partition);
-                continue;
-            }
-            catch (HttpRequestException ex) when (!IsRead(context) && !NeverSent(ex))
-            {
-                // The write may have reached the owner and committed: neither retry nor call it a no-op.
-                Invalidate(partition);
-                await Problems.OutcomeUnknown($"The owner of partition {partition} did not answer a write that was sent to it: {ex.Message}").ExecuteAsync(context).ConfigureAwait(false);
-                return;
-            }
             catch (HttpRequestException ex)
             {
                 Invalidate(partition);
-                await Problems.Unavailable($"The owner of partition {partition} could not be reached: {ex.Message}").ExecuteAsync(context).ConfigureAwait(false);
-                return;
+                switch (AfterSendFailure(read, hasBody, keyed, attempt))
+                {
+                    case SendFailureAction.Retry:
+                        writeMayHaveArrived |= !read;
+                        continue;
+                    case SendFailureAction.OutcomeUnknown:
+                        await Problems.OutcomeUnknown($"The owner of partition {partition} did not answer a write that was sent to it: {ex.Message}").ExecuteAsync(context).ConfigureAwait(false);
+                        return;
+                    default:
+                        await Problems.Unavailable($"The owner of partition {partition} could not be reached: {ex.Message}").ExecuteAsync(context).ConfigureAwait(false);
+                        return;
+                }
             }
 
             using (response)
@@ -135,6 +138,13 @@ internal sealed class Forwarder : IDisposable
                     }
                 }
 
+                if (writeMayHaveArrived && response.StatusCode == HttpStatusCode.ServiceUnavailable)
+                {
+                    // This attempt did nothing, but the first one may have: not a no-op.
+                    await Problems.OutcomeUnknown($"Partition {partition}'s owner cannot take the write now, and the owner a first attempt went to did not answer it.").ExecuteAsync(context).ConfigureAwait(false);
+                    return;
+                }
+
                 await CopyResponseAsync(context, response).ConfigureAwait(false);
                 return;
             }
@@ -145,8 +155,20 @@ internal sealed class Forwarder : IDisposable
 
     private static bool IsRead(HttpContext context) => HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method);
 
-    /// <summary>The connection could not be made: the owner never saw the request.</summary>
-    private static bool NeverSent(HttpRequestException ex) => ex.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError;
+    /// <summary>What to do when sending a request to the owner failed.</summary>
+    /// <remarks>
+    /// A failed send never proves the owner did not see the request, not even "connection refused":
+    /// SocketsHttpHandler re-sends a request whose reused connection closed before any answer, so an
+    /// owner that read a write and was then killed shows up as a refused reconnect. So a write is
+    /// retried at a refreshed owner only when it has no body (a body is streamed once) and carries an
+    /// Idempotency-Key (the new owner answers a repeat with the first attempt's outcome); otherwise its
+    /// outcome is unknown (504), never "not applied" (503). A read is retried once, then 503.
+    /// </remarks>
+    internal static SendFailureAction AfterSendFailure(bool read, bool hasBody, bool hasIdempotencyKey, int attempt) =>
+        attempt > 0 ? (read ? SendFailureAction.Unavailable : SendFailureAction.OutcomeUnknown)
+        : read ? SendFailureAction.Retry
+        : !hasBody && hasIdempotencyKey ? SendFailureAction.Retry
+        : SendFailureAction.OutcomeUnknown;
 
     /// <summary>The endpoint of the node serving <paramref name="partition"/>, or null when none is live.</summary>
     public Task<Uri?> ResolveOwnerAsync(int partition, bool refresh, CancellationToken cancellationToken) =>
@@ -294,4 +316,17 @@ internal sealed class Forwarder : IDisposable
         await using var body = await response.Content.ReadAsStreamAsync(context.RequestAborted).ConfigureAwait(false);
         await body.CopyToAsync(context.Response.Body, context.RequestAborted).ConfigureAwait(false);
     }
+}
+
+/// <summary>See <see cref="Forwarder.AfterSendFailure"/>.</summary>
+internal enum SendFailureAction
+{
+    /// <summary>Send it again, to a refreshed owner.</summary>
+    Retry,
+
+    /// <summary>Answer 503: it was a read, nothing changed.</summary>
+    Unavailable,
+
+    /// <summary>Answer 504 outcome-unknown: the write may have been applied.</summary>
+    OutcomeUnknown,
 }
