@@ -129,7 +129,8 @@ internal sealed class ChaosClient
         var op = _recorder.Invoke(_id, key, kind, value, expected);
         var indeterminate = false;
         var node = _random.Next(_nodes.Count);
-        for (var i = 0; i < _options.MaxAttempts; i++)
+        var started = Stopwatch.StartNew();
+        for (var i = 0; i < _options.MaxAttempts || (indeterminate && started.Elapsed < _options.UnknownWriteRetryBudget); i++)
         {
             var method = kind == RegisterOpKind.Delete ? HttpMethod.Delete : HttpMethod.Put;
             var attempt = await SendAsync(method, _nodes[(node + i) % _nodes.Count], key, value, headers).ConfigureAwait(false);

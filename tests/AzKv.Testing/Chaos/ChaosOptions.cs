@@ -33,6 +33,14 @@ public sealed class ChaosOptions
     /// <summary>Attempts per write, all with the same <c>Idempotency-Key</c>.</summary>
     public int MaxAttempts { get; init; } = 3;
 
+    /// <summary>
+    /// After an attempt whose outcome is unknown, how long a write keeps being retried with its key (beyond
+    /// <see cref="MaxAttempts"/>) until an owner answers it: the answer is the first attempt's outcome if it
+    /// landed. Longer than a failover (lease plus break), so most writes end determinate and the checker's
+    /// search stays small; an unknown write may take effect at any later time, and each one multiplies it.
+    /// </summary>
+    public TimeSpan UnknownWriteRetryBudget { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Inject faults (off: a baseline run).</summary>
     public bool Nemesis { get; init; } = true;
 
