@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using System.Security.Cryptography;
 using System.Text;
 
 namespace AzKv.Local;
@@ -15,6 +16,13 @@ public sealed class AzuriteProcess : IAsyncDisposable
 {
     /// <summary>Relative path from the install folder to Azurite's blob entry point.</summary>
     private const string BlobMainRelativePath = "node_modules/azurite/dist/src/blob/main.js";
+
+    /// <summary>
+    /// Written after <c>npm ci</c> succeeded, holding the SHA-256 of the package-lock.json it installed. Only this
+    /// file proves a finished install: while <c>npm ci</c> unpacks, Azurite's entry point can exist before the
+    /// modules it requires. It lives in node_modules, so the next <c>npm ci</c> removes it first.
+    /// </summary>
+    private const string InstalledMarkerRelativePath = "node_modules/.azkv-installed";
 
     private readonly Process _process;
     private readonly StringBuilder _output;
@@ -295,21 +303,61 @@ public sealed class AzuriteProcess : IAsyncDisposable
         }
     }
 
-    private static async Task EnsureInstalledAsync(string installDirectory, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <summary>Installs the pinned Azurite into <paramref name="installDirectory"/> with <c>npm ci</c> unless it is installed.</summary>
+    /// <exception cref="AzuriteStartException">npm is missing, or the install failed or timed out.</exception>
+    public static async Task EnsureInstalledAsync(string installDirectory, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        if (File.Exists(Path.Combine(installDirectory, BlobMainRelativePath)))
+        var lockFileHash = await HashLockFileAsync(installDirectory, cancellationToken).ConfigureAwait(false);
+        if (await IsInstalledAsync(installDirectory, lockFileHash, cancellationToken).ConfigureAwait(false))
         {
             return;
         }
 
-        // Several test assemblies may start at once: one installs, the others wait on the lock.
+        // Several test assemblies may start at once: one installs, the others wait on the lock and then
+        // find the marker it wrote.
         var lockPath = Path.Combine(installDirectory, ".install.lock");
         using var installLock = await AcquireFileLockAsync(lockPath, timeout, cancellationToken).ConfigureAwait(false);
-        if (File.Exists(Path.Combine(installDirectory, BlobMainRelativePath)))
+        if (await IsInstalledAsync(installDirectory, lockFileHash, cancellationToken).ConfigureAwait(false))
         {
             return;
         }
 
+        await RunNpmCiAsync(installDirectory, timeout, cancellationToken).ConfigureAwait(false);
+        var markerPath = Path.Combine(installDirectory, InstalledMarkerRelativePath);
+        Directory.CreateDirectory(Path.GetDirectoryName(markerPath)!);
+        await File.WriteAllTextAsync(markerPath, lockFileHash, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<string> HashLockFileAsync(string installDirectory, CancellationToken cancellationToken)
+    {
+        var lockFile = Path.Combine(installDirectory, "package-lock.json");
+        try
+        {
+            var bytes = await File.ReadAllBytesAsync(lockFile, cancellationToken).ConfigureAwait(false);
+            return Convert.ToHexString(SHA256.HashData(bytes));
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new AzuriteStartException($"{lockFile} is missing: it pins the Azurite version AzKv installs with 'npm ci'.", ex);
+        }
+    }
+
+    private static async Task<bool> IsInstalledAsync(string installDirectory, string lockFileHash, CancellationToken cancellationToken)
+    {
+        var markerPath = Path.Combine(installDirectory, InstalledMarkerRelativePath);
+        try
+        {
+            var installed = await File.ReadAllTextAsync(markerPath, cancellationToken).ConfigureAwait(false);
+            return string.Equals(installed.Trim(), lockFileHash, StringComparison.Ordinal);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return false;
+        }
+    }
+
+    private static async Task RunNpmCiAsync(string installDirectory, TimeSpan timeout, CancellationToken cancellationToken)
+    {
         var startInfo = new ProcessStartInfo("npm")
         {
             WorkingDirectory = installDirectory,
@@ -364,7 +412,9 @@ public sealed class AzuriteProcess : IAsyncDisposable
         {
             try
             {
-                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose);
+                // Never deleted: deleting a lock file on close lets a waiter lock the unlinked file while
+                // a newcomer locks a fresh one, and both install at once.
+                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1);
             }
             catch (IOException) when (deadline.Elapsed < timeout)
             {
