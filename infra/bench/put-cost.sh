@@ -21,10 +21,12 @@ dir=$1; secs=${2:-10}; warm=${3:-12}
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 gen=${4:-$dir/azkv.dll}
 azurite_main="$repo/infra/azurite/node_modules/azurite/dist/src/blob/main.js"
-if [[ ! -f "$repo/infra/azurite/node_modules/.azkv-installed" ]]; then
+# The same rule as AzuriteProcess: only the marker written after a finished `npm ci` proves an install.
+lock_hash=$(sha256sum "$repo/infra/azurite/package-lock.json" | cut -d' ' -f1 | tr a-f A-F)
+if [[ "$(cat "$repo/infra/azurite/node_modules/.azkv-installed" 2>/dev/null)" != "$lock_hash" ]]; then
   echo "installing the pinned Azurite (npm ci in infra/azurite)..." >&2
   (cd "$repo/infra/azurite" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) || { echo "npm ci in infra/azurite failed" >&2; exit 1; }
-  sha256sum "$repo/infra/azurite/package-lock.json" | cut -d' ' -f1 | tr a-f A-F >"$repo/infra/azurite/node_modules/.azkv-installed"
+  printf '%s' "$lock_hash" >"$repo/infra/azurite/node_modules/.azkv-installed"
 fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/azkv-put-cost.XXXXXX")
 ports=$(python3 -c 'import socket
