@@ -88,14 +88,7 @@ fi
 etcd_version=$(etcd --version | sed -n 's/^etcd Version: //p')
 
 # --- Azurite and the AzKv build ----------------------------------------------------------------
-# The same rule as AzuriteProcess: only the marker written after a finished `npm ci` (the lock file's
-# SHA-256) proves an install; Azurite's files appear while npm is still unpacking.
-lock_hash=$(sha256sum "$repo/infra/azurite/package-lock.json" | cut -d' ' -f1 | tr a-f A-F)
-if [[ "$(cat "$repo/infra/azurite/node_modules/.azkv-installed" 2>/dev/null)" != "$lock_hash" ]]; then
-  log "installing the pinned Azurite (npm ci)"
-  (cd "$repo/infra/azurite" && npm ci --no-audit --no-fund >/dev/null)
-  printf '%s' "$lock_hash" >"$repo/infra/azurite/node_modules/.azkv-installed"
-fi
+bash "$repo/infra/azurite/install.sh"
 azurite_main="$repo/infra/azurite/node_modules/azurite/dist/src/blob/main.js"
 
 log "building AzKv (Release)"

@@ -14,20 +14,14 @@
 # generator's CPU per put (puts from etcd_mvcc_put_total), so the two stores' cost per put can be set
 # side by side from one script.
 # usage: infra/bench/put-cost.sh DIR_OF_AZKV_DLL [measured_seconds=10] [warmup_seconds=12] [generator_dll]
-# Needs dotnet-counters (dotnet tool install -g dotnet-counters) and infra/azurite installed (npm ci).
+# Needs dotnet-counters (dotnet tool install -g dotnet-counters); installs Azurite itself (infra/azurite/install.sh).
 # The generator is DIR_OF_AZKV_DLL/azkv.dll unless a 4th argument names another build (use one generator for an A/B).
 set -euo pipefail
 dir=$1; secs=${2:-10}; warm=${3:-12}
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 gen=${4:-$dir/azkv.dll}
 azurite_main="$repo/infra/azurite/node_modules/azurite/dist/src/blob/main.js"
-# The same rule as AzuriteProcess: only the marker written after a finished `npm ci` proves an install.
-lock_hash=$(sha256sum "$repo/infra/azurite/package-lock.json" | cut -d' ' -f1 | tr a-f A-F)
-if [[ "$(cat "$repo/infra/azurite/node_modules/.azkv-installed" 2>/dev/null)" != "$lock_hash" ]]; then
-  echo "installing the pinned Azurite (npm ci in infra/azurite)..." >&2
-  (cd "$repo/infra/azurite" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) || { echo "npm ci in infra/azurite failed" >&2; exit 1; }
-  printf '%s' "$lock_hash" >"$repo/infra/azurite/node_modules/.azkv-installed"
-fi
+bash "$repo/infra/azurite/install.sh"
 work=$(mktemp -d "${TMPDIR:-/tmp}/azkv-put-cost.XXXXXX")
 ports=$(python3 -c 'import socket
 s=[socket.socket() for _ in range(2)]
